@@ -1,0 +1,2 @@
+//! `ivr`: not written yet; see the open issue that builds it.
+#![forbid(unsafe_code)]

@@ -1,0 +1,25 @@
+//! `ivrd`: the IVR daemon for DAHDI voice boards and its command-line tools.
+#![forbid(unsafe_code)]
+
+use clap::{Parser, Subcommand};
+
+/// The IVR daemon for DAHDI voice boards, and the tools that go with it.
+#[derive(Debug, Parser)]
+#[command(name = "ivrd", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the version of the workspace crates.
+    Version,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    match Cli::parse().command {
+        Command::Version => println!("ivrd {}", env!("CARGO_PKG_VERSION")),
+    }
+    Ok(())
+}

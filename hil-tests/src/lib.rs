@@ -1,0 +1,2 @@
+//! Hardware-in-loop test support.
+#![forbid(unsafe_code)]
