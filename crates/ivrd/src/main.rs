@@ -3,6 +3,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod decode;
+
 /// The IVR daemon for DAHDI voice boards, and the tools that go with it.
 #[derive(Debug, Parser)]
 #[command(name = "ivrd", version, about)]
@@ -15,11 +17,14 @@ struct Cli {
 enum Command {
     /// Print the version of the workspace crates.
     Version,
+    /// Decode WAV recordings: DTMF digits, caller ID and call-progress tones.
+    Decode(decode::DecodeArgs),
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     match Cli::parse().command {
         Command::Version => println!("ivrd {}", env!("CARGO_PKG_VERSION")),
+        Command::Decode(a) => std::process::exit(i32::from(!decode::run(a)?)),
     }
     Ok(())
 }
