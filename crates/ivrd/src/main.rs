@@ -1,6 +1,9 @@
 //! `ivrd`: the IVR daemon for DAHDI voice boards and its command-line tools.
 #![forbid(unsafe_code)]
 
+// The standalone modules (config, CDRs, metrics, dimensioning) live in the
+// library target, `src/lib.rs`, and are used here as `ivrd::...`.
+
 use clap::{Parser, Subcommand};
 
 /// The IVR daemon for DAHDI voice boards, and the tools that go with it.
