@@ -5,3 +5,7 @@
 //! thread unless asked to.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod cdr;
+pub mod dimension;
+pub mod metrics;

@@ -18,11 +18,14 @@ struct Cli {
 enum Command {
     /// Print the version of the workspace crates.
     Version,
+    /// Trunks (Erlang B) and agents (Erlang C) needed for the peak hour.
+    Dimension(ivrd::dimension::DimensionArgs),
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     match Cli::parse().command {
         Command::Version => println!("ivrd {}", env!("CARGO_PKG_VERSION")),
+        Command::Dimension(args) => ivrd::dimension::run(&args)?,
     }
     Ok(())
 }
