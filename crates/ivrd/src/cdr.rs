@@ -344,7 +344,7 @@ impl Store {
             #[cfg(feature = "postgres")]
             StoreSpec::Postgres(url) => {
                 let mut client = postgres::Client::connect(url, postgres::NoTls)?;
-                client.batch_execute(&pg_schema())?;
+                client.batch_execute(PG_SCHEMA)?;
                 Ok(Self::Postgres(Box::new(client)))
             }
             #[cfg(not(feature = "postgres"))]
@@ -419,11 +419,27 @@ impl Store {
 }
 
 #[cfg(feature = "postgres")]
-fn pg_schema() -> String {
-    SQLITE_SCHEMA
-        .replace("INTEGER NOT NULL", "BIGINT NOT NULL")
-        .replace("INTEGER,", "BIGINT,")
-}
+const PG_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS ivrd_cdr (
+    call_id         TEXT PRIMARY KEY,
+    start_ms        BIGINT NOT NULL,
+    answer_ms       BIGINT,
+    transfer_ms     BIGINT,
+    agent_answer_ms BIGINT,
+    end_ms          BIGINT NOT NULL,
+    caller_id       TEXT,
+    trunk           INTEGER NOT NULL,
+    script          TEXT NOT NULL,
+    script_version  TEXT NOT NULL,
+    path            TEXT NOT NULL,
+    orders          TEXT NOT NULL,
+    result          TEXT NOT NULL,
+    transfer_target TEXT,
+    recording       TEXT,
+    hangup_cause    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ivrd_cdr_start ON ivrd_cdr (start_ms);
+";
 
 #[cfg(feature = "postgres")]
 const PG_INSERT: &str = "INSERT INTO ivrd_cdr (call_id, start_ms, answer_ms, transfer_ms, \
