@@ -545,6 +545,15 @@ pub struct DimensionArgs {
     pub cdr: Option<PathBuf>,
 }
 
+/// The `ivrd dimension` entry point: [`run`], and on error prints
+/// `ivrd dimension: <error>` to stderr and exits with status 2.
+pub fn cli(args: &DimensionArgs) {
+    if let Err(e) = run(args) {
+        eprintln!("ivrd dimension: {e}");
+        std::process::exit(2);
+    }
+}
+
 /// Runs `ivrd dimension`: prints the plan to stdout.
 ///
 /// # Errors

@@ -25,7 +25,7 @@ enum Command {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     match Cli::parse().command {
         Command::Version => println!("ivrd {}", env!("CARGO_PKG_VERSION")),
-        Command::Dimension(args) => ivrd::dimension::run(&args)?,
+        Command::Dimension(args) => ivrd::dimension::cli(&args),
     }
     Ok(())
 }
