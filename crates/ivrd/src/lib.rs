@@ -7,5 +7,6 @@
 #![deny(missing_docs)]
 
 pub mod cdr;
+pub mod config;
 pub mod dimension;
 pub mod metrics;
