@@ -574,7 +574,8 @@ pub enum HookBackend {
     Sqlite,
     /// PostgreSQL (`url`).
     Postgres,
-    /// MySQL / MariaDB (`url`), e.g. an ECShop database.
+    /// MySQL / MariaDB (`url`: `mysql://` or `mariadb://`), e.g. an ECShop
+    /// database.
     Mysql,
 }
 
@@ -605,7 +606,13 @@ pub struct OrderHooks {
     /// `preset`: `generic` (default), `ecshop` or `custom`.
     #[serde(default)]
     pub preset: HookPreset,
-    /// `custom_sql`: the file with the queries (preset `custom` only).
+    /// `table_prefix`: ECShop's table prefix (preset `ecshop` only;
+    /// default `"ecs_"`).
+    pub table_prefix: Option<String>,
+    /// `custom_sql`: the integrator's queries file (preset `custom` only),
+    /// in the order-hooks crate's format: a TOML file whose `[queries]`
+    /// table holds `order_by_no`, `recent_by_phone`, `create_after_sales`
+    /// and `request_callback`.
     pub custom_sql: Option<PathBuf>,
     /// `timeout_ms`: a lookup slower than this gives the caller the
     /// script's fallback (50–10000; default 1500).
@@ -1371,7 +1378,7 @@ impl Config {
                 let (scheme, name): (&[&str], &str) = if h.backend == HookBackend::Postgres {
                     (&["postgres://", "postgresql://"], "postgres")
                 } else {
-                    (&["mysql://"], "mysql")
+                    (&["mysql://", "mariadb://"], "mysql")
                 };
                 match &h.url {
                     None => ck.report(&hk("url"), Problem::Missing),
@@ -1399,6 +1406,12 @@ impl Config {
                 Problem::NotAllowed("only with preset = \"custom\""),
             ),
             _ => {}
+        }
+        if h.table_prefix.is_some() && h.preset != HookPreset::Ecshop {
+            ck.report(
+                &hk("table_prefix"),
+                Problem::NotAllowed("only with preset = \"ecshop\""),
+            );
         }
         ck.range(&hk("timeout_ms"), h.timeout_ms, 50, 10_000);
         ck.range(&hk("pool_size"), h.pool_size, 1, 64);
@@ -1458,7 +1471,7 @@ impl Config {
     fn resolve_paths(&mut self, base: &Path) {
         let fix = |p: &mut PathBuf| {
             if p.is_relative() {
-                *p = base.join(&*p);
+                *p = clean_join(base, p);
             }
         };
         for b in &mut self.boards {
@@ -1491,7 +1504,32 @@ impl Config {
             }
         }
     }
+}
 
+/// `base` joined with the relative path `rel`, with `.` and `..` removed
+/// lexically (`/etc/ivrd/../x` is `/etc/x`), so messages show plain paths.
+fn clean_join(base: &Path, rel: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in base.join(rel).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                // Keep leading `..` of a relative base; never pop past the root.
+                let poppable = matches!(out.components().next_back(), Some(Component::Normal(_)));
+                if poppable {
+                    out.pop();
+                } else if !out.has_root() {
+                    out.push("..");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Config {
     /// Checks that the files and folders the config names exist: the sim
     /// profiles, scripts, the prompt folder and its default-language pack,
     /// the hooks' SQLite file and custom SQL, the recordings folder, and the
@@ -1635,6 +1673,15 @@ path = "cdr.sqlite"
             Some(Path::new("/etc/ivrd/cdr.sqlite.spill.jsonl"))
         );
         assert_eq!(c.scripts["main"], Path::new("/etc/ivrd/main.ivr"));
+    }
+
+    #[test]
+    fn relative_paths_are_joined_cleanly() {
+        let j = |b: &str, r: &str| clean_join(Path::new(b), Path::new(r));
+        assert_eq!(j("/etc/ivrd", "../../x/y"), Path::new("/x/y"));
+        assert_eq!(j("/etc/ivrd", "./a/../b"), Path::new("/etc/ivrd/b"));
+        assert_eq!(j("docs/config", "../../../z"), Path::new("../z"));
+        assert_eq!(j("", "a"), Path::new("a"));
     }
 
     #[test]
@@ -1802,7 +1849,7 @@ url = "postgres://db/cdr"
             "ivrd.toml:37:29: stations[0].groups[2]: no agent group is called \"ghosts\" (known: sales, returns)",
         );
         has("agent_groups[1].name: no station is in agent group \"returns\"");
-        has("order_hooks.url: backend \"mysql\" needs a URL starting with mysql://");
+        has("order_hooks.url: backend \"mysql\" needs a URL starting with mysql:// or mariadb://");
         has("order_hooks.path: not allowed here: only for backend \"sqlite\"");
         has("order_hooks.custom_sql: missing");
         has("cdr.spill: missing: store \"postgres\" needs a local spill file");
