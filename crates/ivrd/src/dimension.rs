@@ -436,6 +436,12 @@ pub fn parse_percent(s: &str) -> Result<f64, String> {
     let v: f64 = num
         .parse()
         .map_err(|_| format!("not a percentage (write e.g. 1% or 0.01): {s:?}"))?;
+    if !pct && v > 1.0 {
+        return Err(format!(
+            "{s:?} would be a fraction above 1; write {}% for {} percent",
+            num, num
+        ));
+    }
     let frac = if pct { v / 100.0 } else { v };
     if !(frac.is_finite() && (0.0..=1.0).contains(&frac)) {
         return Err(format!("{s:?} is not between 0 and 100 %"));
@@ -741,6 +747,7 @@ mod tests {
         assert_eq!(parse_percent("0.01"), Ok(0.01));
         assert!(parse_percent("150%").unwrap_err().contains("150%"));
         assert!(parse_percent("abc").unwrap_err().contains("abc"));
+        assert!(parse_percent("2").unwrap_err().contains("write 2%"));
         assert_eq!(parse_service_level("80/20"), Ok((0.8, 20.0)));
         assert_eq!(parse_service_level("90%/15s"), Ok((0.9, 15.0)));
         assert!(
