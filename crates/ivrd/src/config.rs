@@ -669,6 +669,13 @@ pub struct CdrStore {
 }
 
 impl CdrStore {
+    /// The CDR writer's settings for this store (defaults for the rest).
+    /// Call on a config from [`Config::parse`]/[`Config::load`], where the
+    /// spill path is always set.
+    pub fn writer_config(&self) -> crate::cdr::WriterConfig {
+        crate::cdr::WriterConfig::new(self.store_spec(), self.spill.clone().unwrap_or_default())
+    }
+
     /// The store as the CDR writer takes it.
     pub fn store_spec(&self) -> crate::cdr::StoreSpec {
         match self.store {
@@ -1673,6 +1680,12 @@ path = "cdr.sqlite"
             Some(Path::new("/etc/ivrd/cdr.sqlite.spill.jsonl"))
         );
         assert_eq!(c.scripts["main"], Path::new("/etc/ivrd/main.ivr"));
+        let w = c.cdr.writer_config();
+        assert_eq!(
+            w.store,
+            crate::cdr::StoreSpec::Sqlite("/etc/ivrd/cdr.sqlite".into())
+        );
+        assert_eq!(w.spill_path, Path::new("/etc/ivrd/cdr.sqlite.spill.jsonl"));
     }
 
     #[test]
