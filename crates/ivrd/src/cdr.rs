@@ -155,8 +155,11 @@ impl HangupCause {
 }
 
 /// One call's record. Times are milliseconds since the Unix epoch, UTC.
+///
+/// In the spill file a record is one JSON object a line; fields a version
+/// does not know are ignored and missing optional fields are empty, so a
+/// spill file survives an upgrade or a rollback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Cdr {
     /// Unique id of the call; the primary key. [`Cdr::new`] makes
     /// `<start_ms>-<trunk>`, unique because a trunk carries one call at a time.
@@ -164,31 +167,41 @@ pub struct Cdr {
     /// When the trunk started ringing (or the call was seized).
     pub start_ms: i64,
     /// When the IVR answered; `None` if it never did.
+    #[serde(default)]
     pub answer_ms: Option<i64>,
     /// When the IVR handed the call to an agent group (the queue starts).
+    #[serde(default)]
     pub transfer_ms: Option<i64>,
     /// When an agent picked up.
+    #[serde(default)]
     pub agent_answer_ms: Option<i64>,
     /// When the call ended.
     pub end_ms: i64,
     /// The caller's number, if caller ID was received and not withheld.
+    #[serde(default)]
     pub caller_id: Option<String>,
     /// The trunk's channel number.
     pub trunk: u16,
     /// The script that ran (its name in the config).
+    #[serde(default)]
     pub script: String,
     /// The script's version (content hash or version string) the call was
     /// pinned to: a reload mid-call does not change it.
+    #[serde(default)]
     pub script_version: String,
     /// The states the call went through, in order.
+    #[serde(default)]
     pub path: Vec<String>,
     /// Order numbers looked up during the call.
+    #[serde(default)]
     pub orders: Vec<String>,
     /// How the call ended for the caller.
     pub result: CallResult,
     /// Agent group or station the call was transferred to.
+    #[serde(default)]
     pub transfer_target: Option<String>,
     /// Path of the call's recording, if it was recorded.
+    #[serde(default)]
     pub recording: Option<String>,
     /// What ended the call.
     pub hangup_cause: HangupCause,
@@ -258,7 +271,17 @@ impl fmt::Display for CdrError {
         match self {
             Self::Sqlite(e) => write!(f, "SQLite: {e}"),
             #[cfg(feature = "postgres")]
-            Self::Postgres(e) => write!(f, "PostgreSQL: {e}"),
+            Self::Postgres(e) => match e.as_db_error() {
+                // The server's own words ("relation … does not exist").
+                Some(db) => write!(f, "PostgreSQL: {}: {}", db.severity(), db.message()),
+                None => {
+                    write!(f, "PostgreSQL: {e}")?;
+                    match std::error::Error::source(e) {
+                        Some(cause) => write!(f, ": {cause}"),
+                        None => Ok(()),
+                    }
+                }
+            },
             Self::PostgresNotBuilt => {
                 write!(f, "this ivrd was built without the `postgres` feature")
             }
@@ -343,7 +366,7 @@ impl Store {
             }
             #[cfg(feature = "postgres")]
             StoreSpec::Postgres(url) => {
-                let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+                let mut client = pg_connect(url)?;
                 client.batch_execute(PG_SCHEMA)?;
                 Ok(Self::Postgres(Box::new(client)))
             }
@@ -416,6 +439,16 @@ impl Store {
             }
         }
     }
+}
+
+/// How long to wait for the PostgreSQL server to accept a connection.
+pub const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[cfg(feature = "postgres")]
+fn pg_connect(url: &str) -> Result<postgres::Client, CdrError> {
+    let mut cfg: postgres::Config = url.parse()?;
+    cfg.connect_timeout(PG_CONNECT_TIMEOUT);
+    Ok(cfg.connect(postgres::NoTls)?)
 }
 
 #[cfg(feature = "postgres")]
@@ -941,6 +974,45 @@ pub fn busiest_hour(path: &Path) -> Result<Option<BusyHour>, CdrError> {
     busiest_hour_in(&conn)
 }
 
+/// [`busiest_hour`] for either store: a SQLite file or a PostgreSQL URL.
+///
+/// # Errors
+///
+/// The store's error; [`CdrError::PostgresNotBuilt`] for a PostgreSQL URL
+/// in a build without the `postgres` feature.
+pub fn busiest_hour_in_store(store: &StoreSpec) -> Result<Option<BusyHour>, CdrError> {
+    match store {
+        StoreSpec::Sqlite(path) => busiest_hour(path),
+        #[cfg(feature = "postgres")]
+        StoreSpec::Postgres(url) => {
+            let mut client = pg_connect(url)?;
+            let sql = "SELECT start_ms / 3600000 AS h, COUNT(*) AS n,
+                          COUNT(answer_ms), COUNT(transfer_ms),
+                          AVG(COALESCE(transfer_ms, end_ms) - answer_ms)::float8,
+                          AVG(end_ms - agent_answer_ms)::float8
+                       FROM ivrd_cdr GROUP BY h ORDER BY n DESC, h DESC LIMIT 1";
+            let rows = client.query(sql, &[])?;
+            let Some(r) = rows.first() else {
+                return Ok(None);
+            };
+            let count = |i: usize| -> Result<u64, CdrError> {
+                let v: i64 = r.try_get(i)?;
+                u64::try_from(v).map_err(|_| CdrError::BadRow(format!("negative count {v}")))
+            };
+            Ok(Some(BusyHour {
+                hour_start_ms: r.try_get::<_, i64>(0)? * 3_600_000,
+                calls: count(1)?,
+                answered: count(2)?,
+                transferred: count(3)?,
+                mean_ivr_s: r.try_get::<_, Option<f64>>(4)?.unwrap_or(0.0) / 1000.0,
+                mean_agent_s: r.try_get::<_, Option<f64>>(5)?.unwrap_or(0.0) / 1000.0,
+            }))
+        }
+        #[cfg(not(feature = "postgres"))]
+        StoreSpec::Postgres(_) => Err(CdrError::PostgresNotBuilt),
+    }
+}
+
 fn busiest_hour_in(conn: &rusqlite::Connection) -> Result<Option<BusyHour>, CdrError> {
     let sql = "SELECT start_ms / 3600000 AS h, COUNT(*) AS n,
                       SUM(answer_ms IS NOT NULL), SUM(transfer_ms IS NOT NULL),
@@ -1067,6 +1139,18 @@ mod tests {
             let json = serde_json::to_string(&c).unwrap();
             assert_eq!(json, format!("\"{}\"", c.as_str()));
         }
+    }
+
+    #[test]
+    fn spill_lines_survive_upgrades_and_rollbacks() {
+        // Written by a newer version (an extra field) or an older one (no
+        // optional fields): both still read.
+        let newer = r#"{"call_id":"1-1","start_ms":1,"end_ms":2,"trunk":1,"result":"failed",
+            "hangup_cause":"shutdown","queue_position":3}"#;
+        let c: Cdr = serde_json::from_str(newer).unwrap();
+        assert_eq!(c.call_id, "1-1");
+        assert_eq!(c.hangup_cause, HangupCause::Shutdown);
+        assert!(c.path.is_empty() && c.answer_ms.is_none());
     }
 
     #[test]

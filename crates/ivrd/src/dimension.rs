@@ -546,9 +546,9 @@ pub struct DimensionArgs {
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent, default_value = "1%")]
     pub blocking: f64,
     /// Take calls/hour, AHT, IVR time and the agent share from the busiest
-    /// hour in this CDR database (SQLite) instead.
-    #[arg(long, value_name = "PATH")]
-    pub cdr: Option<PathBuf>,
+    /// hour in this CDR store instead: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "PATH|URL")]
+    pub cdr: Option<String>,
 }
 
 /// The `ivrd dimension` entry point: [`run`], and on error prints
@@ -576,13 +576,24 @@ pub fn run(args: &DimensionArgs) -> Result<(), DimensionError> {
         sl_answer_within_s,
         max_blocking: args.blocking,
     };
-    if let Some(path) = &args.cdr {
-        let hour = crate::cdr::busiest_hour(path)
-            .map_err(|e| DimensionError::Cdr(format!("{}: {e}", path.display())))?
-            .ok_or_else(|| DimensionError::Cdr(format!("{}: no calls recorded", path.display())))?;
+    if let Some(source) = &args.cdr {
+        let pg = source.starts_with("postgres://") || source.starts_with("postgresql://");
+        let (store, shown) = if pg {
+            // Never print the password.
+            let shown = match source.rsplit_once('@') {
+                Some((_, host)) => format!("postgres://…@{host}"),
+                None => source.clone(),
+            };
+            (crate::cdr::StoreSpec::Postgres(source.clone()), shown)
+        } else {
+            let path = PathBuf::from(source);
+            (crate::cdr::StoreSpec::Sqlite(path), source.clone())
+        };
+        let hour = crate::cdr::busiest_hour_in_store(&store)
+            .map_err(|e| DimensionError::Cdr(format!("{shown}: {e}")))?
+            .ok_or_else(|| DimensionError::Cdr(format!("{shown}: no calls recorded")))?;
         println!(
-            "Busiest hour in {}: {} ({} calls, {} answered, {} to agents)\n",
-            path.display(),
+            "Busiest hour in {shown}: {} ({} calls, {} answered, {} to agents)\n",
             crate::cdr::format_utc_ms(hour.hour_start_ms),
             hour.calls,
             hour.answered,
@@ -590,9 +601,8 @@ pub fn run(args: &DimensionArgs) -> Result<(), DimensionError> {
         );
         if hour.transferred == 0 {
             return Err(DimensionError::Cdr(format!(
-                "{}: no call in the busiest hour reached an agent, so there is no handling time \
-                 to size agents from; give --calls-per-hour and --aht instead",
-                path.display()
+                "{shown}: no call in the busiest hour reached an agent, so there is no handling \
+                 time to size agents from; give --calls-per-hour and --aht instead"
             )));
         }
         inputs.calls_per_hour = hour.calls as f64;

@@ -266,6 +266,50 @@ fn postgres_store_round_trip() {
     );
     assert_eq!(rows[0].get::<_, String>(3), "transferred");
     assert_eq!(rows[1].get::<_, String>(4), "busy-tone");
+
+    // The busiest-hour query gives the same figures on both stores.
+    let sqlite = dir.join("same.sqlite");
+    let w = CdrWriter::spawn(
+        WriterConfig::new(StoreSpec::Sqlite(sqlite.clone()), dir.join("s2.jsonl")),
+        Arc::new(Metrics::new(0)),
+    )
+    .unwrap();
+    for i in 0..20 {
+        w.sink().submit(call(i));
+    }
+    w.shutdown();
+    let pg = cdr::busiest_hour_in_store(&StoreSpec::Postgres(url.clone()))
+        .unwrap()
+        .unwrap();
+    let lite = cdr::busiest_hour(&sqlite).unwrap().unwrap();
+    assert_eq!(pg, lite);
+    assert_eq!((pg.calls, pg.transferred), (20, 7));
+
+    // The database is unreachable: records spill; when it is back, they
+    // are replayed into it.
+    client.batch_execute("DROP TABLE ivrd_cdr").unwrap();
+    let spill = dir.join("down.jsonl");
+    let down = fast(WriterConfig::new(
+        StoreSpec::Postgres("postgres://ivrd@127.0.0.1:1/none".into()),
+        spill.clone(),
+    ));
+    let w = CdrWriter::spawn(down, Arc::new(Metrics::new(0))).unwrap();
+    for i in 100..103 {
+        w.sink().submit(call(i));
+    }
+    let report = w.shutdown();
+    assert_eq!((report.written, report.spilled), (0, 3));
+    let up = WriterConfig::new(StoreSpec::Postgres(url), spill.clone());
+    let report = CdrWriter::spawn(up, Arc::new(Metrics::new(0)))
+        .unwrap()
+        .shutdown();
+    assert_eq!(report.replayed, 3);
+    let n: i64 = client
+        .query_one("SELECT COUNT(*) FROM ivrd_cdr", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 3);
+    assert_eq!(fs::metadata(&spill).unwrap().len(), 0);
     client.batch_execute("DROP TABLE ivrd_cdr").unwrap();
     fs::remove_dir_all(&dir).unwrap();
 }
