@@ -165,6 +165,52 @@ pub struct Logging {
     pub filter: Option<String>,
 }
 
+impl Logging {
+    /// The stderr logger for this config: `level`, then `filter`, then
+    /// `rust_log` (the `RUST_LOG` environment variable, if set) on top.
+    ///
+    /// With `journal` (pass `std::env::var_os("JOURNAL_STREAM").is_some()`:
+    /// stderr is connected to the systemd journal) each line starts with the
+    /// syslog priority, `<3>` for errors … `<7>` for debug, which journald
+    /// turns into the entry's priority (`journalctl -p warning` works), and
+    /// carries no timestamp (the journal has its own). Otherwise lines look
+    /// like `2024-06-01T12:00:00Z WARN  ivrd::cdr: …`.
+    pub fn builder(&self, journal: bool, rust_log: Option<&str>) -> env_logger::Builder {
+        let mut b = env_logger::Builder::new();
+        b.target(env_logger::Target::Stderr);
+        b.filter_level(self.level.filter());
+        if let Some(f) = &self.filter {
+            b.parse_filters(f);
+        }
+        if let Some(f) = rust_log {
+            b.parse_filters(f);
+        }
+        if journal {
+            b.format(|buf, rec| {
+                use std::io::Write as _;
+                writeln!(
+                    buf,
+                    "<{}>{}: {}",
+                    journal_priority(rec.level()),
+                    rec.target(),
+                    rec.args()
+                )
+            });
+        }
+        b
+    }
+}
+
+/// The syslog priority journald gives a log line of `level`.
+pub const fn journal_priority(level: log::Level) -> u8 {
+    match level {
+        log::Level::Error => 3,
+        log::Level::Warn => 4,
+        log::Level::Info => 6,
+        log::Level::Debug | log::Level::Trace => 7,
+    }
+}
+
 /// `[metrics]`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -1695,6 +1741,31 @@ path = "cdr.sqlite"
         assert_eq!(j("/etc/ivrd", "./a/../b"), Path::new("/etc/ivrd/b"));
         assert_eq!(j("docs/config", "../../../z"), Path::new("../z"));
         assert_eq!(j("", "a"), Path::new("a"));
+    }
+
+    #[test]
+    fn logging_levels_and_filters() {
+        let default = Logging::default().builder(false, None).build();
+        assert_eq!(default.filter(), log::LevelFilter::Info);
+        let m = |l: &env_logger::Logger, level, target: &str| {
+            l.matches(&log::Record::builder().level(level).target(target).build())
+        };
+        assert!(m(&default, log::Level::Info, "ivrd::cdr"));
+        assert!(!m(&default, log::Level::Debug, "ivrd::cdr"));
+        let cfg = Logging {
+            level: LogLevel::Warn,
+            filter: Some("ivrd::cdr=debug".into()),
+        };
+        let l = cfg.builder(true, None).build();
+        assert!(m(&l, log::Level::Debug, "ivrd::cdr"));
+        assert!(!m(&l, log::Level::Info, "postgres"));
+        // RUST_LOG wins over the file.
+        let l = cfg.builder(true, Some("postgres=trace")).build();
+        assert!(m(&l, log::Level::Trace, "postgres"));
+        assert_eq!(journal_priority(log::Level::Error), 3);
+        assert_eq!(journal_priority(log::Level::Warn), 4);
+        assert_eq!(journal_priority(log::Level::Info), 6);
+        assert_eq!(journal_priority(log::Level::Trace), 7);
     }
 
     #[test]
