@@ -1656,6 +1656,148 @@ impl Config {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Reload
+// ---------------------------------------------------------------------------
+
+/// When a setting changed by a reload (SIGHUP) takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Takes {
+    /// At once (e.g. the grace period).
+    Immediately,
+    /// For calls that start after the reload; calls in progress keep the
+    /// old setting until they end.
+    NewCalls,
+    /// On each affected channel the next time it is idle.
+    IdleChannels,
+    /// Only after a restart: the reload keeps the old value and says so.
+    Restart,
+}
+
+/// One changed setting and when it takes effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The key path, e.g. `trunks[0].script` or `cdr`.
+    pub key: String,
+    /// When it applies.
+    pub takes: Takes,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let when = match self.takes {
+            Takes::Immediately => "now",
+            Takes::NewCalls => "for new calls",
+            Takes::IdleChannels => "on each channel when it is idle",
+            Takes::Restart => "after a restart (kept as it was until then)",
+        };
+        write!(f, "{}: applies {when}", self.key)
+    }
+}
+
+impl Config {
+    /// Every (board, channel) the daemon opens.
+    fn channel_set(&self) -> std::collections::BTreeSet<(String, u16)> {
+        let trunks = self.trunks.iter().map(|t| (&t.board, &t.channels));
+        let stations = self.stations.iter().map(|s| (&s.board, &s.channels));
+        trunks
+            .chain(stations)
+            .flat_map(|(b, l)| l.channels().into_iter().map(move |c| (b.clone(), c)))
+            .collect()
+    }
+
+    /// What a reload from `self` to `new` changes, and when each change
+    /// takes effect, in key order. Empty when nothing changed. Script
+    /// *contents* are not compared here: the script loader versions them.
+    pub fn reload_plan(&self, new: &Self) -> Vec<Change> {
+        let mut out = Vec::new();
+        let mut add = |key: String, takes: Takes| out.push(Change { key, takes });
+        if self.daemon != new.daemon {
+            add("daemon".into(), Takes::Immediately);
+        }
+        if self.logging != new.logging {
+            add("logging".into(), Takes::Restart);
+        }
+        if self.metrics != new.metrics {
+            add("metrics".into(), Takes::Restart);
+        }
+        if self.boards != new.boards {
+            add("boards".into(), Takes::Restart);
+        }
+        if self.channel_set() != new.channel_set() {
+            add(
+                "trunks/stations channels (channels opened or closed)".into(),
+                Takes::Restart,
+            );
+        }
+        for (i, t) in new.trunks.iter().enumerate() {
+            let key = |f: &str| format!("trunks[{i}].{f}");
+            match self.trunks.iter().find(|o| o.name == t.name) {
+                None => add(
+                    format!("trunks[{i}] (new group {:?})", t.name),
+                    Takes::IdleChannels,
+                ),
+                Some(o) => {
+                    if o.script != t.script {
+                        add(key("script"), Takes::NewCalls);
+                    }
+                    if o.language != t.language {
+                        add(key("language"), Takes::NewCalls);
+                    }
+                    if o.record != t.record {
+                        add(key("record"), Takes::NewCalls);
+                    }
+                    let line = |x: &TrunkGroup| {
+                        (
+                            x.board.clone(),
+                            x.channels.clone(),
+                            x.answer_after_rings,
+                            x.hangup_on_polarity,
+                            x.rx_gain_db.to_bits(),
+                            x.tx_gain_db.to_bits(),
+                            x.caller_id,
+                            x.busy_tone,
+                        )
+                    };
+                    if line(o) != line(t) {
+                        add(key("(line settings)"), Takes::IdleChannels);
+                    }
+                }
+            }
+        }
+        for o in &self.trunks {
+            if !new.trunks.iter().any(|t| t.name == o.name) {
+                add(
+                    format!("trunks (group {:?} removed)", o.name),
+                    Takes::IdleChannels,
+                );
+            }
+        }
+        if self.stations != new.stations {
+            add("stations".into(), Takes::IdleChannels);
+        }
+        if self.agent_groups != new.agent_groups {
+            add("agent_groups".into(), Takes::NewCalls);
+        }
+        if self.scripts != new.scripts {
+            add("scripts".into(), Takes::NewCalls);
+        }
+        if self.prompts != new.prompts {
+            add("prompts".into(), Takes::NewCalls);
+        }
+        if self.order_hooks != new.order_hooks {
+            add("order_hooks".into(), Takes::NewCalls);
+        }
+        if self.recordings != new.recordings {
+            add("recordings".into(), Takes::NewCalls);
+        }
+        if self.cdr != new.cdr {
+            add("cdr".into(), Takes::Restart);
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1766,6 +1908,62 @@ path = "cdr.sqlite"
         assert_eq!(journal_priority(log::Level::Warn), 4);
         assert_eq!(journal_priority(log::Level::Info), 6);
         assert_eq!(journal_priority(log::Level::Trace), 7);
+    }
+
+    #[test]
+    fn reload_plan_says_when_each_change_applies() {
+        let f = Path::new("/etc/ivrd/ivrd.toml");
+        let old = Config::parse(MINIMAL, f).unwrap();
+        assert!(old.reload_plan(&old).is_empty());
+
+        let text = MINIMAL
+            .replace("script = \"main\"", "script = \"other\"\nrx_gain_db = -2.0")
+            .replace(
+                "main = \"main.ivr\"",
+                "main = \"main.ivr\"\nother = \"o.ivr\"",
+            )
+            .replace(
+                "[[agent_groups]]\nname = \"sales\"",
+                "[[agent_groups]]\nname = \"sales\"\nwrap_up_s = 30",
+            )
+            .replace("[daemon]", "")
+            .replace("[[boards]]", "[daemon]\ngrace_period_s = 60\n\n[[boards]]");
+        let new = Config::parse(&text, f).unwrap();
+        let plan = old.reload_plan(&new);
+        let got: Vec<(&str, Takes)> = plan.iter().map(|c| (c.key.as_str(), c.takes)).collect();
+        assert_eq!(
+            got,
+            [
+                ("daemon", Takes::Immediately),
+                ("trunks[0].script", Takes::NewCalls),
+                ("trunks[0].(line settings)", Takes::IdleChannels),
+                ("agent_groups", Takes::NewCalls),
+                ("scripts", Takes::NewCalls),
+            ]
+        );
+        assert_eq!(
+            plan[1].to_string(),
+            "trunks[0].script: applies for new calls"
+        );
+
+        // Opening more channels or moving the CDR store needs a restart.
+        let text = MINIMAL
+            .replace("channels = \"5-8\"", "channels = \"5-9\"")
+            .replace("path = \"cdr.sqlite\"", "path = \"cdr2.sqlite\"");
+        let new = Config::parse(&text, f).unwrap();
+        let restart: Vec<String> = old
+            .reload_plan(&new)
+            .into_iter()
+            .filter(|c| c.takes == Takes::Restart)
+            .map(|c| c.key)
+            .collect();
+        assert_eq!(
+            restart,
+            [
+                "trunks/stations channels (channels opened or closed)",
+                "cdr"
+            ]
+        );
     }
 
     #[test]
