@@ -2033,6 +2033,44 @@ path = "cdr.sqlite"
     }
 
     #[test]
+    fn errors_inside_arrays_of_tables_name_the_element() {
+        let two = MINIMAL.replace(
+            "[[stations]]",
+            "[[trunks]]\nname = \"b\"\nboard = \"card0\"\nchannels = \"9\"\nscript = \"main\"\n\n\
+             [[stations]]",
+        );
+        assert!(errs(&two).is_empty(), "{:?}", errs(&two));
+        // A missing key in the second [[trunks]]: its header line and full key.
+        let e = errs(&two.replace(
+            "channels = \"9\"\nscript = \"main\"\n",
+            "channels = \"9\"\n",
+        ));
+        assert_eq!(e, ["/etc/ivrd/ivrd.toml:12:1: trunks[1].script: missing"]);
+        // An unknown key in a sub-table of the second element.
+        let e = errs(&two.replace(
+            "script = \"main\"\n\n[[stations]]",
+            "script = \"main\"\n[trunks.caller_id]\narives = \"x\"\n\n[[stations]]",
+        ));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("/etc/ivrd/ivrd.toml:18:1: trunks[1].caller_id.arives: unknown field"),
+            "{e:?}"
+        );
+        // A bad value there.
+        let e = errs(&two.replace(
+            "script = \"main\"\n\n[[stations]]",
+            "script = \"main\"\n[trunks.caller_id]\narrives = \"on-third-ring\"\n\n[[stations]]",
+        ));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with(
+                "/etc/ivrd/ivrd.toml:18:11: trunks[1].caller_id.arrives: unknown variant"
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
     fn every_semantic_problem_is_reported_at_its_key() {
         let text = r#"
 [daemon]
