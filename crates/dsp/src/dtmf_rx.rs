@@ -394,8 +394,12 @@ pub struct DtmfReceiver {
     retries: u8,
     /// Full slots the next verification needs.
     need: u32,
-    /// Both verifications failed: wait for the tone to end.
+    /// Verification failed for good: wait for the tone to end.
     gave_up: bool,
+    /// The last pair given up on, and when.
+    rejected: Option<((usize, usize), u64)>,
+    /// Start of the last quiet (gated) slot.
+    last_quiet: u64,
     // Output queue.
     events: [Option<DtmfEvent>; 8],
     ev_head: usize,
@@ -440,6 +444,8 @@ impl DtmfReceiver {
             retries: 0,
             need: 3,
             gave_up: false,
+            rejected: None,
+            last_quiet: 0,
             events: [None; 8],
             ev_head: 0,
             ev_len: 0,
@@ -571,6 +577,7 @@ impl DtmfReceiver {
         slot.t0 = t0;
         slot.e = e;
         if e < self.gate_e {
+            self.last_quiet = t0;
             slot.silent = true;
             slot.tonal = false;
             slot.y = [0.0; 16];
@@ -689,7 +696,9 @@ impl DtmfReceiver {
         self.bins = c;
         self.retries = 0;
         self.need = 3;
-        self.gave_up = false;
+        // The same pair coming back while the sound never stopped (a chord whose analysis
+        // flips between neighbouring pairs) is the tone already rejected.
+        self.gave_up = matches!(self.rejected, Some((b, t)) if b == c && t >= self.last_quiet);
         self.digit = DIGITS[c.0][c.1 - 4];
         self.phase = Phase::Pending;
         let pair = |s: &Slot| {
@@ -802,7 +811,7 @@ impl DtmfReceiver {
                         self.phase = Phase::Active;
                         let ev = self.event(t0 as f32 + M as f32);
                         self.emit(DtmfEvent::Down(ev));
-                    } else if self.retries < 3 {
+                    } else if self.retries < 3 && !(verdict == Verdict::Later && self.retries > 0) {
                         // Not (yet) a clean key, e.g. speech over its start or noise on a
                         // weak tone: judge again on fresh slots while the tone lasts. A
                         // tone that was off frequency must then prove itself over 30 ms
@@ -819,6 +828,7 @@ impl DtmfReceiver {
                         }
                     } else {
                         self.gave_up = true;
+                        self.rejected = Some((self.bins, t0));
                     }
                 }
             }
