@@ -396,10 +396,8 @@ pub struct DtmfReceiver {
     need: u32,
     /// Verification failed for good: wait for the tone to end.
     gave_up: bool,
-    /// The last pair given up on, and when.
-    rejected: Option<((usize, usize), u64)>,
-    /// Start of the last quiet (gated) slot.
-    last_quiet: u64,
+    /// Digits given up on since the line was last quiet (bit per digit index).
+    rejected: u16,
     // Output queue.
     events: [Option<DtmfEvent>; 8],
     ev_head: usize,
@@ -444,8 +442,7 @@ impl DtmfReceiver {
             retries: 0,
             need: 3,
             gave_up: false,
-            rejected: None,
-            last_quiet: 0,
+            rejected: 0,
             events: [None; 8],
             ev_head: 0,
             ev_len: 0,
@@ -577,7 +574,7 @@ impl DtmfReceiver {
         slot.t0 = t0;
         slot.e = e;
         if e < self.gate_e {
-            self.last_quiet = t0;
+            self.rejected = 0;
             slot.silent = true;
             slot.tonal = false;
             slot.y = [0.0; 16];
@@ -696,10 +693,10 @@ impl DtmfReceiver {
         self.bins = c;
         self.retries = 0;
         self.need = 3;
-        // The same pair coming back while the sound never stopped (a chord whose analysis
-        // flips between neighbouring pairs) is the tone already rejected.
-        self.gave_up = matches!(self.rejected, Some((b, t)) if b == c && t >= self.last_quiet);
+        // A pair coming back while the sound never stopped (a chord whose analysis flips
+        // between neighbouring pairs) is a tone already rejected.
         self.digit = DIGITS[c.0][c.1 - 4];
+        self.gave_up = self.rejected & (1 << self.digit.index()) != 0;
         self.phase = Phase::Pending;
         let pair = |s: &Slot| {
             let (a, b) = fit(s, c.0, c.1);
@@ -828,7 +825,7 @@ impl DtmfReceiver {
                         }
                     } else {
                         self.gave_up = true;
-                        self.rejected = Some((self.bins, t0));
+                        self.rejected |= 1 << self.digit.index();
                     }
                 }
             }
