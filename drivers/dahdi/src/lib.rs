@@ -15,7 +15,7 @@
 //!
 //! - **Kernel ABI.** Request numbers and struct layouts mirror `include/dahdi/user.h` of
 //!   DAHDI 2.11.1 on x86_64 and are pinned by compile-time size asserts and golden tests
-//!   (`docs/dahdi-abi.md`). All `unsafe` is in the private `sys` module.
+//!   (`docs/dahdi-abi.md`). Every raw system call is in the private `sys` module.
 //! - **Non-blocking.** Channel fds are opened `O_NONBLOCK | O_CLOEXEC`. "Would block"
 //!   (`EAGAIN`) and "event pending" (DAHDI's errno 500 on read/write) are values
 //!   ([`ReadOutcome`], [`WriteOutcome`]), never errors. Take the event with
