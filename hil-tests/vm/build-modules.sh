@@ -23,6 +23,10 @@ KV=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
 [ -n "$KV" ] || { echo "build-modules: cannot tell the kernel version from linux-headers-amd64" >&2; exit 1; }
 [ -d "/lib/modules/$KV/build" ] || { echo "build-modules: /lib/modules/$KV/build missing (install linux-headers-$KV)" >&2; exit 1; }
 DAHDI_VERSION=$(apt-cache policy dahdi-dkms | sed -n 's/^ *Candidate: *//p')
+if { [ -z "$DAHDI_VERSION" ] || [ "$DAHDI_VERSION" = "(none)" ]; } && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq # package lists missing (fresh container)
+  DAHDI_VERSION=$(apt-cache policy dahdi-dkms | sed -n 's/^ *Candidate: *//p')
+fi
 [ -n "$DAHDI_VERSION" ] && [ "$DAHDI_VERSION" != "(none)" ] ||
   { echo "build-modules: apt knows no dahdi-dkms (is the bookworm main archive in sources.list?)" >&2; exit 1; }
 STAMP="KV=$KV DAHDI_VERSION=$DAHDI_VERSION"
@@ -35,7 +39,7 @@ echo "build-modules: $STAMP"
 # Fetch the packages as files (nothing is installed).
 mkdir -p debs
 (cd debs && for p in dahdi-dkms dahdi libtonezone2.0 "linux-image-$KV"; do
-  ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download -q "$p" >/dev/null
+  ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download -q -o APT::Sandbox::User=root "$p" >/dev/null
 done)
 t1=$(date +%s)
 
