@@ -12,10 +12,11 @@
 //! | `HIL_EXCHANGE` / `HIL_PHONE` | 1 / 25 | main pair: FXO-signalled (`fxoks`) / FXS-signalled (`fxsks`) |
 //! | `HIL_ALAW_EXCHANGE` / `HIL_ALAW_PHONE` | 3 / 27 | a pair configured A-law (`alaw=` in system.conf) |
 //! | `HIL_CLEAR_A` / `HIL_CLEAR_B` | 2 / 26 | clear channels wired together (0: skip) |
-//! | `HIL_CONF_A` / `HIL_CONF_B` | 4 / 5 | two exchange-side channels to bridge in a conference |
+//! | `HIL_CONF_A` / `HIL_CONF_B` | 4 / 5 | two exchange-side channels to bridge in a conference (0: skip) |
 //! | `HIL_CONF_FAR_A` / `HIL_CONF_FAR_B` | 28 / 29 | their far ends |
 //! | `HIL_SPARE_EXCHANGE` / `HIL_SPARE_PHONE` | 6 / 30 | a pair for the busy/mio tests |
-//! | `HIL_UNCONFIGURED` | 48 | a channel that exists but is not configured |
+//! | `HIL_UNCONFIGURED` | 48 | a channel that exists but is not configured (0: skip) |
+//! | `HIL_LEVEL_TOLERANCE_DB` | 1.0 | level difference accepted across the pair |
 //!
 //! # Skipping
 //!
@@ -189,6 +190,14 @@ impl LinePair for DahdiPair {
 
     fn wait_ms(&mut self, ms: u64) {
         std::thread::sleep(Duration::from_millis(ms));
+    }
+
+    /// `HIL_LEVEL_TOLERANCE_DB` (for analog loops on a real card), else the contract's 1 dB.
+    fn level_tolerance_db(&self) -> f64 {
+        std::env::var("HIL_LEVEL_TOLERANCE_DB")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(crate::contract::LEVEL_TOLERANCE_DB)
     }
 }
 

@@ -132,6 +132,10 @@ fn unconfigured_channel_is_named() {
         return;
     };
     let n = rig.config.unconfigured;
+    if n == 0 {
+        println!("skipped: HIL_UNCONFIGURED=0");
+        return;
+    }
     let e = Channel::open(n).expect_err("an unconfigured channel cannot be opened");
     println!("unconfigured: {e}");
     assert!(e.is_unconfigured(), "{e}");
@@ -326,6 +330,10 @@ fn conference_bridges_two_channels_in_the_kernel() {
         return;
     };
     let c = rig.config;
+    if c.conf_a == 0 {
+        println!("skipped: HIL_CONF_A=0");
+        return;
+    }
     let a = open(c.conf_a);
     let b = open(c.conf_b);
     let mut far_a = open(c.conf_far_a);
