@@ -128,25 +128,19 @@ impl VoiceChannel for ModelCh {
         let mut st = self.st.borrow_mut();
         let now = st.now;
         match (self.idx, hook) {
-            (1, Hook::OffHook) => {
-                if !st.phone_off {
-                    st.phone_off = true;
-                    st.off_since = now;
-                    st.ringing_since = None;
-                    match st.on_since.take() {
-                        // Back off-hook within rxflashtime: a flash, not a hangup.
-                        Some(t) if now - t < 1250 => {
-                            st.due.push((now + 5, 0, LineEvent::WinkFlash))
-                        }
-                        _ => st.due.push((now + 5, 0, LineEvent::RingOffHook)),
-                    }
+            (1, Hook::OffHook) if !st.phone_off => {
+                st.phone_off = true;
+                st.off_since = now;
+                st.ringing_since = None;
+                match st.on_since.take() {
+                    // Back off-hook within rxflashtime: a flash, not a hangup.
+                    Some(t) if now - t < 1250 => st.due.push((now + 5, 0, LineEvent::WinkFlash)),
+                    _ => st.due.push((now + 5, 0, LineEvent::RingOffHook)),
                 }
             }
-            (1, Hook::OnHook) => {
-                if st.phone_off {
-                    st.phone_off = false;
-                    st.on_since = Some(now);
-                }
+            (1, Hook::OnHook) if st.phone_off => {
+                st.phone_off = false;
+                st.on_since = Some(now);
             }
             (1, Hook::Flash) => {
                 if !st.phone_off || now - st.off_since < 600 {
