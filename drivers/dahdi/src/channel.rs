@@ -120,6 +120,13 @@ impl IoMux {
     pub const NOWAIT: Self = Self(sys::iomuxval::NOWAIT);
 
     /// Whether every condition in `other` is set in `self`.
+    ///
+    /// ```
+    /// use dahdi::IoMux;
+    /// let m = IoMux::READ | IoMux::SIGEVENT;
+    /// assert!(m.contains(IoMux::SIGEVENT) && !m.contains(IoMux::WRITE));
+    /// assert_eq!(m.bits(), 9);
+    /// ```
     pub const fn contains(self, other: Self) -> bool {
         self.0 & other.0 == other.0
     }
@@ -241,6 +248,10 @@ impl core::fmt::Debug for Gains {
 
 impl Gains {
     /// Tables that change nothing.
+    ///
+    /// ```
+    /// assert_eq!(dahdi::Gains::unity().rx[0x2A], 0x2A);
+    /// ```
     pub fn unity() -> Self {
         let mut t = [0u8; 256];
         for (i, v) in t.iter_mut().enumerate() {
@@ -355,11 +366,22 @@ impl Channel {
     }
 
     /// The channel number (pseudo channels get numbers from 32768 up).
+    ///
+    /// ```no_run
+    /// assert_eq!(dahdi::Channel::open(25)?.number(), 25);
+    /// # Ok::<(), dahdi::Error>(())
+    /// ```
     pub fn number(&self) -> u32 {
         self.channo
     }
 
     /// How audio is coded in [`Channel::read`] and [`Channel::write`].
+    ///
+    /// ```no_run
+    /// let ch = dahdi::Channel::open(1)?;
+    /// let frame_bytes = ch.law().frame_bytes(); // 160, or 320 in linear
+    /// # Ok::<(), dahdi::Error>(())
+    /// ```
     pub fn law(&self) -> Law {
         self.law
     }

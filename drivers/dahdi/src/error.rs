@@ -77,6 +77,12 @@ impl Error {
     }
 
     /// The raw errno, if the kernel reported one.
+    ///
+    /// ```no_run
+    /// if let Err(e) = dahdi::Channel::open(5) {
+    ///     eprintln!("{e} (errno {:?})", e.raw_errno());
+    /// }
+    /// ```
     pub const fn raw_errno(&self) -> Option<i32> {
         match self {
             Self::Sys { errno, .. } => Some(*errno),
@@ -85,16 +91,32 @@ impl Error {
     }
 
     /// The errno as `nix` names it (`Errno::UnknownErrno` for DAHDI's 500).
+    ///
+    /// ```no_run
+    /// use nix::errno::Errno;
+    /// let e = dahdi::Channel::open(5).unwrap_err();
+    /// if e.errno() == Some(Errno::ENOENT) { eprintln!("DAHDI is not loaded"); }
+    /// ```
     pub fn errno(&self) -> Option<Errno> {
         self.raw_errno().map(Errno::from_raw)
     }
 
     /// Whether another program holds the channel (`EBUSY` on open or `DAHDI_SPECIFY`).
+    ///
+    /// ```no_run
+    /// match dahdi::Channel::open(5) {
+    ///     Err(e) if e.is_busy() => eprintln!("{e}: is Asterisk still running?"),
+    ///     Err(e) if e.is_unconfigured() => eprintln!("{e}"),
+    ///     other => { other?; }
+    /// }
+    /// # Ok::<(), dahdi::Error>(())
+    /// ```
     pub fn is_busy(&self) -> bool {
         self.errno() == Some(Errno::EBUSY)
     }
 
     /// Whether the channel exists but is not configured (`ENXIO`: run `dahdi_cfg`).
+    /// See [`Error::is_busy`] for an example.
     pub fn is_unconfigured(&self) -> bool {
         self.errno() == Some(Errno::ENXIO)
     }

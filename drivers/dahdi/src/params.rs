@@ -128,6 +128,14 @@ impl Alarms {
     pub const LMFA: Self = Self(sys::alarm::LMFA);
 
     /// Whether there is no alarm.
+    ///
+    /// ```
+    /// use dahdi::Alarms;
+    /// assert!(Alarms::NONE.is_clear());
+    /// let a = Alarms(Alarms::RED.0 | Alarms::LOS.0);
+    /// assert!(a.contains(Alarms::RED));
+    /// assert_eq!(a.to_string(), "RED+LOS");
+    /// ```
     pub const fn is_clear(self) -> bool {
         self.0 == 0
     }
