@@ -1,6 +1,8 @@
 //! `ivrd`: the IVR daemon for DAHDI voice boards and its command-line tools.
 #![forbid(unsafe_code)]
 
+mod audio;
+
 use clap::{Parser, Subcommand};
 
 /// The IVR daemon for DAHDI voice boards, and the tools that go with it.

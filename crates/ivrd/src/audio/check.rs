@@ -1,0 +1,1 @@
+//! `ivrd audio-check`: placeholder replaced below.
