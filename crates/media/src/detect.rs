@@ -1,5 +1,6 @@
 //! The receivers on received audio: DTMF, call progress, caller ID, level/voice.
 
+use dsp::level::{VadEvent, VoiceDetector};
 use tel_types::{CallerId, DigitEvent, ProgressTone, SampleTime};
 
 use crate::Frame;
@@ -9,6 +10,7 @@ pub(crate) const MAX_PER_FRAME: usize = 8;
 
 /// One thing the receivers found in a frame.
 #[derive(Debug, Clone, Copy)]
+#[allow(dead_code)] // Digit, Progress and CallerId come with the dsp receivers still to merge.
 pub(crate) enum Detected {
     None,
     Digit(DigitEvent),
@@ -21,30 +23,59 @@ pub(crate) enum Detected {
 /// The receive-side detector bank of one channel.
 #[derive(Debug)]
 pub(crate) struct Receivers {
-    voice: bool,
+    vad: VoiceDetector,
+    silence_since: Option<SampleTime>,
+    started: bool,
 }
 
 impl Receivers {
-    pub(crate) fn new(_config: &crate::Config) -> Self {
-        Self { voice: false }
+    pub(crate) fn new(config: &crate::Config) -> Self {
+        Self {
+            vad: VoiceDetector::new(config.vad),
+            silence_since: None,
+            started: false,
+        }
     }
 
     /// Runs every receiver over one frame; writes what they found to `out`, returns how many.
     pub(crate) fn process(
         &mut self,
-        _now: SampleTime,
-        _rx: &Frame,
+        now: SampleTime,
+        rx: &Frame,
         _tx: &Frame,
         _playing: bool,
-        _out: &mut [Detected; MAX_PER_FRAME],
+        out: &mut [Detected; MAX_PER_FRAME],
     ) -> usize {
-        0
+        let mut n = 0;
+        let mut put = |d: Detected| {
+            if n < MAX_PER_FRAME {
+                out[n] = d;
+                n += 1;
+            }
+        };
+        if !self.started {
+            self.started = true;
+            self.silence_since = Some(now);
+        }
+        match self.vad.process(rx, now) {
+            Some(VadEvent::Voice(at)) => {
+                self.silence_since = None;
+                put(Detected::Voice(at));
+            }
+            Some(VadEvent::Silence(at)) => {
+                self.silence_since = Some(at);
+                put(Detected::Silence(at));
+            }
+            None => {}
+        }
+        n
     }
 
     pub(crate) fn flush(&mut self, _now: SampleTime) {}
 
-    pub(crate) fn is_voice(&self) -> bool {
-        self.voice
+    /// When the current stretch of silence began; `None` while there is voice.
+    pub(crate) fn silence_since(&self) -> Option<SampleTime> {
+        self.silence_since
     }
 
     pub(crate) fn dtmf_present(&self) -> bool {

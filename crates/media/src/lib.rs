@@ -64,6 +64,9 @@ mod tones;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use dsp::dtmf_gen::DtmfGenConfig;
+use dsp::level::VadConfig;
+use dsp::zones::ToneZone;
 use ringbuf::HeapRb;
 use ringbuf::traits::Split;
 use tel_types::{ChannelId, Law};
@@ -99,11 +102,20 @@ pub struct Config {
     pub rx_gain: Gain,
     /// Mute DTMF tones in recorded and bridged audio (costs one frame of delay there).
     pub dtmf_clamp: bool,
+    /// The tone zone for generated tones (and the call-progress detector).
+    pub zone: &'static ToneZone,
+    /// Level of generated zone tones, dBm0 per frequency.
+    pub tone_level_dbm0: f32,
+    /// Timing and levels of generated DTMF.
+    pub dtmf_tx: DtmfGenConfig,
+    /// The silence/voice detector's settings.
+    pub vad: VadConfig,
 }
 
 impl Config {
     /// Defaults: A-law, 32 commands, 128 events, 1 s of recording tap, 0.5 s of listen tap,
-    /// unity gains, DTMF clamping on.
+    /// unity gains, DTMF clamping on, tone zone `cn` at -10 dBm0, `dsp`'s DTMF and VAD
+    /// defaults.
     pub fn new(id: ChannelId, prompts: &'static PromptTable) -> Self {
         Self {
             id,
@@ -116,6 +128,10 @@ impl Config {
             tx_gain: Gain::UNITY,
             rx_gain: Gain::UNITY,
             dtmf_clamp: true,
+            zone: ToneZone::default_zone(),
+            tone_level_dbm0: -10.0,
+            dtmf_tx: DtmfGenConfig::default(),
+            vad: VadConfig::default(),
         }
     }
 }

@@ -63,7 +63,7 @@ struct Recording {
     samples: u32,
     max_samples: u64,
     silence_limit: u64,
-    silent_samples: u64,
+    started_at: SampleTime,
     stop_keys: DigitSet,
 }
 
@@ -297,7 +297,7 @@ impl Pipeline {
                 max_ms,
                 end_on_silence_ms,
                 stop_keys,
-            } => self.start_recording(slot, max_ms, end_on_silence_ms, stop_keys),
+            } => self.start_recording(now, slot, max_ms, end_on_silence_ms, stop_keys),
             MediaCommand::StopRecording => self.finish_recording(None),
             MediaCommand::Bridge(peer) => {
                 if let Some(old) = self.peer.filter(|&p| p != peer) {
@@ -372,13 +372,6 @@ impl Pipeline {
                 }
                 Detected::Silence(at) => self.emit(MediaEvent::Silence { at }),
                 Detected::Voice(at) => self.emit(MediaEvent::Voice { at }),
-            }
-        }
-        if let Some(rec) = &mut self.recording {
-            if self.receivers.is_voice() {
-                rec.silent_samples = 0;
-            } else {
-                rec.silent_samples += FRAME_SAMPLES as u64;
             }
         }
     }
@@ -465,7 +458,14 @@ impl Pipeline {
         }
     }
 
-    fn start_recording(&mut self, slot: RecordingId, max_ms: u32, silence_ms: u32, keys: DigitSet) {
+    fn start_recording(
+        &mut self,
+        now: SampleTime,
+        slot: RecordingId,
+        max_ms: u32,
+        silence_ms: u32,
+        keys: DigitSet,
+    ) {
         self.finish_recording(None);
         if self.record_tap.is_none() {
             Counters::bump(&self.counters.bad_commands, 1);
@@ -482,12 +482,12 @@ impl Pipeline {
             samples: 0,
             max_samples: u64::from(max_ms) * SAMPLES_PER_MS,
             silence_limit: u64::from(silence_ms) * SAMPLES_PER_MS,
-            silent_samples: 0,
+            started_at: now,
             stop_keys: keys,
         });
     }
 
-    fn record(&mut self, _now: SampleTime) {
+    fn record(&mut self, now: SampleTime) {
         self.flush_pending_end();
         let Some(rec) = &mut self.recording else {
             return;
@@ -516,7 +516,12 @@ impl Pipeline {
         rec.seq += 1;
         rec.samples += room as u32;
         let full = rec.max_samples != 0 && u64::from(rec.samples) >= rec.max_samples;
-        let quiet = rec.silence_limit != 0 && rec.silent_samples >= rec.silence_limit;
+        // Silence counts from when it began, or from the start of the recording.
+        let frame_end = now + FRAME_SAMPLES as u64;
+        let quiet = rec.silence_limit != 0
+            && self.receivers.silence_since().is_some_and(|since| {
+                frame_end.saturating_since(since.max(rec.started_at)) >= rec.silence_limit
+            });
         if full || quiet {
             self.finish_recording(None);
         }
