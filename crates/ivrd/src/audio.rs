@@ -7,8 +7,9 @@
 //! - It waits in `mio` (epoll, edge-triggered, `READABLE | PRIORITY`) or, if a driver's
 //!   readiness is only reliable level-triggered, in plain `poll(2)` over a pre-allocated
 //!   array ([`WaitMode`]).
-//! - It wakes either per channel (each channel's fd, as DAHDI offers) or per board tick
-//!   (one timer fd for all channels, as a `dahdi_dummy`-style card offers) ([`Wakeup`]).
+//! - It wakes either per channel (each channel's fd, as DAHDI offers:
+//!   [`spawn_channel_fds`]) or per board tick (one timer fd for all channels, as a
+//!   `dahdi_dummy`-style card or the simulated card offers: [`spawn_ticked`]).
 //! - For each ready channel it reads frames until "would block": a frame goes through the
 //!   pipeline and the result is written back; "event pending" (DAHDI's errno 500) takes the
 //!   signalling events and hands them to the pipeline; a driver error takes the channel out
@@ -23,7 +24,7 @@
 //! ([`AudioStats`]). Real-time priority (SCHED_FIFO) and locked memory are requested before
 //! the loop; a refusal is logged once, before the loop, and the loop runs anyway.
 
-// pub(crate) mod check;
+pub(crate) mod check;
 mod rt;
 pub(crate) mod timed;
 
@@ -77,24 +78,6 @@ pub(crate) trait Ticker: AsFd + Send {
 
     /// Every channel has been serviced for this tick.
     fn after_service(&mut self) {}
-}
-
-/// How the loop learns that channels have audio or events.
-pub(crate) enum Wakeup {
-    /// Each channel's own fd (DAHDI: readable when a frame is ready, priority when an event
-    /// is pending).
-    ChannelFds,
-    /// One fd ticks the whole board; every channel is serviced on each tick.
-    Tick(Box<dyn Ticker>),
-}
-
-impl std::fmt::Debug for Wakeup {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::ChannelFds => f.write_str("ChannelFds"),
-            Self::Tick(_) => f.write_str("Tick(..)"),
-        }
-    }
 }
 
 /// How the loop waits.
@@ -157,6 +140,10 @@ pub(crate) struct AudioStats {
     pub(crate) wake_errors: AtomicU64,
     /// Bridges carried by the board itself.
     pub(crate) hw_bridges: AtomicU64,
+    /// The audio thread got SCHED_FIFO.
+    pub(crate) rt_fifo: AtomicBool,
+    /// The audio thread's memory is locked.
+    pub(crate) memory_locked: AtomicBool,
 }
 
 fn bump(counter: &AtomicU64) {
@@ -200,7 +187,7 @@ impl<C> std::fmt::Debug for AudioLoop<C> {
     }
 }
 
-impl<C: VoiceChannel + AsFd + HwBridge> AudioLoop<C> {
+impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
     /// Takes ownership of the channels; allocates everything the loop will use.
     pub(crate) fn new(lines: Vec<Line<C>>, waker: Arc<mio::Waker>, stats: Arc<AudioStats>) -> Self {
         let max_id = lines.iter().map(|l| usize::from(l.pipe.id().0)).max();
@@ -230,12 +217,8 @@ impl<C: VoiceChannel + AsFd + HwBridge> AudioLoop<C> {
         }
     }
 
-    /// How many channels the loop drives.
-    pub(crate) fn len(&self) -> usize {
-        self.lines.len()
-    }
-
     /// Whether channel `i` was taken out of service.
+    #[cfg(test)]
     pub(crate) fn is_failed(&self, i: usize) -> bool {
         self.lines[i].failed
     }
@@ -404,133 +387,73 @@ impl<C: VoiceChannel + AsFd + HwBridge> AudioLoop<C> {
         }
     }
 
-    /// Runs until `stop` is set.
-    ///
-    /// # Errors
-    /// Setting up the poll failed (before the loop starts).
-    pub(crate) fn run(
-        &mut self,
-        wakeup: Wakeup,
-        mode: WaitMode,
-        timeout_ms: u16,
-        stop: &AtomicBool,
-    ) -> io::Result<()> {
-        match mode {
-            WaitMode::Edge => self.run_edge(wakeup, timeout_ms, stop),
-            WaitMode::Level => self.run_level(wakeup, timeout_ms, stop),
-        }
-    }
-
     fn service_all(&mut self) {
         for i in 0..self.lines.len() {
             self.service(i);
         }
     }
 
-    fn run_edge(
+    /// Runs until `stop` is set, waking on `ticker` and servicing every channel per tick.
+    ///
+    /// # Errors
+    /// Setting up the poll failed (before the loop starts).
+    pub(crate) fn run_ticked(
         &mut self,
-        mut wakeup: Wakeup,
+        ticker: &mut dyn Ticker,
+        mode: WaitMode,
         timeout_ms: u16,
         stop: &AtomicBool,
     ) -> io::Result<()> {
-        const TICK: Token = Token(usize::MAX - 1);
-        let mut poll = mio::Poll::new()?;
-        let mut events = Events::with_capacity(self.lines.len() + 1);
-        match &wakeup {
-            Wakeup::ChannelFds => {
-                for (i, l) in self.lines.iter().enumerate() {
-                    let fd = l.dev.as_fd().as_raw_fd();
-                    poll.registry().register(
-                        &mut SourceFd(&fd),
-                        Token(i),
-                        Interest::READABLE | Interest::PRIORITY,
-                    )?;
-                }
-            }
-            Wakeup::Tick(t) => {
-                let fd = t.as_fd().as_raw_fd();
-                poll.registry()
-                    .register(&mut SourceFd(&fd), TICK, Interest::READABLE)?;
-            }
-        }
-        let timeout = Some(std::time::Duration::from_millis(u64::from(timeout_ms)));
-        // Edge-triggered: anything that became ready before registration is only seen by
-        // looking once.
-        self.service_all();
-        self.wake_control();
+        let fd = ticker.as_fd().try_clone_to_owned()?;
+        let mut waiter = Waiter::new(mode, std::slice::from_ref(&fd), timeout_ms)?;
         while !stop.load(Ordering::Relaxed) {
-            if let Err(e) = poll.poll(&mut events, timeout) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    bump(&self.stats.poll_errors);
-                }
+            if !waiter.wait(&self.stats) {
                 continue;
             }
-            bump(&self.stats.wakeups);
-            for ev in &events {
-                match (ev.token(), &mut wakeup) {
-                    (TICK, Wakeup::Tick(t)) => {
-                        t.on_ready();
-                        self.service_all();
-                        t.after_service();
-                    }
-                    (Token(i), _) if i < self.lines.len() => self.service(i),
-                    _ => {}
-                }
+            if waiter.ready(0) {
+                ticker.on_ready();
+                self.service_all();
+                ticker.after_service();
             }
             self.wake_control();
         }
         Ok(())
     }
+}
 
-    fn run_level(
+impl<C: VoiceChannel + HwBridge + AsFd> AudioLoop<C> {
+    /// Runs until `stop` is set, waking on each channel's own fd (readable: a frame is
+    /// ready; priority: an event is pending).
+    ///
+    /// # Errors
+    /// Setting up the poll failed (before the loop starts).
+    pub(crate) fn run_channel_fds(
         &mut self,
-        mut wakeup: Wakeup,
+        mode: WaitMode,
         timeout_ms: u16,
         stop: &AtomicBool,
     ) -> io::Result<()> {
-        // Duplicates of the fds, so the poll array does not borrow the channels.
-        let fds: Vec<OwnedFd> = match &wakeup {
-            Wakeup::ChannelFds => self
-                .lines
-                .iter()
-                .map(|l| l.dev.as_fd().try_clone_to_owned())
-                .collect::<io::Result<_>>()?,
-            Wakeup::Tick(t) => vec![t.as_fd().try_clone_to_owned()?],
-        };
-        let interest = PollFlags::POLLIN | PollFlags::POLLPRI;
-        let mut pollfds: Vec<PollFd<'_>> = fds
+        // Duplicates of the fds, so the waiter does not borrow the channels.
+        let fds: Vec<OwnedFd> = self
+            .lines
             .iter()
-            .map(|fd| PollFd::new(fd.as_fd(), interest))
-            .collect();
-        let timeout = PollTimeout::from(timeout_ms);
+            .map(|l| l.dev.as_fd().try_clone_to_owned())
+            .collect::<io::Result<_>>()?;
+        let mut waiter = Waiter::new(mode, &fds, timeout_ms)?;
+        // Edge-triggered: anything that became ready before registration is only seen by
+        // looking once.
+        self.service_all();
+        self.wake_control();
         while !stop.load(Ordering::Relaxed) {
-            match nix::poll::poll(&mut pollfds, timeout) {
-                Ok(0) => continue,
-                Ok(_) => {}
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(_) => {
-                    bump(&self.stats.poll_errors);
-                    continue;
-                }
+            if !waiter.wait(&self.stats) {
+                continue;
             }
-            bump(&self.stats.wakeups);
-            match &mut wakeup {
-                Wakeup::Tick(t) => {
-                    if pollfds[0].revents().is_some_and(|r| !r.is_empty()) {
-                        t.on_ready();
-                        self.service_all();
-                        t.after_service();
-                    }
-                }
-                Wakeup::ChannelFds => {
-                    for i in 0..pollfds.len() {
-                        if pollfds[i].revents().is_some_and(|r| !r.is_empty()) {
-                            self.service(i);
-                            if self.lines[i].failed {
-                                // Level-triggered: a dead fd would wake us forever.
-                                pollfds[i].set_events(PollFlags::empty());
-                            }
-                        }
+            for i in 0..self.lines.len() {
+                if waiter.ready(i) {
+                    self.service(i);
+                    if self.lines[i].failed {
+                        // A dead fd must not wake a level-triggered poll forever.
+                        waiter.forget(i);
                     }
                 }
             }
@@ -540,21 +463,132 @@ impl<C: VoiceChannel + AsFd + HwBridge> AudioLoop<C> {
     }
 }
 
-/// Starts the audio thread (`audio-rt`) over `lines`. It asks for real-time priority and
-/// locked memory, logs once if refused, then loops until `stop` is set.
-///
-/// # Errors
-/// The thread could not be started. Errors setting up the poll end the thread and come
-/// back through its `JoinHandle`.
-pub(crate) fn spawn<C>(
+/// The one place the audio thread sleeps: epoll through `mio` (edge-triggered) or
+/// `poll(2)` (level-triggered), over fds registered before the loop.
+enum Waiter<'fd> {
+    Edge {
+        poll: mio::Poll,
+        events: Events,
+        ready: Vec<bool>,
+        timeout: std::time::Duration,
+    },
+    Level {
+        fds: Vec<PollFd<'fd>>,
+        timeout: PollTimeout,
+    },
+}
+
+impl<'fd> Waiter<'fd> {
+    fn new(mode: WaitMode, fds: &'fd [OwnedFd], timeout_ms: u16) -> io::Result<Self> {
+        Ok(match mode {
+            WaitMode::Edge => {
+                let poll = mio::Poll::new()?;
+                for (i, fd) in fds.iter().enumerate() {
+                    poll.registry().register(
+                        &mut SourceFd(&fd.as_raw_fd()),
+                        Token(i),
+                        Interest::READABLE | Interest::PRIORITY,
+                    )?;
+                }
+                Self::Edge {
+                    poll,
+                    events: Events::with_capacity(fds.len().max(1)),
+                    ready: vec![false; fds.len()],
+                    timeout: std::time::Duration::from_millis(u64::from(timeout_ms)),
+                }
+            }
+            WaitMode::Level => Self::Level {
+                fds: fds
+                    .iter()
+                    .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN | PollFlags::POLLPRI))
+                    .collect(),
+                timeout: PollTimeout::from(timeout_ms),
+            },
+        })
+    }
+
+    /// Sleeps until something is ready or the timeout passes; `true` if something is ready.
+    ///
+    /// # Real-time
+    /// Does not allocate: the event storage was sized in [`Waiter::new`].
+    fn wait(&mut self, stats: &AudioStats) -> bool {
+        let woke = match self {
+            Self::Edge {
+                poll,
+                events,
+                ready,
+                timeout,
+            } => match poll.poll(events, Some(*timeout)) {
+                Ok(()) => {
+                    ready.fill(false);
+                    for ev in events.iter() {
+                        if let Some(r) = ready.get_mut(ev.token().0) {
+                            *r = true;
+                        }
+                    }
+                    !events.is_empty()
+                }
+                Err(e) => {
+                    if e.kind() != io::ErrorKind::Interrupted {
+                        bump(&stats.poll_errors);
+                    }
+                    false
+                }
+            },
+            Self::Level { fds, timeout } => match nix::poll::poll(fds, *timeout) {
+                Ok(n) => n > 0,
+                Err(nix::errno::Errno::EINTR) => false,
+                Err(_) => {
+                    bump(&stats.poll_errors);
+                    false
+                }
+            },
+        };
+        if woke {
+            bump(&stats.wakeups);
+        }
+        woke
+    }
+
+    /// Whether fd `i` was ready in the last [`Waiter::wait`].
+    fn ready(&self, i: usize) -> bool {
+        match self {
+            Self::Edge { ready, .. } => ready.get(i).copied().unwrap_or(false),
+            Self::Level { fds, .. } => fds
+                .get(i)
+                .and_then(PollFd::revents)
+                .is_some_and(|r| !r.is_empty()),
+        }
+    }
+
+    /// Stops watching fd `i`.
+    fn forget(&mut self, i: usize) {
+        match self {
+            Self::Edge { ready, .. } => {
+                // Edge-triggered: a dead fd does not wake us again; nothing to do.
+                let _ = ready;
+            }
+            Self::Level { fds, .. } => {
+                if let Some(fd) = fds.get_mut(i) {
+                    fd.set_events(PollFlags::empty());
+                }
+            }
+        }
+    }
+}
+
+/// Starts the audio thread (`audio-rt`) over `lines`: it asks for real-time priority and
+/// locked memory (logging once if refused), then runs `run` until `stop` is set.
+fn spawn_with<C, F>(
     lines: Vec<Line<C>>,
-    wakeup: Wakeup,
     waker: Arc<mio::Waker>,
     stop: Arc<AtomicBool>,
     options: Options,
+    run: F,
 ) -> io::Result<(JoinHandle<io::Result<()>>, Arc<AudioStats>)>
 where
-    C: VoiceChannel + AsFd + HwBridge + Send + 'static,
+    C: VoiceChannel + HwBridge + Send + 'static,
+    F: FnOnce(&mut AudioLoop<C>, &AtomicBool) -> io::Result<()> + Send + 'static,
 {
     let stats = Arc::new(AudioStats::default());
     let thread_stats = Arc::clone(&stats);
@@ -562,13 +596,57 @@ where
         .name("audio-rt".into())
         .spawn(move || {
             let mut audio = AudioLoop::new(lines, waker, thread_stats);
-            rt::enter_realtime(options.rt_priority, options.lock_memory);
-            let result = audio.run(wakeup, options.wait, options.poll_timeout_ms, &stop);
+            let rt = rt::enter_realtime(options.rt_priority, options.lock_memory);
+            audio.stats.rt_fifo.store(rt.fifo, Ordering::Relaxed);
+            audio
+                .stats
+                .memory_locked
+                .store(rt.locked, Ordering::Relaxed);
+            let result = run(&mut audio, &stop);
             // The loop is over: dropping the channels and pipelines here is allowed.
             drop(audio);
             result
         })?;
     Ok((handle, stats))
+}
+
+/// Starts the audio thread over channels that each have their own fd (DAHDI).
+///
+/// # Errors
+/// The thread could not be started. Errors setting up the poll end the thread and come
+/// back through its `JoinHandle`.
+#[allow(dead_code)] // The daemon's DAHDI wiring calls this; `audio-check` uses a ticked board.
+pub(crate) fn spawn_channel_fds<C>(
+    lines: Vec<Line<C>>,
+    waker: Arc<mio::Waker>,
+    stop: Arc<AtomicBool>,
+    options: Options,
+) -> io::Result<(JoinHandle<io::Result<()>>, Arc<AudioStats>)>
+where
+    C: VoiceChannel + HwBridge + AsFd + Send + 'static,
+{
+    spawn_with(lines, waker, stop, options, move |audio, stop| {
+        audio.run_channel_fds(options.wait, options.poll_timeout_ms, stop)
+    })
+}
+
+/// Starts the audio thread over a board whose channels all tick with `ticker`.
+///
+/// # Errors
+/// As [`spawn_channel_fds`].
+pub(crate) fn spawn_ticked<C>(
+    lines: Vec<Line<C>>,
+    mut ticker: Box<dyn Ticker>,
+    waker: Arc<mio::Waker>,
+    stop: Arc<AtomicBool>,
+    options: Options,
+) -> io::Result<(JoinHandle<io::Result<()>>, Arc<AudioStats>)>
+where
+    C: VoiceChannel + HwBridge + Send + 'static,
+{
+    spawn_with(lines, waker, stop, options, move |audio, stop| {
+        audio.run_ticked(ticker.as_mut(), options.wait, options.poll_timeout_ms, stop)
+    })
 }
 
 #[cfg(test)]

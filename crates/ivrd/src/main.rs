@@ -17,11 +17,15 @@ struct Cli {
 enum Command {
     /// Print the version of the workspace crates.
     Version,
+    /// Check that this machine keeps real time: run the audio loop over a timer-paced
+    /// software board with every pipeline busy and report wake-up lateness.
+    AudioCheck(audio::check::Args),
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     match Cli::parse().command {
         Command::Version => println!("ivrd {}", env!("CARGO_PKG_VERSION")),
+        Command::AudioCheck(args) => audio::check::run(&args)?,
     }
     Ok(())
 }

@@ -280,9 +280,9 @@ impl Pipeline {
     fn apply(&mut self, now: SampleTime, cmd: MediaCommand) {
         match cmd {
             MediaCommand::Play { prompt, barge_in } => {
-                if self.prompts.samples(prompt).is_none() {
-                    self.refuse_prompt(prompt);
-                } else if self.queue.push(Queued { prompt, barge_in }).is_err() {
+                // An unknown prompt or a full queue: refused, reported done at once.
+                let known = self.prompts.samples(prompt).is_some();
+                if !known || self.queue.push(Queued { prompt, barge_in }).is_err() {
                     self.refuse_prompt(prompt);
                 }
             }

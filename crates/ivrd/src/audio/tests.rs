@@ -14,7 +14,7 @@ use tel_types::{
     ChannelId, DigitSet, FRAME_SAMPLES, Hook, Law, LineEvent, MediaCommand, MediaEvent, SampleTime,
 };
 
-use super::{AudioLoop, AudioStats, HwBridge, Line, WaitMode, Wakeup};
+use super::{AudioLoop, AudioStats, HwBridge, Line, WaitMode};
 
 /// What the fake channel's next read returns.
 #[derive(Debug, Clone, Copy)]
@@ -352,7 +352,7 @@ fn run_loop_in(mode: WaitMode) {
     let thread_stats = Arc::clone(&stats);
     let audio = std::thread::spawn(move || {
         let mut l = AudioLoop::new(vec![Line { dev, pipe }], waker, thread_stats);
-        l.run(Wakeup::ChannelFds, mode, 20, &thread_stop)
+        l.run_channel_fds(mode, 20, &thread_stop)
     });
     nix::unistd::write(&kick_fd, &1u64.to_ne_bytes()).expect("kick");
     let mut evs = mio::Events::with_capacity(4);

@@ -135,18 +135,6 @@ pub(crate) struct TimedChannel {
     written: u64,
 }
 
-impl TimedChannel {
-    /// The last hook state asked for.
-    pub(crate) fn hook(&self) -> Hook {
-        self.hook
-    }
-
-    /// Bytes of audio the loop wrote to this port.
-    pub(crate) fn written(&self) -> u64 {
-        self.written
-    }
-}
-
 impl AsFd for TimedChannel {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
