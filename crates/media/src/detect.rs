@@ -1,5 +1,6 @@
 //! The receivers on received audio: DTMF, call progress, caller ID, level/voice.
 
+use dsp::dtmf_rx::{DtmfEvent, DtmfReceiver};
 use dsp::level::{VadEvent, VoiceDetector};
 use tel_types::{CallerId, DigitEvent, ProgressTone, SampleTime};
 
@@ -10,10 +11,13 @@ pub(crate) const MAX_PER_FRAME: usize = 8;
 
 /// One thing the receivers found in a frame.
 #[derive(Debug, Clone, Copy)]
-#[allow(dead_code)] // Digit, Progress and CallerId come with the dsp receivers still to merge.
+#[allow(dead_code)] // Progress and CallerId come with the dsp receivers still to merge.
 pub(crate) enum Detected {
     None,
+    /// A key was accepted (`end` is the time of acceptance).
     Digit(DigitEvent),
+    /// The key ended (`end` is when its tone stopped).
+    DigitUp(DigitEvent),
     Progress(SampleTime, ProgressTone),
     CallerId(SampleTime, CallerId),
     Silence(SampleTime),
@@ -23,6 +27,7 @@ pub(crate) enum Detected {
 /// The receive-side detector bank of one channel.
 #[derive(Debug)]
 pub(crate) struct Receivers {
+    dtmf: DtmfReceiver,
     vad: VoiceDetector,
     silence_since: Option<SampleTime>,
     started: bool,
@@ -31,6 +36,7 @@ pub(crate) struct Receivers {
 impl Receivers {
     pub(crate) fn new(config: &crate::Config) -> Self {
         Self {
+            dtmf: DtmfReceiver::new(config.dtmf_rx),
             vad: VoiceDetector::new(config.vad),
             silence_since: None,
             started: false,
@@ -57,6 +63,13 @@ impl Receivers {
             self.started = true;
             self.silence_since = Some(now);
         }
+        self.dtmf.process(rx, now);
+        while let Some(ev) = self.dtmf.poll_event() {
+            put(match ev {
+                DtmfEvent::Down(d) => Detected::Digit(d),
+                DtmfEvent::Up(d) => Detected::DigitUp(d),
+            });
+        }
         match self.vad.process(rx, now) {
             Some(VadEvent::Voice(at)) => {
                 self.silence_since = None;
@@ -76,9 +89,5 @@ impl Receivers {
     /// When the current stretch of silence began; `None` while there is voice.
     pub(crate) fn silence_since(&self) -> Option<SampleTime> {
         self.silence_since
-    }
-
-    pub(crate) fn dtmf_present(&self) -> bool {
-        false
     }
 }

@@ -51,6 +51,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod clamp;
 mod codec;
 mod control;
 mod detect;
@@ -65,6 +66,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use dsp::dtmf_gen::DtmfGenConfig;
+use dsp::dtmf_rx::DtmfConfig;
 use dsp::level::VadConfig;
 use dsp::zones::ToneZone;
 use ringbuf::HeapRb;
@@ -100,8 +102,11 @@ pub struct Config {
     pub tx_gain: Gain,
     /// Gain on received audio (before the receivers).
     pub rx_gain: Gain,
-    /// Mute DTMF tones in recorded and bridged audio (costs one frame of delay there).
+    /// Mute DTMF keys in recorded, bridged and listened-to audio (costs 40 ms of delay
+    /// there; playback and detection are not delayed).
     pub dtmf_clamp: bool,
+    /// The DTMF receiver's limits (ITU-T Q.24 by default).
+    pub dtmf_rx: DtmfConfig,
     /// The tone zone for generated tones (and the call-progress detector).
     pub zone: &'static ToneZone,
     /// Level of generated zone tones, dBm0 per frequency.
@@ -128,6 +133,7 @@ impl Config {
             tx_gain: Gain::UNITY,
             rx_gain: Gain::UNITY,
             dtmf_clamp: true,
+            dtmf_rx: DtmfConfig::default(),
             zone: ToneZone::default_zone(),
             tone_level_dbm0: -10.0,
             dtmf_tx: DtmfGenConfig::default(),

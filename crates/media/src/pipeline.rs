@@ -9,6 +9,7 @@ use tel_types::{
     MediaEvent, PromptId, RecordingId, SAMPLES_PER_MS, SampleTime,
 };
 
+use crate::clamp::Clamp;
 use crate::control::{Command, Counters};
 use crate::detect::{Detected, Receivers};
 use crate::fifo::Fifo;
@@ -24,8 +25,6 @@ pub type Frame = [i16; FRAME_SAMPLES];
 const QUEUE_DEPTH: usize = 16;
 /// Hook/bridge requests the loop has not collected yet.
 const LINE_CONTROL_DEPTH: usize = 8;
-/// Frames of received audio kept muted after the DTMF receiver last heard a tone.
-const CLAMP_HANGOVER_FRAMES: u8 = 2;
 
 /// Something the audio loop must do to the board (the pipeline itself never touches it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,9 +103,7 @@ pub struct Pipeline {
     rx_gain: Gain,
 
     receivers: Receivers,
-    clamp: bool,
-    clamp_hangover: u8,
-    delayed: Frame,
+    clamp: Option<Clamp>,
     rx_clean: Frame,
     tx_last: Frame,
 }
@@ -144,9 +141,7 @@ impl Pipeline {
             tx_gain: config.tx_gain,
             rx_gain: config.rx_gain,
             receivers: Receivers::new(config),
-            clamp: config.dtmf_clamp,
-            clamp_hangover: 0,
-            delayed: [0; FRAME_SAMPLES],
+            clamp: config.dtmf_clamp.then(Clamp::new),
             rx_clean: [0; FRAME_SAMPLES],
             tx_last: [0; FRAME_SAMPLES],
         }
@@ -177,7 +172,7 @@ impl Pipeline {
         let mut lin = *rx;
         self.rx_gain.apply(&mut lin);
         self.detect(now, &lin);
-        self.clean(&lin);
+        self.clean(now, &lin);
         self.record(now);
 
         self.fill_tx(now, tx);
@@ -363,8 +358,16 @@ impl Pipeline {
             match det {
                 Detected::None => {}
                 Detected::Digit(ev) => {
+                    if let Some(c) = &mut self.clamp {
+                        c.key_down(ev.start);
+                    }
                     self.emit(MediaEvent::Digit(ev));
                     self.on_digit(ev.end, ev.digit);
+                }
+                Detected::DigitUp(ev) => {
+                    if let Some(c) = &mut self.clamp {
+                        c.key_up(ev.end);
+                    }
                 }
                 Detected::Progress(at, tone) => self.emit(MediaEvent::Progress { at, tone }),
                 Detected::CallerId(at, caller_id) => {
@@ -385,27 +388,13 @@ impl Pipeline {
         }
     }
 
-    /// Received audio with DTMF removed, delayed by one frame so a digit's first
-    /// milliseconds (heard before the receiver is sure) are muted too.
-    fn clean(&mut self, lin: &Frame) {
-        if !self.clamp {
-            self.rx_clean = *lin;
-            return;
+    /// Received audio with DTMF removed (delayed by [`crate::clamp::DELAY_FRAMES`] so a
+    /// key is muted from its first sample), or as received if clamping is off.
+    fn clean(&mut self, now: SampleTime, lin: &Frame) {
+        match &mut self.clamp {
+            Some(c) => c.push(now, lin, &mut self.rx_clean),
+            None => self.rx_clean = *lin,
         }
-        let tone_now = self.receivers.dtmf_present();
-        if tone_now {
-            self.clamp_hangover = CLAMP_HANGOVER_FRAMES;
-        }
-        let mute = tone_now || self.clamp_hangover > 0;
-        self.rx_clean = if mute {
-            [0; FRAME_SAMPLES]
-        } else {
-            self.delayed
-        };
-        if !tone_now {
-            self.clamp_hangover = self.clamp_hangover.saturating_sub(1);
-        }
-        self.delayed = *lin;
     }
 
     fn fill_tx(&mut self, now: SampleTime, tx: &mut Frame) {

@@ -214,16 +214,16 @@ fn bridge_carries_audio_both_ways_and_unbridge_stops_it() {
     let from_b = ramp(5000, -7);
     let mut heard_by_b = Vec::new();
     let mut heard_by_a = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..5 {
         let (a_rx, b_rx) = (*a.pipe.last_rx(), *b.pipe.last_rx());
         heard_by_a.extend(a.step(&from_a, Some(&b_rx)));
         heard_by_b.extend(b.step(&from_b, Some(&a_rx)));
     }
-    // Clamping delays bridged audio by one frame, the loop's exchange by one more.
-    assert!(heard_by_b[..2 * 160].iter().all(|&s| s == 0));
-    assert_eq!(&heard_by_b[2 * 160..3 * 160], &from_a[..]);
-    assert!(heard_by_a[..2 * 160].iter().all(|&s| s == 0));
-    assert_eq!(&heard_by_a[2 * 160..3 * 160], &from_b[..]);
+    // Clamping delays bridged audio by two frames, the loop's exchange by one more.
+    assert!(heard_by_b[..3 * 160].iter().all(|&s| s == 0));
+    assert_eq!(&heard_by_b[3 * 160..4 * 160], &from_a[..]);
+    assert!(heard_by_a[..3 * 160].iter().all(|&s| s == 0));
+    assert_eq!(&heard_by_a[3 * 160..4 * 160], &from_b[..]);
 
     a.send(MediaCommand::Unbridge);
     let b_rx = *b.pipe.last_rx();
@@ -265,9 +265,10 @@ fn recording_tap_carries_clean_rx_and_stops_at_max_time() {
         ]
     );
     assert!(frames.iter().all(|f| f.slot == RecordingId(7)));
-    // With clamping on, the tap is one frame behind: the first frame is the silence before.
+    // With clamping on, the tap is two frames behind: first the silence before.
     assert!(frames[0].audio().iter().all(|&s| s == 0));
-    assert_eq!(frames[1].audio(), &audio[..]);
+    assert!(frames[1].audio().iter().all(|&s| s == 0));
+    assert_eq!(frames[2].audio(), &audio[..80]);
     assert!(ch.events().contains(&MediaEvent::RecordingDone {
         slot: RecordingId(7),
         samples: 400,
