@@ -38,6 +38,15 @@ impl Lcg {
     }
 }
 
+/// `a - b` in ms, negative if `a` is earlier.
+fn signed_ms(a: Instant, b: Instant) -> f64 {
+    if a >= b {
+        (a - b).as_secs_f64() * 1e3
+    } else {
+        -((b - a).as_secs_f64() * 1e3)
+    }
+}
+
 fn percentiles(mut v: Vec<f64>) -> String {
     if v.is_empty() {
         return "no samples".into();
@@ -109,6 +118,8 @@ fn main() {
                 })
                 .is_some();
             let mut lateness_ms = Vec::with_capacity(frames as usize);
+            // (frame, wall ns after T0) of every frame that queued events.
+            let mut woke: Vec<(u64, u64)> = Vec::with_capacity(frames as usize);
             let mut tx = [0u8; FRAME_SAMPLES];
             let silence = dsp::g711::alaw_encode(0);
             for k in 0..frames {
@@ -129,16 +140,21 @@ fn main() {
                 }
                 if pipe.take_wake() {
                     let _ = waker.wake();
+                    if woke.len() < woke.capacity() {
+                        woke.push((k, t0.elapsed().as_nanos() as u64));
+                    }
                 }
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
             }
-            (fifo, lateness_ms)
+            (fifo, lateness_ms, woke)
         })
     };
 
     let mut digit_ms = Vec::new();
+    // (acceptance sample time, min-duration end, received) per key.
+    let mut keys: Vec<(u64, Instant, Instant)> = Vec::new();
     let mut play_ms = Vec::new();
     let mut events = mio::Events::with_capacity(4);
     let mut next_play = t0 + Duration::from_millis(100 + rng.next(200));
@@ -158,7 +174,16 @@ fn main() {
                     .unwrap_or(d.start.0);
                 let min_end = t0
                     + Duration::from_nanos((start + MIN_DURATION_SAMPLES) * 1_000_000_000 / 8000);
-                digit_ms.push(now.saturating_duration_since(min_end).as_secs_f64() * 1e3);
+                if std::env::var_os("LATENCY_DEBUG").is_some() {
+                    eprintln!(
+                        "key start {start} d.start {} d.end {} recv {:.2} ms after T0",
+                        d.start.0,
+                        d.end.0,
+                        (now - t0).as_secs_f64() * 1e3
+                    );
+                }
+                digit_ms.push(signed_ms(now, min_end));
+                keys.push((d.end.0, min_end, now));
             }
         }
         if let Some(sent) = play_sent {
@@ -180,15 +205,34 @@ fn main() {
         }
     }
     stop.store(true, Ordering::Relaxed);
-    let (fifo, lateness) = audio.join().expect("audio thread");
+    let (fifo, lateness, woke) = audio.join().expect("audio thread");
+    // Split each key's latency at the moment the audio thread queued the event.
+    let (mut in_audio, mut hop) = (Vec::new(), Vec::new());
+    for (accepted, min_end, received) in keys {
+        // `accepted` is a sample time; the frame holding the sample before it decided.
+        let frame = accepted.saturating_sub(1) / FRAME_SAMPLES as u64;
+        if let Some(&(_, ns)) = woke.iter().find(|(k, _)| *k >= frame) {
+            let queued = t0 + Duration::from_nanos(ns);
+            in_audio.push(signed_ms(queued, min_end));
+            hop.push(signed_ms(received, queued));
+        }
+    }
     println!(
         "audio thread (SCHED_FIFO {fifo}) wake-up lateness per frame: {}",
         percentiles(lateness)
     );
 
     println!(
-        "digit: end of minimum duration (40 ms) -> event at the control thread: {} (keys sent {DIGITS}; goal <= 25 ms)",
+        "digit: end of minimum duration (40 ms) -> event at the control thread: {} (keys sent {DIGITS}; goal <= 25 ms; negative = before the 40 ms mark, the receiver decides at 30 ms)",
         percentiles(digit_ms)
+    );
+    println!(
+        "  of which: end of minimum duration -> event queued by the audio thread: {}",
+        percentiles(in_audio)
+    );
+    println!(
+        "  of which: queued -> taken by the control thread (ring + mio wake-up): {}",
+        percentiles(hop)
     );
     println!(
         "play: command sent -> frame with the first prompt sample handed to the board: {} (goal <= 20 ms + processing)",
