@@ -203,6 +203,30 @@ impl VoiceChannel for SimChannel {
     }
 }
 
+/// Why two ports could not be wired together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WireError {
+    /// No port has that channel number.
+    UnknownChannel,
+    /// The first port must be a station, the second a trunk (FXO or E1).
+    WrongKinds,
+    /// A port is already wired or has a call.
+    Busy,
+}
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::UnknownChannel => "no port has that channel number",
+            Self::WrongKinds => "wire a station port to a trunk port",
+            Self::Busy => "a port is already wired or has a call",
+        })
+    }
+}
+
+impl std::error::Error for WireError {}
+
 /// How a call ended (or that it has not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -307,6 +331,9 @@ struct Port {
     commands: HeapCons<Hook>,
     off_hook: bool,
     state: LineState,
+    peer: Option<usize>,
+    wired_ring_since: Option<u64>,
+    last_tx: [i16; FRAME_SAMPLES],
     agent: Option<Arc<Persona>>,
     gain: f32,
     echo_gain: f32,
@@ -424,6 +451,9 @@ impl SimBoard {
                 commands: cmd_c,
                 off_hook: false,
                 state: LineState::Idle,
+                peer: None,
+                wired_ring_since: None,
+                last_tx: [0; FRAME_SAMPLES],
                 agent: (kind == PortType::FxsStation)
                     .then(|| Arc::new(Persona::new("agent", Vec::new()))),
                 gain: db_gain(line.gain_db),
@@ -523,10 +553,12 @@ impl SimBoard {
 
     /// Offers a call on the lowest-numbered free trunk; `None` if all are busy (blocked).
     pub fn offer_call_any(&mut self, spec: CallSpec) -> Option<u64> {
-        let free = self
-            .ports
-            .iter()
-            .position(|p| p.kind.is_trunk() && !p.off_hook && matches!(p.state, LineState::Idle));
+        let free = self.ports.iter().position(|p| {
+            p.kind.is_trunk()
+                && p.peer.is_none()
+                && !p.off_hook
+                && matches!(p.state, LineState::Idle)
+        });
         match free {
             Some(i) => self.offer_on(i, spec),
             None => {
@@ -563,7 +595,11 @@ impl SimBoard {
     fn offer_on(&mut self, i: usize, spec: CallSpec) -> Option<u64> {
         self.stats.offered += 1;
         let p = &self.ports[i];
-        if !p.kind.is_trunk() || p.off_hook || !matches!(p.state, LineState::Idle) {
+        if !p.kind.is_trunk()
+            || p.peer.is_some()
+            || p.off_hook
+            || !matches!(p.state, LineState::Idle)
+        {
             self.stats.blocked += 1;
             return None;
         }
@@ -714,30 +750,45 @@ impl SimBoard {
             self.load = Some(load);
         }
         for i in 0..self.ports.len() {
+            self.port_input(i, start);
+        }
+        for i in 0..self.ports.len() {
             self.port_frame(i, start);
         }
         self.stats.frames += self.ports.len() as u64;
         self.now_ms = end;
     }
 
-    fn port_frame(&mut self, i: usize, start: u64) {
-        let law = self.profile.law;
-        let fb = law.frame_bytes();
-        // 1. Hook commands from the user.
+    /// Phase 1 of a frame: the user's hook commands and transmit audio.
+    fn port_input(&mut self, i: usize, start: u64) {
+        let fb = self.profile.law.frame_bytes();
         while let Some(hook) = self.ports[i].commands.try_pop() {
-            self.apply_hook(i, hook, start);
+            if self.ports[i].peer.is_some() {
+                self.apply_wired_hook(i, hook, start);
+            } else {
+                self.apply_hook(i, hook, start);
+            }
         }
         let p = &mut self.ports[i];
-        // 2. What the user transmits.
         if p.tx.occupied_len() >= fb {
             p.tx.pop_slice(&mut self.frame[..fb]);
-            self.codec.decode(&self.frame[..fb], &mut self.tx_pcm);
+            self.codec.decode(&self.frame[..fb], &mut p.last_tx);
         } else {
             p.tx_underruns += u64::from(p.off_hook);
-            self.tx_pcm = [0; FRAME_SAMPLES];
+            p.last_tx = [0; FRAME_SAMPLES];
         }
-        // 3. The far end.
+    }
+
+    /// Phase 2 of a frame: the far end, the line, and the receive frame.
+    fn port_frame(&mut self, i: usize, start: u64) {
+        let fb = self.profile.law.frame_bytes();
+        self.tx_pcm = self.ports[i].last_tx;
         self.rx_f = [0.0; FRAME_SAMPLES];
+        if let Some(j) = self.ports[i].peer {
+            self.wired_frame(i, j, start);
+            return;
+        }
+        let p = &mut self.ports[i];
         let ring = &self.profile.ring_cadence_ms;
         let mut finished = None;
         let mut answered_station = false;
@@ -890,6 +941,100 @@ impl SimBoard {
         // 5. Hand the frame to the user.
         if p.rx.vacant_len() >= fb {
             self.codec.encode(&self.rx_pcm, &mut self.frame[..fb]);
+            p.rx.push_slice(&self.frame[..fb]);
+        } else {
+            p.rx_overruns += 1;
+        }
+    }
+
+    /// Wires station port `station` to trunk port `trunk` back to back, like a DAHDI loop
+    /// span pair: what one side's user writes, the other side's user reads (no impairments);
+    /// the trunk side going off-hook, on-hook or flashing is seen on the station side as
+    /// `RingOffHook`, `OnHook`, `WinkFlash`; ringing the station side rings the trunk side
+    /// (`RingBegin` and `RingOffHook` per burst). Both ports stop simulating a far end.
+    ///
+    /// # Errors
+    /// [`WireError`] if a number is unknown, the kinds are not a station and a trunk, or a
+    /// port is already wired or busy.
+    pub fn wire_pair(&mut self, station: u16, trunk: u16) -> Result<(), WireError> {
+        let (Some(s), Some(t)) = (self.index(station), self.index(trunk)) else {
+            return Err(WireError::UnknownChannel);
+        };
+        if self.ports[s].kind != PortType::FxsStation || !self.ports[t].kind.is_trunk() {
+            return Err(WireError::WrongKinds);
+        }
+        for k in [s, t] {
+            if self.ports[k].peer.is_some() || !matches!(self.ports[k].state, LineState::Idle) {
+                return Err(WireError::Busy);
+            }
+        }
+        self.ports[s].peer = Some(t);
+        self.ports[t].peer = Some(s);
+        Ok(())
+    }
+
+    fn apply_wired_hook(&mut self, i: usize, hook: Hook, now: u64) {
+        let Some(j) = self.ports[i].peer else {
+            return;
+        };
+        let is_station = self.ports[i].kind == PortType::FxsStation;
+        let (station, trunk) = if is_station { (i, j) } else { (j, i) };
+        match (is_station, hook) {
+            (true, Hook::Ring) => {
+                if self.ports[station].wired_ring_since.is_none() && !self.ports[trunk].off_hook {
+                    self.ports[station].wired_ring_since = Some(now);
+                }
+            }
+            (true, Hook::RingOff | Hook::OnHook | Hook::OffHook) => {
+                self.stop_wired_ring(station, now);
+            }
+            (false, Hook::OffHook) => {
+                if !self.ports[trunk].off_hook {
+                    self.ports[trunk].off_hook = true;
+                    self.stop_wired_ring(station, now);
+                    self.ports[station].ev.push(LineEvent::RingOffHook);
+                }
+            }
+            (false, Hook::OnHook) => {
+                if self.ports[trunk].off_hook {
+                    self.ports[trunk].off_hook = false;
+                    self.ports[station].ev.push(LineEvent::OnHook);
+                }
+            }
+            (false, Hook::Flash) => {
+                if self.ports[trunk].off_hook {
+                    self.ports[station].ev.push(LineEvent::WinkFlash);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn stop_wired_ring(&mut self, station: usize, now: u64) {
+        if let Some(since) = self.ports[station].wired_ring_since.take() {
+            if ring_in_burst(&self.profile.ring_cadence_ms, now - since) {
+                self.ports[station].ev.push(LineEvent::RingerOff);
+            }
+        }
+    }
+
+    fn wired_frame(&mut self, i: usize, j: usize, start: u64) {
+        let fb = self.profile.law.frame_bytes();
+        let peer_tx = self.ports[j].last_tx;
+        if let Some(since) = self.ports[i].wired_ring_since {
+            let t = start - since;
+            let cad = &self.profile.ring_cadence_ms;
+            if ring_burst_starts(cad, t) {
+                self.ports[i].ev.push(LineEvent::RingerOn);
+                self.ports[j].ev.push(LineEvent::RingBegin);
+                self.ports[j].ev.push(LineEvent::RingOffHook);
+            } else if ring_burst_ends(cad, t) {
+                self.ports[i].ev.push(LineEvent::RingerOff);
+            }
+        }
+        let p = &mut self.ports[i];
+        if p.rx.vacant_len() >= fb {
+            self.codec.encode(&peer_tx, &mut self.frame[..fb]);
             p.rx.push_slice(&self.frame[..fb]);
         } else {
             p.rx_overruns += 1;

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use tel_types::{Digit, FRAME_SAMPLES, FixedStr};
 
-use crate::audio::{TwoTone, db_gain, dtmf_freqs, sine_peak};
+use dsp::dtmf_gen::{DtmfBurst, DtmfGenConfig, DtmfGenerator};
+
+use crate::audio::db_gain;
 use crate::rng::Rng;
 
 /// One thing a persona does; a script runs its steps in order.
@@ -155,17 +157,8 @@ pub(crate) enum Action {
 #[derive(Debug)]
 enum Sound {
     Quiet,
-    Keys {
-        keys: FixedStr<32>,
-        next: usize,
-        osc: TwoTone,
-        tone_left: usize,
-        gap_left: usize,
-    },
-    Speech {
-        pos: usize,
-        left: usize,
-    },
+    Keys,
+    Speech { pos: usize, left: usize },
 }
 
 /// Frame energy above which the persona counts what it hears as sound (about −45 dBm0).
@@ -183,6 +176,7 @@ pub(crate) struct Running {
     heard_sound: bool,
     silence_run_ms: u32,
     speech_pos: usize,
+    keys: DtmfGenerator,
     /// Keys sent so far, for the call record.
     pub(crate) sent: FixedStr<64>,
     /// (digit, start ms) of each key sent.
@@ -201,6 +195,7 @@ impl Running {
             heard_sound: false,
             silence_run_ms: 0,
             speech_pos: 0,
+            keys: DtmfGenerator::new(DtmfGenConfig::default()),
             sent: FixedStr::EMPTY,
             key_log: Vec::new(),
         }
@@ -249,13 +244,8 @@ impl Running {
                     self.silence_run_ms == 0 || elapsed >= u64::from(timeout_ms)
                 }
                 Step::Press(keys) => {
-                    self.sound = Sound::Keys {
-                        keys,
-                        next: 0,
-                        osc: TwoTone::default(),
-                        tone_left: 0,
-                        gap_left: 0,
-                    };
+                    self.queue_keys(now_ms, keys.as_str());
+                    self.sound = Sound::Keys;
                     true
                 }
                 Step::Say(ms) => {
@@ -291,6 +281,36 @@ impl Running {
         self.silence_run_ms = 0;
     }
 
+    /// Queues `keys` on the DTMF generator, each with level, twist, length, gap and
+    /// frequency error drawn from the persona's manner.
+    fn queue_keys(&mut self, now_ms: u64, keys: &str) {
+        let m = self.persona.dtmf;
+        let r = &mut self.rng;
+        let mut at = now_ms;
+        for d in keys.chars().filter_map(Digit::from_char) {
+            let low = r.range_f64(f64::from(m.level_dbm0.0), f64::from(m.level_dbm0.1)) as f32;
+            let twist = r.range_f64(f64::from(m.twist_db.0), f64::from(m.twist_db.1)) as f32;
+            let dur = r.range_u32(m.duration_ms.0, m.duration_ms.1);
+            let gap = r.range_u32(m.gap_ms.0, m.gap_ms.1);
+            let err = f64::from(m.freq_error_pct) / 100.0;
+            let (lo, hi) = d.frequencies_hz();
+            let burst = DtmfBurst {
+                low_hz: lo as f32 * (1.0 + r.range_f64(-err, err) as f32),
+                high_hz: hi as f32 * (1.0 + r.range_f64(-err, err) as f32),
+                low_dbm0: low,
+                high_dbm0: low + twist,
+                on_samples: dur * 8,
+                off_samples: gap * 8,
+            };
+            if !self.keys.push_burst(burst) {
+                break;
+            }
+            self.sent.push(d.as_char());
+            self.key_log.push((d, at, dur));
+            at += u64::from(dur + gap);
+        }
+    }
+
     fn render(&mut self, now_ms: u64, out: &mut [f32]) {
         let mut i = 0;
         while i < out.len() {
@@ -315,49 +335,18 @@ impl Running {
                         self.step_started_ms = now_ms + i as u64 / 8;
                     }
                 }
-                Sound::Keys {
-                    keys,
-                    next,
-                    osc,
-                    tone_left,
-                    gap_left,
-                } => {
-                    if *tone_left > 0 {
-                        let n = (*tone_left).min(out.len() - i);
-                        osc.add_to(&mut out[i..i + n]);
-                        *tone_left -= n;
-                        i += n;
-                    } else if *gap_left > 0 {
-                        let n = (*gap_left).min(out.len() - i);
-                        *gap_left -= n;
-                        i += n;
-                    } else if let Some(c) = keys.as_str()[*next..].chars().next() {
-                        *next += c.len_utf8();
-                        let d = Digit::from_char(c).unwrap_or(Digit::D0);
-                        let m = self.persona.dtmf;
-                        let r = &mut self.rng;
-                        let low = r.range_f64(f64::from(m.level_dbm0.0), f64::from(m.level_dbm0.1));
-                        let twist = r.range_f64(f64::from(m.twist_db.0), f64::from(m.twist_db.1));
-                        let dur = r.range_u32(m.duration_ms.0, m.duration_ms.1);
-                        let gap = r.range_u32(m.gap_ms.0, m.gap_ms.1);
-                        let err = f64::from(m.freq_error_pct) / 100.0;
-                        let f = dtmf_freqs(d);
-                        let f = [
-                            f[0] * (1.0 + r.range_f64(-err, err) as f32),
-                            f[1] * (1.0 + r.range_f64(-err, err) as f32),
-                        ];
-                        *osc = TwoTone::new(
-                            f,
-                            [sine_peak(low as f32), sine_peak((low + twist) as f32)],
-                        );
-                        *tone_left = dur as usize * 8;
-                        *gap_left = gap as usize * 8;
-                        self.sent.push(c);
-                        self.key_log.push((d, now_ms + i as u64 / 8, dur));
-                    } else {
-                        self.sound = Sound::Quiet;
-                        self.step_started_ms = now_ms + i as u64 / 8;
+                Sound::Keys => {
+                    let mut pcm = [0i16; FRAME_SAMPLES];
+                    let n = out.len() - i;
+                    let active = self.keys.fill(&mut pcm[..n]);
+                    for (o, p) in out[i..].iter_mut().zip(pcm.iter()) {
+                        *o += f32::from(*p);
                     }
+                    if active < n {
+                        self.sound = Sound::Quiet;
+                        self.step_started_ms = now_ms + (i + active) as u64 / 8;
+                    }
+                    i = out.len();
                 }
             }
         }

@@ -69,17 +69,11 @@ impl Zone {
         }
     }
 
-    /// The zone's ring cadence in ms (on, off, on, off …), as exchanges of that country ring.
-    pub const fn ring_cadence_ms(self) -> &'static [u32] {
-        match self {
-            Self::Cn | Self::De => &[1000, 4000],
-            Self::Us => &[2000, 4000],
-            Self::Gb | Self::Au | Self::In | Self::Sg => &[400, 200, 400, 2000],
-            Self::Fr => &[1500, 3500],
-            Self::Jp | Self::Tw => &[1000, 2000],
-            Self::Ru => &[800, 3200],
-            Self::Hk => &[400, 200, 400, 3000],
-        }
+    /// The zone's ring cadence in ms (on, off, on, off …), from the DSP crate's zone table.
+    pub fn ring_cadence_ms(self) -> Vec<u32> {
+        dsp::zones::ToneZone::by_code(self.name())
+            .map(|z| z.ring_cadence_ms.iter().map(|&x| u32::from(x)).collect())
+            .unwrap_or_else(|| vec![1000, 4000])
     }
 
     /// The law boards of this zone use by default (µ-law in North America and Japan).
@@ -382,7 +376,7 @@ impl Profile {
                 }
                 out
             }
-            None => zone.ring_cadence_ms().to_vec(),
+            None => zone.ring_cadence_ms(),
         };
         let caller_id = match &raw.caller_id {
             Some(c) => CallerIdParams {
