@@ -41,10 +41,7 @@ fn profiles() -> Vec<PathBuf> {
 }
 
 fn pair(profile: Profile) -> Option<SimPair> {
-    let station = profile
-        .ports()
-        .find(|p| p.1 == PortType::FxsStation)?
-        .0;
+    let station = profile.ports().find(|p| p.1 == PortType::FxsStation)?.0;
     let trunk = profile.ports().find(|p| p.1.is_trunk())?.0;
     let mut board = SimBoard::from_profile(profile);
     board.wire_pair(station, trunk).unwrap();
