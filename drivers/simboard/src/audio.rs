@@ -108,7 +108,7 @@ impl std::fmt::Debug for NoiseTable {
 impl NoiseTable {
     /// 8192 samples of unit-RMS noise (sum of four uniforms) from a fixed seed.
     pub(crate) fn new() -> Self {
-        let mut rng = crate::rng::Rng::new(0x5eed_0f_0015e);
+        let mut rng = crate::rng::Rng::new(0x05ee_d0f0_015e);
         let v: Vec<f32> = (0..8192)
             .map(|_| {
                 let s: f64 = (0..4).map(|_| rng.next_f64() - 0.5).sum();

@@ -900,6 +900,7 @@ impl SimBoard {
             let mut call = call;
             call.record.answered_ms = Some(start);
             call.record.hearing.note(start, NoteKind::Answered);
+            call.run.start(start);
             p.ev.push(LineEvent::RingerOff);
             p.ev.push(LineEvent::RingOffHook);
             p.off_hook = true;
@@ -980,31 +981,26 @@ impl SimBoard {
         let is_station = self.ports[i].kind == PortType::FxsStation;
         let (station, trunk) = if is_station { (i, j) } else { (j, i) };
         match (is_station, hook) {
-            (true, Hook::Ring) => {
-                if self.ports[station].wired_ring_since.is_none() && !self.ports[trunk].off_hook {
-                    self.ports[station].wired_ring_since = Some(now);
-                }
+            (true, Hook::Ring)
+                if self.ports[station].wired_ring_since.is_none()
+                    && !self.ports[trunk].off_hook =>
+            {
+                self.ports[station].wired_ring_since = Some(now);
             }
             (true, Hook::RingOff | Hook::OnHook | Hook::OffHook) => {
                 self.stop_wired_ring(station, now);
             }
-            (false, Hook::OffHook) => {
-                if !self.ports[trunk].off_hook {
-                    self.ports[trunk].off_hook = true;
-                    self.stop_wired_ring(station, now);
-                    self.ports[station].ev.push(LineEvent::RingOffHook);
-                }
+            (false, Hook::OffHook) if !self.ports[trunk].off_hook => {
+                self.ports[trunk].off_hook = true;
+                self.stop_wired_ring(station, now);
+                self.ports[station].ev.push(LineEvent::RingOffHook);
             }
-            (false, Hook::OnHook) => {
-                if self.ports[trunk].off_hook {
-                    self.ports[trunk].off_hook = false;
-                    self.ports[station].ev.push(LineEvent::OnHook);
-                }
+            (false, Hook::OnHook) if self.ports[trunk].off_hook => {
+                self.ports[trunk].off_hook = false;
+                self.ports[station].ev.push(LineEvent::OnHook);
             }
-            (false, Hook::Flash) => {
-                if self.ports[trunk].off_hook {
-                    self.ports[station].ev.push(LineEvent::WinkFlash);
-                }
+            (false, Hook::Flash) if self.ports[trunk].off_hook => {
+                self.ports[station].ev.push(LineEvent::WinkFlash);
             }
             _ => {}
         }
@@ -1055,6 +1051,7 @@ impl SimBoard {
                     LineState::Incoming { mut call, .. } => {
                         call.record.answered_ms = Some(now);
                         call.record.hearing.note(now, NoteKind::Answered);
+                        call.run.start(now);
                         self.stats.answered += 1;
                         p.state = LineState::Connected {
                             call,
@@ -1069,11 +1066,9 @@ impl SimBoard {
                 if p.kind == PortType::FxsStation {
                     match &mut p.state {
                         LineState::Ringing { .. } => self.stop_station_ring(i, now),
-                        LineState::Connected { call, released_at } => {
-                            if released_at.is_none() {
-                                call.record.hearing.note(now, NoteKind::ReleasedByBoard);
-                                *released_at = Some(now);
-                            }
+                        LineState::Connected { call, released_at } if released_at.is_none() => {
+                            call.record.hearing.note(now, NoteKind::ReleasedByBoard);
+                            *released_at = Some(now);
                         }
                         _ => {}
                     }
@@ -1108,7 +1103,6 @@ impl SimBoard {
                     let mut record = self.new_record(id, self.ports[i].number, &spec);
                     record.caller_id = None;
                     let p = &mut self.ports[i];
-                    p.ev.push(LineEvent::RingerOn);
                     p.state = LineState::Ringing {
                         since_ms: now,
                         call: Box::new(Call {

@@ -201,6 +201,14 @@ impl Running {
         }
     }
 
+    /// Starts the script at `now_ms` (the answer), if it has not started.
+    pub(crate) fn start(&mut self, now_ms: u64) {
+        if !self.started {
+            self.started = true;
+            self.step_started_ms = now_ms;
+        }
+    }
+
     /// One 20 ms frame at `now_ms` (the frame's start): hears `heard`, adds what it sends to
     /// `out`, and says what the line should do.
     pub(crate) fn frame(&mut self, now_ms: u64, heard: &[i16], out: &mut [f32]) -> Action {
@@ -220,12 +228,18 @@ impl Running {
         } else {
             self.silence_run_ms = self.silence_run_ms.saturating_add(tel_types::FRAME_MS);
         }
-        // Send what is in progress.
+        // Advance the script when nothing is being sent, then send.
+        let action = if matches!(self.sound, Sound::Quiet) {
+            self.advance(now_ms)
+        } else {
+            Action::None
+        };
         self.render(now_ms, out);
-        if !matches!(self.sound, Sound::Quiet) {
-            return Action::None;
-        }
-        // Advance the script (several instant steps may run in one frame).
+        action
+    }
+
+    /// Runs script steps until one has to wait (several instant steps may run at once).
+    fn advance(&mut self, now_ms: u64) -> Action {
         loop {
             let Some(step) = self.persona.steps.get(self.step).cloned() else {
                 return Action::None;
