@@ -75,7 +75,7 @@ pub use board::{
 pub use clock::RealTimeClock;
 pub use hearing::{Heard, Hearing, Note, NoteKind, Span, Timeline};
 pub use load::{HoldTime, LoadGenerator, LoadProfile};
-pub use persona::{DtmfManner, Persona, Speech, Step};
+pub use persona::{DtmfManner, Persona, Speech, SpeechError, SpeechErrorKind, Step};
 pub use profile::{
     CallerIdParams, CallerIdStandard, CallerIdTiming, Card, LineParams, PortGroup, PortType,
     Profile, ProfileError, ProfileErrorKind, Zone,

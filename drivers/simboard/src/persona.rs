@@ -5,6 +5,7 @@
 //! and sends what the script says: DTMF with realistic level, twist, duration and gaps, real
 //! speech, silence.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tel_types::{Digit, FRAME_SAMPLES, FixedStr};
@@ -110,7 +111,143 @@ impl Speech {
     pub fn samples(&self) -> &[i16] {
         &self.samples
     }
+
+    /// The speech the simulated people use by default: the nine short recordings of a human
+    /// voice ("front left", "rear center" …) that Debian's `alsa-utils` installs in
+    /// `/usr/share/sounds/alsa` (about 13 s in all), or in `$SIMBOARD_SPEECH_DIR` if set.
+    /// They are read from there, not copied into this repository (they are GPL-2).
+    ///
+    /// # Errors
+    /// [`SpeechError`] if a file is missing (install `alsa-utils`) or unusable.
+    pub fn alsa_voices() -> Result<Self, SpeechError> {
+        let dir = std::env::var_os("SIMBOARD_SPEECH_DIR")
+            .map_or_else(|| PathBuf::from("/usr/share/sounds/alsa"), PathBuf::from);
+        let names = [
+            "Front_Center",
+            "Front_Left",
+            "Front_Right",
+            "Rear_Center",
+            "Rear_Left",
+            "Rear_Right",
+            "Side_Left",
+            "Side_Right",
+        ];
+        let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(format!("{n}.wav"))).collect();
+        let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        Self::from_wavs(&refs)
+    }
+
+    /// Real speech from mono 16-bit WAV files at 8 kHz or a multiple of it (16, 48 kHz …),
+    /// low-pass filtered and decimated to 8 kHz, one after the other.
+    ///
+    /// # Errors
+    /// [`SpeechError`] naming the file and what is wrong with it.
+    pub fn from_wavs(paths: &[&Path]) -> Result<Self, SpeechError> {
+        let mut all = Vec::new();
+        for path in paths {
+            let err = |kind| SpeechError {
+                file: path.to_path_buf(),
+                kind,
+            };
+            let mut r = hound::WavReader::open(path)
+                .map_err(|e| err(SpeechErrorKind::Read(e.to_string())))?;
+            let spec = r.spec();
+            if spec.channels != 1
+                || spec.bits_per_sample != 16
+                || spec.sample_format != hound::SampleFormat::Int
+            {
+                return Err(err(SpeechErrorKind::NotMono16));
+            }
+            if spec.sample_rate % 8000 != 0 || spec.sample_rate == 0 {
+                return Err(err(SpeechErrorKind::Rate(spec.sample_rate)));
+            }
+            let pcm: Vec<i16> = r
+                .samples::<i16>()
+                .collect::<Result<_, _>>()
+                .map_err(|e| err(SpeechErrorKind::Read(e.to_string())))?;
+            all.extend(decimate(&pcm, (spec.sample_rate / 8000) as usize));
+        }
+        Self::from_samples(all).ok_or(SpeechError {
+            file: paths.first().map(|p| p.to_path_buf()).unwrap_or_default(),
+            kind: SpeechErrorKind::Empty,
+        })
+    }
 }
+
+/// Low-pass (windowed sinc, cut-off 3.6 kHz at the output rate) and keep every `m`-th sample.
+fn decimate(x: &[i16], m: usize) -> Vec<i16> {
+    if m <= 1 {
+        return x.to_vec();
+    }
+    let taps = 16 * m + 1;
+    let fc = 3600.0 / (8000.0 * m as f64);
+    let mid = (taps / 2) as f64;
+    let h: Vec<f64> = (0..taps)
+        .map(|i| {
+            let t = i as f64 - mid;
+            let sinc = if t == 0.0 {
+                2.0 * fc
+            } else {
+                (2.0 * std::f64::consts::PI * fc * t).sin() / (std::f64::consts::PI * t)
+            };
+            let w = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / (taps - 1) as f64).cos();
+            sinc * w
+        })
+        .collect();
+    (0..x.len() / m)
+        .map(|k| {
+            let c = k * m;
+            let acc: f64 = h
+                .iter()
+                .enumerate()
+                .filter_map(|(i, hv)| {
+                    let j = (c + i).checked_sub(taps / 2)?;
+                    x.get(j).map(|&s| f64::from(s) * hv)
+                })
+                .sum();
+            acc.clamp(-32768.0, 32767.0) as i16
+        })
+        .collect()
+}
+
+/// A speech file could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeechError {
+    /// The file.
+    pub file: PathBuf,
+    /// What is wrong.
+    pub kind: SpeechErrorKind,
+}
+
+/// What is wrong with a speech file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpeechErrorKind {
+    /// It could not be read as WAV.
+    Read(String),
+    /// It is not mono 16-bit integer PCM.
+    NotMono16,
+    /// Its rate is not a multiple of 8 kHz.
+    Rate(u32),
+    /// It has no samples.
+    Empty,
+}
+
+impl std::fmt::Display for SpeechError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: ", self.file.display())?;
+        match &self.kind {
+            SpeechErrorKind::Read(e) => write!(f, "cannot read WAV: {e}"),
+            SpeechErrorKind::NotMono16 => f.write_str("speech must be mono 16-bit PCM"),
+            SpeechErrorKind::Rate(r) => {
+                write!(f, "sample rate {r} Hz is not a multiple of 8000 Hz")
+            }
+            SpeechErrorKind::Empty => f.write_str("no samples"),
+        }
+    }
+}
+
+impl std::error::Error for SpeechError {}
 
 /// A scripted person on the far end.
 #[derive(Debug, Clone, PartialEq)]

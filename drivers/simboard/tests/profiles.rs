@@ -136,4 +136,3 @@ fn unusable_cadences_are_refused() {
             .starts_with("/nonexistent/board.toml: cannot read")
     );
 }
-
