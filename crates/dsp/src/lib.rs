@@ -30,7 +30,10 @@
 #![deny(missing_docs)]
 
 pub mod dtmf_gen;
+pub mod dtmf_rx;
 pub mod g711;
 pub mod level;
 pub mod tone;
 pub mod zones;
+
+mod trig;
