@@ -1,6 +1,9 @@
 //! Turns heard audio into a [`Timeline`]: energy spans from a 20 ms level meter, plus the
 //! DSP crate's detectors (call-progress tones, DTMF, caller ID).
 
+use dsp::dtmf_rx::{DtmfConfig, DtmfEvent, DtmfReceiver};
+use tel_types::SampleTime;
+
 use crate::hearing::{Heard, Span, Timeline};
 
 /// Mean square of a 20 ms frame above which it counts as sound (about −45 dBm0).
@@ -35,6 +38,22 @@ pub(crate) fn analyse(t0_ms: u64, audio: &[i16]) -> Timeline {
     Timeline { spans }
 }
 
-fn detectors(_t0_ms: u64, _audio: &[i16]) -> Vec<Span> {
-    Vec::new()
+fn detectors(t0_ms: u64, audio: &[i16]) -> Vec<Span> {
+    let mut spans = Vec::new();
+    // DTMF, with the DSP crate's Q.24 receiver.
+    let mut rx = DtmfReceiver::new(DtmfConfig::q24());
+    let t0 = SampleTime::from_millis(t0_ms);
+    for (k, frame) in audio.chunks(160).enumerate() {
+        rx.process(frame, t0 + (k * 160) as u64);
+        while let Some(e) = rx.poll_event() {
+            if let DtmfEvent::Up(d) = e {
+                spans.push(Span {
+                    start_ms: d.start.as_millis(),
+                    end_ms: d.end.as_millis(),
+                    what: Heard::Dtmf(d.digit),
+                });
+            }
+        }
+    }
+    spans
 }

@@ -209,6 +209,7 @@ fn far_end_hangup_gives_busy_tone_and_polarity_only_where_the_profile_says() {
 fn caller_keys_arrive_in_band_with_the_persona_manner() {
     for (path, profile) in profiles() {
         let trunk = first(&profile, PortType::is_trunk).unwrap();
+        let zone = profile.zone;
         let mut line = Line::new(profile, trunk);
         let persona = patient(vec![
             Step::Wait(500),
@@ -222,6 +223,18 @@ fn caller_keys_arrive_in_band_with_the_persona_manner() {
         line.run(5_000);
         let rec = &line.board.finished_calls()[0];
         assert_eq!(rec.keys_sent, "20241122#");
+        // The DSP crate's receiver decodes exactly those keys from what we received, each
+        // within a few ms of when the persona pressed it.
+        let decoded = common::decode_digits(&line.rx, zone.name());
+        let keys: String = decoded.iter().map(|d| d.0).collect();
+        assert_eq!(keys, "20241122#", "{}", path.display());
+        for ((_, at), (_, pressed, _)) in decoded.iter().zip(&rec.key_log) {
+            assert!(
+                at.abs_diff(*pressed) <= 10,
+                "{}: {at} vs {pressed}",
+                path.display()
+            );
+        }
         // Each key is on the line at its two frequencies for its duration, within the
         // manner's ranges.
         for &(d, at, dur) in &rec.key_log {

@@ -172,3 +172,29 @@ pub fn on_off_runs(x: &[i16], threshold: f64) -> Vec<(bool, u64)> {
     }
     runs
 }
+
+/// The DTMF digits in `x` (8 kHz linear), decoded by the DSP crate's receiver with the zone's
+/// preset; with each key's start (ms from the start of `x`).
+pub fn decode_digits(x: &[i16], zone: &str) -> Vec<(char, u64)> {
+    use dsp::dtmf_rx::{DtmfConfig, DtmfEvent, DtmfReceiver};
+    let mut rx = DtmfReceiver::new(DtmfConfig::for_country(zone));
+    let mut out = Vec::new();
+    let mut now = tel_types::SampleTime::ZERO;
+    for f in x.chunks(160) {
+        rx.process(f, now);
+        now += f.len() as u64;
+        while let Some(e) = rx.poll_event() {
+            if let DtmfEvent::Up(d) = e {
+                out.push((d.digit.as_char(), d.start.as_millis()));
+            }
+        }
+    }
+    let tail = [0i16; 800];
+    rx.process(&tail, now);
+    while let Some(e) = rx.poll_event() {
+        if let DtmfEvent::Up(d) = e {
+            out.push((d.digit.as_char(), d.start.as_millis()));
+        }
+    }
+    out
+}
