@@ -649,5 +649,8 @@ where
     })
 }
 
+/// The simulated card bridges only in user space.
+impl HwBridge for simboard::SimChannel {}
+
 #[cfg(test)]
 mod tests;

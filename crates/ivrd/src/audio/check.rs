@@ -31,6 +31,23 @@ pub(crate) struct Args {
     /// Do not ask for SCHED_FIFO and locked memory.
     #[arg(long)]
     no_rt: bool,
+    /// Which board: a bare timer-paced board, or the simulated card in real time with
+    /// callers (its ports come from `--profile`; `--ports` is ignored).
+    #[arg(long, value_enum, default_value_t = BoardKind::Sim)]
+    board: BoardKind,
+    /// The simulated card's profile.
+    #[arg(long, default_value = "firmware-stubs/install-120.toml")]
+    profile: std::path::PathBuf,
+}
+
+/// The board `audio-check` runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BoardKind {
+    /// `timed`: every port hears a loop of caller audio, paced by one timerfd.
+    Timed,
+    /// `sim`: the simulated card (`drivers/simboard`) on its own 1 ms real-time clock, with
+    /// calls from its load generator.
+    Sim,
 }
 
 /// Why the check failed.
@@ -38,6 +55,8 @@ pub(crate) struct Args {
 pub(crate) enum CheckError {
     /// The board's timer could not be set up.
     Timer(nix::Error),
+    /// The simulated card's profile could not be loaded.
+    Profile(simboard::ProfileError),
     /// The audio thread could not start or its poll failed.
     Io(std::io::Error),
     /// The audio thread panicked.
@@ -55,6 +74,7 @@ impl std::fmt::Display for CheckError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Timer(e) => write!(f, "audio-check: board timer: {e}"),
+            Self::Profile(e) => write!(f, "audio-check: {e}"),
             Self::Io(e) => write!(f, "audio-check: audio thread: {e}"),
             Self::Panicked => f.write_str("audio-check: the audio thread panicked"),
             Self::Missed {
@@ -141,36 +161,141 @@ fn writer(mut taps: Vec<TapConsumer>, stop: Arc<AtomicBool>) -> u64 {
     frames
 }
 
+/// What the control side saw.
+#[derive(Debug, Default)]
+struct Seen {
+    digits: u64,
+    answered: u64,
+    other_events: u64,
+    lost: u64,
+}
+
 /// Runs the check and prints the report.
 ///
 /// # Errors
 /// Setting up failed, or frame deadlines were missed.
 pub(crate) fn run(args: &Args) -> Result<(), CheckError> {
-    let law = Law::ALaw;
-    let audio: &'static [u8] = Box::leak(caller_audio(law).into_boxed_slice());
+    let log_ticks = usize::try_from(args.seconds * 50 + 500).unwrap_or(usize::MAX);
+    match args.board {
+        BoardKind::Timed => {
+            let law = Law::ALaw;
+            let audio: &'static [u8] = Box::leak(caller_audio(law).into_boxed_slice());
+            let (channels, ticker, log) =
+                timed::board(args.ports, law, audio, log_ticks).map_err(CheckError::Timer)?;
+            println!("board: timed, {} ports, A-law", args.ports);
+            drive(args, channels, ticker, &log)
+        }
+        BoardKind::Sim => run_sim(args, log_ticks),
+    }
+}
+
+fn run_sim(args: &Args, log_ticks: usize) -> Result<(), CheckError> {
+    use simboard::{BoardOptions, HoldTime, LoadGenerator, LoadProfile, Profile, SimBoard};
+    let profile = Profile::load(&args.profile).map_err(CheckError::Profile)?;
+    let name = profile.name.clone();
+    let mut board = SimBoard::with_options(
+        profile,
+        BoardOptions {
+            capture_audio: false,
+            seed: 2024,
+        },
+    );
+    board.set_load(LoadGenerator::new(LoadProfile {
+        calls_per_hour: 1800.0,
+        hold: HoldTime::LogNormal {
+            median_s: 120.0,
+            sigma: 0.5,
+        },
+        mix: vec![
+            (
+                simboard::personas::order_status_caller("20241122", None),
+                5.0,
+            ),
+            (simboard::personas::wants_agent(None), 2.0),
+            (simboard::personas::sloppy_keys("20240101", None), 2.0),
+            (simboard::personas::impatient(), 1.0),
+        ],
+        seed: 7,
+    }));
+    let channels = board.take_all_channels();
+    println!(
+        "board: simulated card \"{name}\" ({}), {} ports, 1,800 calls/hour offered",
+        args.profile.display(),
+        channels.len()
+    );
+    let mut clock = simboard::RealTimeClock::new().map_err(CheckError::Timer)?;
+    let board_start = timed::now_ns();
+    // Our 20 ms tick comes 5 ms after each of the card's frame boundaries.
+    let (ticker, log) =
+        timed::frame_ticker(board_start + 25_000_000, log_ticks).map_err(CheckError::Timer)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let board_thread = {
+        let stop = Arc::clone(&stop);
+        std::thread::Builder::new()
+            .name("simboard".into())
+            .spawn(move || {
+                use std::os::fd::AsFd;
+                while !stop.load(Ordering::Relaxed) {
+                    let mut fds = [nix::poll::PollFd::new(
+                        clock.as_fd(),
+                        nix::poll::PollFlags::POLLIN,
+                    )];
+                    let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(100u16));
+                    clock.tick(&mut board);
+                }
+                board.stats()
+            })
+            .map_err(CheckError::Io)?
+    };
+    let result = drive(args, channels, ticker, &log);
+    stop.store(true, Ordering::Relaxed);
+    let stats = board_thread.join().map_err(|_| CheckError::Panicked)?;
+    println!(
+        "card: calls offered {}, answered {}, blocked {}, abandoned {}; frames {}, rx overruns {}, tx underruns {}",
+        stats.offered,
+        stats.answered,
+        stats.blocked,
+        stats.abandoned,
+        stats.frames,
+        stats.rx_overruns,
+        stats.tx_underruns
+    );
+    result
+}
+
+/// Runs the audio loop over `channels` for `args.seconds` with every pipeline busy, plays
+/// the control thread, and reports.
+fn drive<C>(
+    args: &Args,
+    channels: Vec<C>,
+    ticker: timed::TimedTicker,
+    log: &timed::TickLog,
+) -> Result<(), CheckError>
+where
+    C: tel_types::board::VoiceChannel + super::HwBridge + Send + 'static,
+{
+    let law = channels.first().map_or(Law::ALaw, |c| c.law());
     let mut table = PromptTable::new();
     let prompts: Vec<_> = (0..4)
         .map(|k| table.push(&speech(24_000 + 4_000 * k, k as u32 + 7)))
         .collect();
     let table: &'static PromptTable = Box::leak(Box::new(table));
 
-    let log_ticks = usize::try_from(args.seconds * 50 + 500).unwrap_or(usize::MAX);
-    let (channels, ticker, log) =
-        timed::board(args.ports, law, audio, log_ticks).map_err(CheckError::Timer)?;
-
     let mut lines = Vec::with_capacity(channels.len());
     let mut handles: Vec<ControlHandle> = Vec::with_capacity(channels.len());
+    let mut stations = Vec::with_capacity(channels.len());
     let mut taps = Vec::with_capacity(channels.len());
     for dev in channels {
-        use tel_types::board::VoiceChannel;
         let mut c = Config::new(ChannelId(dev.number()), table);
         c.law = law;
         c.listen_tap_frames = 0;
         let (pipe, mut ctl) = media::channel(c);
         taps.extend(ctl.take_record_tap());
+        stations.push(dev.port_kind() == tel_types::board::PortKind::FxsStation);
         lines.push(Line { dev, pipe });
         handles.push(ctl);
     }
+    let ids: Vec<ChannelId> = handles.iter().map(ControlHandle::id).collect();
 
     // Half of the ports are bridged in pairs, the other half play prompts; all record.
     let half = handles.len() / 2;
@@ -182,7 +307,7 @@ pub(crate) fn run(args: &Args) -> Result<(), CheckError> {
             stop_keys: DigitSet::EMPTY,
         });
         if i < half && i % 2 == 0 {
-            let _ = ctl.try_send(MediaCommand::Bridge(ChannelId(i as u16 + 2)));
+            let _ = ctl.try_send(MediaCommand::Bridge(ids[i + 1]));
         } else if i >= half {
             let _ = ctl.try_send(MediaCommand::Play {
                 prompt: prompts[i % prompts.len()],
@@ -215,27 +340,38 @@ pub(crate) fn run(args: &Args) -> Result<(), CheckError> {
             .map_err(CheckError::Io)?;
 
     println!(
-        "audio-check: {} ports, {} s, {:?} wait, {} channels bridged, the rest playing prompts, all recording",
-        args.ports, args.seconds, options.wait, half
+        "audio-check: {} ports, {} s, {:?} wait, {} ports bridged in pairs, the rest playing prompts, all recording, every receiver on",
+        handles.len(),
+        args.seconds,
+        options.wait,
+        half / 2 * 2
     );
     let started = Instant::now();
     let mut events = mio::Events::with_capacity(4);
-    let (mut digits, mut other_events, mut lost) = (0u64, 0u64, 0u64);
+    let mut seen = Seen::default();
     while started.elapsed() < Duration::from_secs(args.seconds) {
         let _ = poll.poll(&mut events, Some(Duration::from_millis(100)));
         for (i, ctl) in handles.iter_mut().enumerate() {
             while let Some(ev) = ctl.poll_event() {
                 match ev {
-                    MediaEvent::Digit(_) => digits += 1,
-                    MediaEvent::EventsLost { count } => lost += u64::from(count),
+                    MediaEvent::Digit(_) => seen.digits += 1,
+                    MediaEvent::EventsLost { count } => seen.lost += u64::from(count),
                     MediaEvent::PlaybackDone { .. } => {
                         let _ = ctl.try_send(MediaCommand::Play {
                             prompt: prompts[i % prompts.len()],
                             barge_in: DigitSet::EMPTY,
                         });
-                        other_events += 1;
+                        seen.other_events += 1;
                     }
-                    _ => other_events += 1,
+                    MediaEvent::Line {
+                        event: tel_types::LineEvent::RingOffHook,
+                        ..
+                    } if !stations[i] => {
+                        // A call on a trunk: answer it.
+                        let _ = ctl.try_send(MediaCommand::SetHook(tel_types::Hook::OffHook));
+                        seen.answered += 1;
+                    }
+                    _ => seen.other_events += 1,
                 }
             }
         }
@@ -256,8 +392,14 @@ pub(crate) fn run(args: &Args) -> Result<(), CheckError> {
         stats.memory_locked.load(Ordering::Relaxed)
     );
     println!(
-        "ticks {ticks}, frames {frames} ({:.1} per tick), digits heard {digits}, other events {other_events}, events lost {lost}, recorded frames {recorded}",
-        frames as f64 / ticks.max(1) as f64
+        "ticks {ticks}, frames {frames} ({:.1} per tick), events pending (errno 500) {}, digits heard {}, calls answered {}, other events {}, events lost {}, recorded frames {recorded}, channel errors {}",
+        frames as f64 / ticks.max(1) as f64,
+        stats.events_pending.load(Ordering::Relaxed),
+        seen.digits,
+        seen.answered,
+        seen.other_events,
+        seen.lost,
+        stats.channel_errors.load(Ordering::Relaxed),
     );
     println!(
         "{}",

@@ -61,7 +61,8 @@ impl TickLog {
     }
 }
 
-fn now_ns() -> i64 {
+/// CLOCK_MONOTONIC in ns.
+pub(crate) fn now_ns() -> i64 {
     nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC).map_or(0, |t| t.num_nanoseconds())
 }
 
@@ -222,7 +223,6 @@ pub(crate) fn board(
     assert!(!audio.is_empty());
     let timer = TimerFd::new(ClockId::CLOCK_MONOTONIC, TimerFlags::TFD_NONBLOCK)?;
     let ticks = Arc::new(AtomicU64::new(0));
-    let log = Arc::new(TickLog::new(log_ticks));
     let mut channels = Vec::with_capacity(usize::from(ports));
     for n in 1..=ports {
         channels.push(TimedChannel {
@@ -241,15 +241,30 @@ pub(crate) fn board(
             written: 0,
         });
     }
-    let start_ns = now_ns();
-    let first = start_ns + PERIOD_NS;
+    let (ticker, log) = ticker(timer, now_ns() + PERIOD_NS, ticks, log_ticks)?;
+    Ok((channels, ticker, log))
+}
+
+/// A 20 ms ticker whose first tick is due at `first_due_ns` (CLOCK_MONOTONIC), counting
+/// ticks into `ticks` and logging up to `log_ticks` of them.
+///
+/// # Errors
+/// The timer could not be armed.
+fn ticker(
+    timer: TimerFd,
+    first_due_ns: i64,
+    ticks: Arc<AtomicU64>,
+    log_ticks: usize,
+) -> nix::Result<(TimedTicker, Arc<TickLog>)> {
+    let log = Arc::new(TickLog::new(log_ticks));
     timer.set(
         Expiration::IntervalDelayed(
-            TimeSpec::nanoseconds(first),
+            TimeSpec::nanoseconds(first_due_ns),
             TimeSpec::nanoseconds(PERIOD_NS),
         ),
         TimerSetTimeFlags::TFD_TIMER_ABSTIME,
     )?;
+    let start_ns = first_due_ns - PERIOD_NS;
     let ticker = TimedTicker {
         timer,
         ticks,
@@ -258,5 +273,18 @@ pub(crate) fn board(
         due_ns: start_ns,
         log: Arc::clone(&log),
     };
-    Ok((channels, ticker, log))
+    Ok((ticker, log))
+}
+
+/// A 20 ms ticker alone, for a board that delivers frames on its own clock (the simulated
+/// card): its first tick is due at `first_due_ns`.
+///
+/// # Errors
+/// The timer could not be created or armed.
+pub(crate) fn frame_ticker(
+    first_due_ns: i64,
+    log_ticks: usize,
+) -> nix::Result<(TimedTicker, Arc<TickLog>)> {
+    let timer = TimerFd::new(ClockId::CLOCK_MONOTONIC, TimerFlags::TFD_NONBLOCK)?;
+    ticker(timer, first_due_ns, Arc::new(AtomicU64::new(0)), log_ticks)
 }
