@@ -14,6 +14,8 @@
 //!
 //! `cargo bench -p benches --bench pipeline_latency` (release profile). Runs about 20 s.
 
+mod pipeline_support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -104,19 +106,7 @@ fn main() {
         let first = Arc::clone(&first_sample_ns);
         std::thread::spawn(move || {
             // As the daemon's audio thread: SCHED_FIFO if allowed.
-            let fifo = thread_priority::ThreadPriorityValue::try_from(50u8)
-                .ok()
-                .and_then(|v| {
-                    thread_priority::set_thread_priority_and_policy(
-                        thread_priority::thread_native_id(),
-                        thread_priority::ThreadPriority::Crossplatform(v),
-                        thread_priority::ThreadSchedulePolicy::Realtime(
-                            thread_priority::RealtimeThreadSchedulePolicy::Fifo,
-                        ),
-                    )
-                    .ok()
-                })
-                .is_some();
+            let fifo = pipeline_support::realtime();
             let mut lateness_ms = Vec::with_capacity(frames as usize);
             // (frame, wall ns after T0) of every frame that queued events.
             let mut woke: Vec<(u64, u64)> = Vec::with_capacity(frames as usize);

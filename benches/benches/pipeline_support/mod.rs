@@ -172,3 +172,20 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
+
+/// Puts the calling thread on SCHED_FIFO (as the daemon's audio thread), so other
+/// processes on a shared machine do not preempt the measurement; `false` if refused.
+pub fn realtime() -> bool {
+    use thread_priority::*;
+    ThreadPriorityValue::try_from(50u8)
+        .ok()
+        .and_then(|v| {
+            set_thread_priority_and_policy(
+                thread_native_id(),
+                ThreadPriority::Crossplatform(v),
+                ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
+            )
+            .ok()
+        })
+        .is_some()
+}
