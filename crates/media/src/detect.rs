@@ -2,6 +2,7 @@
 
 use dsp::dtmf_rx::{DtmfEvent, DtmfReceiver};
 use dsp::level::{VadEvent, VoiceDetector};
+use dsp::progress::CallProgressDetector;
 use tel_types::{CallerId, DigitEvent, ProgressTone, SampleTime};
 
 use crate::Frame;
@@ -11,7 +12,7 @@ pub(crate) const MAX_PER_FRAME: usize = 8;
 
 /// One thing the receivers found in a frame.
 #[derive(Debug, Clone, Copy)]
-#[allow(dead_code)] // Progress and CallerId come with the dsp receivers still to merge.
+#[allow(dead_code)] // CallerId comes with the dsp receiver still to merge.
 pub(crate) enum Detected {
     None,
     /// A key was accepted (`end` is the time of acceptance).
@@ -28,6 +29,7 @@ pub(crate) enum Detected {
 #[derive(Debug)]
 pub(crate) struct Receivers {
     dtmf: DtmfReceiver,
+    progress: CallProgressDetector,
     vad: VoiceDetector,
     silence_since: Option<SampleTime>,
     started: bool,
@@ -37,6 +39,7 @@ impl Receivers {
     pub(crate) fn new(config: &crate::Config) -> Self {
         Self {
             dtmf: DtmfReceiver::new(config.dtmf_rx),
+            progress: CallProgressDetector::new(config.zone),
             vad: VoiceDetector::new(config.vad),
             silence_since: None,
             started: false,
@@ -69,6 +72,12 @@ impl Receivers {
                 DtmfEvent::Down(d) => Detected::Digit(d),
                 DtmfEvent::Up(d) => Detected::DigitUp(d),
             });
+        }
+        // Call progress; its silence/voice classes are left to the voice detector.
+        if let Some(ev) = self.progress.process(rx, now) {
+            if let Some(tone) = ev.tone.progress_tone() {
+                put(Detected::Progress(ev.at, tone));
+            }
         }
         match self.vad.process(rx, now) {
             Some(VadEvent::Voice(at)) => {

@@ -65,7 +65,9 @@ fn audio(frame: u64, kind: u64) -> [i16; FRAME_SAMPLES] {
         *s = match kind % 4 {
             0 => 0,
             1 => (4000.0 * (w * 697.0 * t).sin() + 4000.0 * (w * 1209.0 * t).sin()) as i16,
-            2 => (6000.0 * (w * 450.0 * t).sin()) as i16,
+            // China's busy tone: 450 Hz, 350 ms on, 350 ms off.
+            2 if (t * 1000.0) as u64 % 700 < 350 => (6000.0 * (w * 450.0 * t).sin()) as i16,
+            2 => 0,
             _ => (((frame * 7919 + i as u64 * 104_729) % 8000) as i16 - 4000) / 2,
         };
     }
@@ -128,6 +130,7 @@ fn processing_thousands_of_frames_with_everything_on_allocates_nothing() {
 
     let mut lines = 0;
     let mut digits = 0;
+    let mut busy = 0;
     let allocs = allocs_during(|| {
         for f in 1..frames {
             // The control side keeps both channels busy (its own pushes are lock-free too,
@@ -157,7 +160,7 @@ fn processing_thousands_of_frames_with_everything_on_allocates_nothing() {
                 });
             }
             let a_audio = audio(f, f / 20);
-            let b_audio = audio(f, f / 30 + 1);
+            let b_audio = audio(f, if f % 1000 < 300 { 2 } else { f / 30 + 1 });
             dsp::g711::encode_slice(Law::ALaw, &a_audio, &mut rx_a);
             dsp::g711::encode_slice(Law::ALaw, &b_audio, &mut rx_b);
             if f % 200 == 100 {
@@ -190,7 +193,9 @@ fn processing_thousands_of_frames_with_everything_on_allocates_nothing() {
                 while let Some(ev) = ctl_a.poll_event() {
                     digits += usize::from(matches!(ev, media::MediaEvent::Digit(_)));
                 }
-                while ctl_b.poll_event().is_some() {}
+                while let Some(ev) = ctl_b.poll_event() {
+                    busy += usize::from(matches!(ev, media::MediaEvent::Progress { .. }));
+                }
             }
             if f == 2500 {
                 let _ = ctl_a.try_send(MediaCommand::SetHook(Hook::OffHook));

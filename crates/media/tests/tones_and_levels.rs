@@ -151,3 +151,34 @@ fn recording_ends_after_the_configured_silence() {
     }
     assert_eq!(ended_at, Some(2000));
 }
+
+#[test]
+fn busy_tone_on_the_line_is_reported_as_far_end_hangup() {
+    let (table, _) = prompt_table(&[]);
+    // The far end: China's busy tone, as the exchange sends it after the caller hung up.
+    let (far, _) = prompt_table(&[]);
+    let mut exchange = Chan::new(9, far);
+    exchange.send(MediaCommand::PlayTone {
+        tone: Tone::Busy,
+        duration_ms: 0,
+    });
+    let mut ch = Chan::new(1, table);
+    let mut heard = None;
+    for _ in 0..100 {
+        let line = exchange.step_silent();
+        ch.step(&line, None);
+        if let Some(at) = ch.events().iter().find_map(|e| match e {
+            MediaEvent::Progress {
+                at,
+                tone: tel_types::ProgressTone::Busy,
+            } => Some(*at),
+            _ => None,
+        }) {
+            heard = Some(at);
+            break;
+        }
+    }
+    // Recognised at the end of the second burst (about 1.05 s).
+    let at = heard.expect("busy tone recognised within 2 s");
+    assert!((1000..=1300).contains(&at.as_millis()), "at {at}");
+}
