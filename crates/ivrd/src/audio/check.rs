@@ -166,6 +166,7 @@ fn writer(mut taps: Vec<TapConsumer>, stop: Arc<AtomicBool>) -> u64 {
 struct Seen {
     digits: u64,
     answered: u64,
+    busy_hangups: u64,
     other_events: u64,
     lost: u64,
 }
@@ -371,6 +372,14 @@ where
                         let _ = ctl.try_send(MediaCommand::SetHook(tel_types::Hook::OffHook));
                         seen.answered += 1;
                     }
+                    MediaEvent::Progress {
+                        tone: tel_types::ProgressTone::Busy,
+                        ..
+                    } if !stations[i] => {
+                        // The far end hung up (busy tone, no polarity reversal): release.
+                        let _ = ctl.try_send(MediaCommand::SetHook(tel_types::Hook::OnHook));
+                        seen.busy_hangups += 1;
+                    }
                     _ => seen.other_events += 1,
                 }
             }
@@ -392,11 +401,12 @@ where
         stats.memory_locked.load(Ordering::Relaxed)
     );
     println!(
-        "ticks {ticks}, frames {frames} ({:.1} per tick), events pending (errno 500) {}, digits heard {}, calls answered {}, other events {}, events lost {}, recorded frames {recorded}, channel errors {}",
+        "ticks {ticks}, frames {frames} ({:.1} per tick), events pending (errno 500) {}, digits heard {}, calls answered {}, released on busy tone {}, other events {}, events lost {}, recorded frames {recorded}, channel errors {}",
         frames as f64 / ticks.max(1) as f64,
         stats.events_pending.load(Ordering::Relaxed),
         seen.digits,
         seen.answered,
+        seen.busy_hangups,
         seen.other_events,
         seen.lost,
         stats.channel_errors.load(Ordering::Relaxed),

@@ -1,7 +1,7 @@
 //! Real-time promotion of the audio thread: SCHED_FIFO and locked memory, best effort.
 //!
 //! SCHED_FIFO goes through the `thread-priority` crate, because `nix` has no safe wrapper
-//! for `pthread_setschedparam` and this crate must not contain `unsafe`. Locking memory is
+//! for `pthread_setschedparam` and this crate is `forbid(unsafe_code)`. Locking memory is
 //! `nix::sys::mman::mlockall`. Either may be refused (no `CAP_SYS_NICE`, `RLIMIT_RTPRIO` or
 //! `RLIMIT_MEMLOCK` too low): audio still runs, with more risk of late frames. Under
 //! systemd, `LimitRTPRIO=` and `LimitMEMLOCK=infinity` (or `AmbientCapabilities=
