@@ -12,7 +12,9 @@
 //! The measuring thread asks for SCHED_FIFO, as the daemon's audio thread does, so that
 //! other processes on a shared machine do not preempt it mid-frame.
 //!
-//! `cargo bench -p benches --bench pipeline` (release profile).
+//! `cargo bench -p benches --bench pipeline` (release profile). With `NO_CPD=1` in the
+//! environment the call-progress detector is left out (as on station ports), to show its
+//! share.
 
 mod pipeline_support;
 

@@ -82,6 +82,7 @@ impl Bank {
                 c.record_tap_frames = 8;
                 c.listen_tap_frames = 0;
                 c.event_capacity = 64;
+                c.progress_detection = std::env::var_os("NO_CPD").is_none();
                 let (pipe, mut ctl) = media::channel(c);
                 let tap = ctl.take_record_tap().expect("tap");
                 ctl.try_send(MediaCommand::StartRecording {

@@ -29,7 +29,7 @@ pub(crate) enum Detected {
 #[derive(Debug)]
 pub(crate) struct Receivers {
     dtmf: DtmfReceiver,
-    progress: CallProgressDetector,
+    progress: Option<CallProgressDetector>,
     vad: VoiceDetector,
     silence_since: Option<SampleTime>,
     started: bool,
@@ -39,7 +39,9 @@ impl Receivers {
     pub(crate) fn new(config: &crate::Config) -> Self {
         Self {
             dtmf: DtmfReceiver::new(config.dtmf_rx),
-            progress: CallProgressDetector::new(config.zone),
+            progress: config
+                .progress_detection
+                .then(|| CallProgressDetector::new(config.zone)),
             vad: VoiceDetector::new(config.vad),
             silence_since: None,
             started: false,
@@ -74,7 +76,7 @@ impl Receivers {
             });
         }
         // Call progress; its silence/voice classes are left to the voice detector.
-        if let Some(ev) = self.progress.process(rx, now) {
+        if let Some(ev) = self.progress.as_mut().and_then(|p| p.process(rx, now)) {
             if let Some(tone) = ev.tone.progress_tone() {
                 put(Detected::Progress(ev.at, tone));
             }

@@ -107,6 +107,9 @@ pub struct Config {
     pub dtmf_clamp: bool,
     /// The DTMF receiver's limits (ITU-T Q.24 by default).
     pub dtmf_rx: DtmfConfig,
+    /// Run the call-progress detector (busy tone = far-end hangup on trunks). Station ports,
+    /// whose phones signal on-hook themselves, can turn it off to save CPU.
+    pub progress_detection: bool,
     /// The tone zone for generated tones (and the call-progress detector).
     pub zone: &'static ToneZone,
     /// Level of generated zone tones, dBm0 per frequency.
@@ -134,6 +137,7 @@ impl Config {
             rx_gain: Gain::UNITY,
             dtmf_clamp: true,
             dtmf_rx: DtmfConfig::default(),
+            progress_detection: true,
             zone: ToneZone::default_zone(),
             tone_level_dbm0: -10.0,
             dtmf_tx: DtmfGenConfig::default(),
