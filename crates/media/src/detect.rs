@@ -6,15 +6,15 @@ use dsp::progress::CallProgressDetector;
 use tel_types::{CallerId, DigitEvent, ProgressTone, SampleTime};
 
 use crate::Frame;
+use crate::fifo::Fifo;
 
-/// Most detections one frame can produce.
-pub(crate) const MAX_PER_FRAME: usize = 8;
+/// Most detections one frame can hold before they are taken.
+const MAX_PER_FRAME: usize = 8;
 
 /// One thing the receivers found in a frame.
 #[derive(Debug, Clone, Copy)]
 #[allow(dead_code)] // CallerId comes with the dsp receiver still to merge.
 pub(crate) enum Detected {
-    None,
     /// A key was accepted (`end` is the time of acceptance).
     Digit(DigitEvent),
     /// The key ended (`end` is when its tone stopped).
@@ -33,6 +33,7 @@ pub(crate) struct Receivers {
     vad: VoiceDetector,
     silence_since: Option<SampleTime>,
     started: bool,
+    found: Fifo<Detected, MAX_PER_FRAME>,
 }
 
 impl Receivers {
@@ -45,32 +46,19 @@ impl Receivers {
             vad: VoiceDetector::new(config.vad),
             silence_since: None,
             started: false,
+            found: Fifo::new(),
         }
     }
 
-    /// Runs every receiver over one frame; writes what they found to `out`, returns how many.
-    pub(crate) fn process(
-        &mut self,
-        now: SampleTime,
-        rx: &Frame,
-        _tx: &Frame,
-        _playing: bool,
-        out: &mut [Detected; MAX_PER_FRAME],
-    ) -> usize {
-        let mut n = 0;
-        let mut put = |d: Detected| {
-            if n < MAX_PER_FRAME {
-                out[n] = d;
-                n += 1;
-            }
-        };
+    /// Runs every receiver over one frame; what they found waits for [`Receivers::poll`].
+    pub(crate) fn process(&mut self, now: SampleTime, rx: &Frame) {
         if !self.started {
             self.started = true;
             self.silence_since = Some(now);
         }
         self.dtmf.process(rx, now);
         while let Some(ev) = self.dtmf.poll_event() {
-            put(match ev {
+            self.put(match ev {
                 DtmfEvent::Down(d) => Detected::Digit(d),
                 DtmfEvent::Up(d) => Detected::DigitUp(d),
             });
@@ -78,21 +66,31 @@ impl Receivers {
         // Call progress; its silence/voice classes are left to the voice detector.
         if let Some(ev) = self.progress.as_mut().and_then(|p| p.process(rx, now)) {
             if let Some(tone) = ev.tone.progress_tone() {
-                put(Detected::Progress(ev.at, tone));
+                self.put(Detected::Progress(ev.at, tone));
             }
         }
         match self.vad.process(rx, now) {
             Some(VadEvent::Voice(at)) => {
                 self.silence_since = None;
-                put(Detected::Voice(at));
+                self.put(Detected::Voice(at));
             }
             Some(VadEvent::Silence(at)) => {
                 self.silence_since = Some(at);
-                put(Detected::Silence(at));
+                self.put(Detected::Silence(at));
             }
             None => {}
         }
-        n
+    }
+
+    /// Something a receiver found, oldest first.
+    pub(crate) fn poll(&mut self) -> Option<Detected> {
+        self.found.pop()
+    }
+
+    /// Keeps a detection; more than a frame's worth (which the receivers cannot produce)
+    /// would be dropped.
+    fn put(&mut self, d: Detected) {
+        let _ = self.found.push(d);
     }
 
     pub(crate) fn flush(&mut self, _now: SampleTime) {}

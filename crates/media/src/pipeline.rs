@@ -105,7 +105,6 @@ pub struct Pipeline {
     receivers: Receivers,
     clamp: Option<Clamp>,
     rx_clean: Frame,
-    tx_last: Frame,
 }
 
 /// Arguments of [`Pipeline::new`], split out of [`crate::Config`] by [`crate::channel`].
@@ -143,7 +142,6 @@ impl Pipeline {
             receivers: Receivers::new(config),
             clamp: config.dtmf_clamp.then(Clamp::new),
             rx_clean: [0; FRAME_SAMPLES],
-            tx_last: [0; FRAME_SAMPLES],
         }
     }
 
@@ -169,19 +167,20 @@ impl Pipeline {
     pub fn process(&mut self, now: SampleTime, rx: &Frame, tx: &mut Frame, peer: Option<&Frame>) {
         self.drain_commands(now);
 
-        let mut lin = *rx;
-        self.rx_gain.apply(&mut lin);
-        self.detect(now, &lin);
-        self.clean(now, &lin);
-        self.record(now);
+        if self.rx_gain.is_unity() {
+            self.receive(now, rx);
+        } else {
+            let mut lin = *rx;
+            self.rx_gain.apply(&mut lin);
+            self.receive(now, &lin);
+        }
 
         self.fill_tx(now, tx);
         if let Some(peer_audio) = peer.filter(|_| self.peer.is_some()) {
             mix_into(tx, peer_audio);
         }
         self.tx_gain.apply(tx);
-        self.tx_last = *tx;
-        self.listen();
+        self.listen(tx);
         Counters::bump(&self.counters.frames, 1);
     }
 
@@ -208,11 +207,6 @@ impl Pipeline {
     /// The last received frame with DTMF clamped, for the bridged peer's transmit mix.
     pub fn last_rx(&self) -> &Frame {
         &self.rx_clean
-    }
-
-    /// The last transmitted frame (after gain).
-    pub fn last_tx(&self) -> &Frame {
-        &self.tx_last
     }
 
     /// The channel this one is bridged with in user space, if any.
@@ -348,15 +342,17 @@ impl Pipeline {
         }
     }
 
+    /// The receive side of a frame: receivers, clamping, recording.
+    fn receive(&mut self, now: SampleTime, lin: &Frame) {
+        self.detect(now, lin);
+        self.clean(now, lin);
+        self.record(now);
+    }
+
     fn detect(&mut self, now: SampleTime, lin: &Frame) {
-        let playing = self.playing.is_some() || self.tone.is_active();
-        let mut found = [Detected::None; crate::detect::MAX_PER_FRAME];
-        let n = self
-            .receivers
-            .process(now, lin, &self.tx_last, playing, &mut found);
-        for det in found.into_iter().take(n) {
+        self.receivers.process(now, lin);
+        while let Some(det) = self.receivers.poll() {
             match det {
-                Detected::None => {}
                 Detected::Digit(ev) => {
                     if let Some(c) = &mut self.clamp {
                         c.key_down(ev.start);
@@ -496,9 +492,9 @@ impl Pipeline {
             first: rec.seq == 0,
             last: false,
             len: room as u16,
-            samples: [0; FRAME_SAMPLES],
+            samples: self.rx_clean,
         };
-        frame.samples[..room].copy_from_slice(&self.rx_clean[..room]);
+        frame.samples[room..].fill(0);
         if tap.prod.try_push(frame).is_err() {
             Counters::bump(&self.counters.record_frames_dropped, 1);
         }
@@ -551,7 +547,7 @@ impl Pipeline {
         }
     }
 
-    fn listen(&mut self) {
+    fn listen(&mut self, tx: &Frame) {
         let (Some(seq), Some(tap)) = (self.listen_seq, &mut self.listen_tap) else {
             return;
         };
@@ -564,7 +560,7 @@ impl Pipeline {
             len: FRAME_SAMPLES as u16,
             samples: self.rx_clean,
         };
-        mix_into(&mut frame.samples, &self.tx_last);
+        mix_into(&mut frame.samples, tx);
         if tap.prod.try_push(frame).is_err() {
             Counters::bump(&self.counters.listen_frames_dropped, 1);
         }
