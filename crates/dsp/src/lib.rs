@@ -35,8 +35,10 @@
 // frequency number; iterator chains would hide that.
 #![allow(clippy::needless_range_loop)]
 
+pub mod callerid;
 pub mod dtmf_gen;
 pub mod dtmf_rx;
+pub mod fsk;
 pub mod g711;
 pub mod level;
 pub mod progress;

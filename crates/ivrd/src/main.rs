@@ -5,6 +5,8 @@ mod audio;
 
 use clap::{Parser, Subcommand};
 
+mod decode;
+
 /// The IVR daemon for DAHDI voice boards, and the tools that go with it.
 #[derive(Debug, Parser)]
 #[command(name = "ivrd", version, about)]
@@ -17,15 +19,18 @@ struct Cli {
 enum Command {
     /// Print the version of the workspace crates.
     Version,
-    /// Check that this machine keeps real time: run the audio loop over a timer-paced
-    /// software board with every pipeline busy and report wake-up lateness.
+    /// Check that this machine keeps real time: run the audio loop over the simulated card
+    /// (or a bare timer-paced board) with every pipeline busy and report wake-up lateness.
     AudioCheck(audio::check::Args),
+    /// Decode WAV recordings: DTMF digits, caller ID and call-progress tones.
+    Decode(decode::DecodeArgs),
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     match Cli::parse().command {
         Command::Version => println!("ivrd {}", env!("CARGO_PKG_VERSION")),
         Command::AudioCheck(args) => audio::check::run(&args)?,
+        Command::Decode(a) => std::process::exit(i32::from(!decode::run(a)?)),
     }
     Ok(())
 }
