@@ -1,5 +1,6 @@
 //! The receivers on received audio: DTMF, call progress, caller ID, level/voice.
 
+use dsp::callerid::{CallerIdReceiver, DtmfCallerIdParser};
 use dsp::dtmf_rx::{DtmfEvent, DtmfReceiver};
 use dsp::level::{VadEvent, VoiceDetector};
 use dsp::progress::CallProgressDetector;
@@ -13,7 +14,6 @@ const MAX_PER_FRAME: usize = 8;
 
 /// One thing the receivers found in a frame.
 #[derive(Debug, Clone, Copy)]
-#[allow(dead_code)] // CallerId comes with the dsp receiver still to merge.
 pub(crate) enum Detected {
     /// A key was accepted (`end` is the time of acceptance).
     Digit(DigitEvent),
@@ -30,6 +30,10 @@ pub(crate) enum Detected {
 pub(crate) struct Receivers {
     dtmf: DtmfReceiver,
     progress: Option<CallProgressDetector>,
+    fsk_caller_id: Option<CallerIdReceiver>,
+    dtmf_caller_id: DtmfCallerIdParser,
+    /// Caller ID is listened for only while the line is on-hook (between rings).
+    on_hook: bool,
     vad: VoiceDetector,
     silence_since: Option<SampleTime>,
     started: bool,
@@ -43,6 +47,9 @@ impl Receivers {
             progress: config
                 .progress_detection
                 .then(|| CallProgressDetector::new(config.zone)),
+            fsk_caller_id: config.caller_id_fsk.map(CallerIdReceiver::new),
+            dtmf_caller_id: DtmfCallerIdParser::default(),
+            on_hook: true,
             vad: VoiceDetector::new(config.vad),
             silence_since: None,
             started: false,
@@ -58,10 +65,23 @@ impl Receivers {
         }
         self.dtmf.process(rx, now);
         while let Some(ev) = self.dtmf.poll_event() {
-            self.put(match ev {
-                DtmfEvent::Down(d) => Detected::Digit(d),
-                DtmfEvent::Up(d) => Detected::DigitUp(d),
-            });
+            match ev {
+                DtmfEvent::Down(d) => {
+                    self.put(Detected::Digit(d));
+                    // Keys before the first ring may be DTMF caller ID (`D…C`, `A…#`).
+                    if self.on_hook {
+                        if let Some(cid) = self.dtmf_caller_id.push(d.digit) {
+                            self.put(Detected::CallerId(d.end, cid));
+                        }
+                    }
+                }
+                DtmfEvent::Up(d) => self.put(Detected::DigitUp(d)),
+            }
+        }
+        if self.on_hook {
+            if let Some(ev) = self.fsk_caller_id.as_mut().and_then(|c| c.process(rx, now)) {
+                self.put(Detected::CallerId(ev.at, ev.caller_id));
+            }
         }
         // Call progress; its silence/voice classes are left to the voice detector.
         if let Some(ev) = self.progress.as_mut().and_then(|p| p.process(rx, now)) {
@@ -94,6 +114,14 @@ impl Receivers {
     }
 
     pub(crate) fn flush(&mut self, _now: SampleTime) {}
+
+    /// The hook state we asked the board for: caller ID is received only on-hook.
+    pub(crate) fn set_on_hook(&mut self, on_hook: bool) {
+        if on_hook != self.on_hook {
+            self.dtmf_caller_id.reset();
+        }
+        self.on_hook = on_hook;
+    }
 
     /// When the current stretch of silence began; `None` while there is voice.
     pub(crate) fn silence_since(&self) -> Option<SampleTime> {

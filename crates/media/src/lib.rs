@@ -67,6 +67,7 @@ use std::sync::Arc;
 
 use dsp::dtmf_gen::DtmfGenConfig;
 use dsp::dtmf_rx::DtmfConfig;
+use dsp::fsk::FskModem;
 use dsp::level::VadConfig;
 use dsp::zones::ToneZone;
 use ringbuf::HeapRb;
@@ -110,6 +111,9 @@ pub struct Config {
     /// Run the call-progress detector (busy tone = far-end hangup on trunks). Station ports,
     /// whose phones signal on-hook themselves, can turn it off to save CPU.
     pub progress_detection: bool,
+    /// The FSK caller-ID receiver's modem (`None`: no FSK caller ID). It listens only while
+    /// the line is on-hook; DTMF caller ID before the first ring is always recognised.
+    pub caller_id_fsk: Option<FskModem>,
     /// The tone zone for generated tones (and the call-progress detector).
     pub zone: &'static ToneZone,
     /// Level of generated zone tones, dBm0 per frequency.
@@ -122,8 +126,8 @@ pub struct Config {
 
 impl Config {
     /// Defaults: A-law, 32 commands, 128 events, 1 s of recording tap, 0.5 s of listen tap,
-    /// unity gains, DTMF clamping on, tone zone `cn` at -10 dBm0, `dsp`'s DTMF and VAD
-    /// defaults.
+    /// unity gains, DTMF clamping on, tone zone `cn` at -10 dBm0, call progress on, V.23 FSK
+    /// caller ID, `dsp`'s DTMF and VAD defaults.
     pub fn new(id: ChannelId, prompts: &'static PromptTable) -> Self {
         Self {
             id,
@@ -138,6 +142,7 @@ impl Config {
             dtmf_clamp: true,
             dtmf_rx: DtmfConfig::default(),
             progress_detection: true,
+            caller_id_fsk: Some(FskModem::V23),
             zone: ToneZone::default_zone(),
             tone_level_dbm0: -10.0,
             dtmf_tx: DtmfGenConfig::default(),

@@ -300,7 +300,14 @@ impl Pipeline {
                     self.request(LineControl::Unbridge(old));
                 }
             }
-            MediaCommand::SetHook(hook) => self.request(LineControl::Hook(hook)),
+            MediaCommand::SetHook(hook) => {
+                match hook {
+                    Hook::OffHook => self.receivers.set_on_hook(false),
+                    Hook::OnHook => self.receivers.set_on_hook(true),
+                    _ => {}
+                }
+                self.request(LineControl::Hook(hook));
+            }
             MediaCommand::SendCallerId(cid) => self.request(LineControl::SendCallerId(cid)),
             MediaCommand::FlushDigits => self.receivers.flush(now),
             _ => Counters::bump(&self.counters.bad_commands, 1),

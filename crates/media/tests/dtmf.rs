@@ -184,3 +184,77 @@ fn flush_digits_drops_type_ahead_but_keeps_other_events() {
         }
     )));
 }
+
+fn caller(number: &str) -> tel_types::CallerId {
+    tel_types::CallerId {
+        number: tel_types::FixedStr::new_truncated(number),
+        datetime: tel_types::FixedStr::new_truncated("11221205"),
+        ..Default::default()
+    }
+}
+
+fn caller_ids(ev: &[MediaEvent]) -> Vec<tel_types::CallerId> {
+    ev.iter()
+        .filter_map(|e| match e {
+            MediaEvent::CallerId { caller_id, .. } => Some(*caller_id),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn fsk_caller_id_between_rings_is_decoded() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::new(1, table);
+    let cid = caller("13800138000");
+    let mut lin = vec![0i16; 16_000];
+    let n = dsp::callerid::fsk_caller_id(&cid, dsp::fsk::FskModem::V23, false, -12.0, &mut lin);
+    assert!(n > 0 && n < lin.len());
+    ch.line_event(LineEvent::RingBegin);
+    for f in lin.chunks_exact(160) {
+        ch.step(f.try_into().expect("frame"), None);
+    }
+    assert_eq!(caller_ids(&ch.events()), vec![cid]);
+}
+
+#[test]
+fn fsk_caller_id_is_not_listened_for_once_answered() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::new(1, table);
+    ch.send(MediaCommand::SetHook(tel_types::Hook::OffHook));
+    let mut lin = vec![0i16; 16_000];
+    dsp::callerid::fsk_caller_id(
+        &caller("1"),
+        dsp::fsk::FskModem::V23,
+        false,
+        -12.0,
+        &mut lin,
+    );
+    for f in lin.chunks_exact(160) {
+        ch.step(f.try_into().expect("frame"), None);
+    }
+    assert!(caller_ids(&ch.events()).is_empty());
+}
+
+#[test]
+fn dtmf_caller_id_before_the_first_ring_is_decoded() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::new(1, table);
+    let cid = tel_types::CallerId {
+        number: tel_types::FixedStr::new_truncated("13912345678"),
+        ..Default::default()
+    };
+    let keys = dsp::callerid::dtmf_caller_id_keys(&cid, 'D');
+    let mut g = DtmfGenerator::new(DtmfGenConfig {
+        on_ms: 60,
+        off_ms: 60,
+        ..DtmfGenConfig::default()
+    });
+    g.push_str(keys.as_str());
+    for _ in 0..(keys.as_str().len() * 6 + 10) {
+        let mut f = [0i16; 160];
+        g.fill(&mut f);
+        ch.step(&f, None);
+    }
+    assert_eq!(caller_ids(&ch.events()), vec![cid]);
+}
