@@ -1,6 +1,7 @@
 //! Proves the audio thread's calls never allocate: a counting global allocator (per thread)
 //! watches thousands of frames with playback, tones, recording, listen-in, bridging, gain,
-//! events (including a full event ring) and every receiver busy.
+//! events (including a full event ring) and every receiver busy: DTMF keys, busy tone,
+//! FSK caller ID and voice are all heard during the measurement.
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -131,6 +132,15 @@ fn processing_thousands_of_frames_with_everything_on_allocates_nothing() {
     let mut lines = 0;
     let mut digits = 0;
     let mut busy = 0;
+    let mut caller_ids = 0;
+    // FSK caller ID, rendered before the measurement, heard by B (which stays on-hook).
+    let mut fsk = vec![0i16; 16_000];
+    let cid = tel_types::CallerId {
+        number: tel_types::FixedStr::new_truncated("13800138000"),
+        ..Default::default()
+    };
+    dsp::callerid::fsk_caller_id(&cid, dsp::fsk::FskModem::V23, true, -12.0, &mut fsk);
+    const FSK_AT: u64 = 3_000;
     let allocs = allocs_during(|| {
         for f in 1..frames {
             // The control side keeps both channels busy (its own pushes are lock-free too,
@@ -160,7 +170,11 @@ fn processing_thousands_of_frames_with_everything_on_allocates_nothing() {
                 });
             }
             let a_audio = audio(f, f / 20);
-            let b_audio = audio(f, if f % 1000 < 300 { 2 } else { f / 30 + 1 });
+            let mut b_audio = audio(f, if f % 1000 < 300 { 2 } else { f / 30 + 1 });
+            if (FSK_AT..FSK_AT + 100).contains(&f) {
+                let at = (f - FSK_AT) as usize * FRAME_SAMPLES;
+                b_audio.copy_from_slice(&fsk[at..at + FRAME_SAMPLES]);
+            }
             dsp::g711::encode_slice(Law::ALaw, &a_audio, &mut rx_a);
             dsp::g711::encode_slice(Law::ALaw, &b_audio, &mut rx_b);
             if f % 200 == 100 {
@@ -195,6 +209,7 @@ fn processing_thousands_of_frames_with_everything_on_allocates_nothing() {
                 }
                 while let Some(ev) = ctl_b.poll_event() {
                     busy += usize::from(matches!(ev, media::MediaEvent::Progress { .. }));
+                    caller_ids += usize::from(matches!(ev, media::MediaEvent::CallerId { .. }));
                 }
             }
             if f == 2500 {
