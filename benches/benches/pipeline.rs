@@ -12,9 +12,13 @@
 //! The measuring thread asks for SCHED_FIFO, as the daemon's audio thread does, so that
 //! other processes on a shared machine do not preempt it mid-frame.
 //!
-//! `cargo bench -p benches --bench pipeline` (release profile). With `NO_CPD=1` in the
-//! environment the call-progress detector is left out (as on station ports), to show its
-//! share.
+//! Channels are answered (off-hook), as they are while playing prompts or bridged, so the
+//! FSK caller-ID receiver (which listens only on-hook, between rings) is idle; DTMF, call
+//! progress and the voice detector run on every frame.
+//!
+//! `cargo bench -p benches --bench pipeline` (release profile). Knobs, to show shares:
+//! `NO_CPD=1` leaves the call-progress detector out (as on station ports); `ON_HOOK=1`
+//! keeps every channel on-hook so the FSK caller-ID receiver runs too.
 
 mod pipeline_support;
 

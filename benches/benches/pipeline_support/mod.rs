@@ -85,6 +85,12 @@ impl Bank {
                 c.progress_detection = std::env::var_os("NO_CPD").is_none();
                 let (pipe, mut ctl) = media::channel(c);
                 let tap = ctl.take_record_tap().expect("tap");
+                // In a call (answered): the FSK caller-ID receiver listens only on-hook,
+                // between rings; `ON_HOOK=1` keeps it running on every channel.
+                if std::env::var_os("ON_HOOK").is_none() {
+                    ctl.try_send(MediaCommand::SetHook(tel_types::Hook::OffHook))
+                        .expect("ring");
+                }
                 ctl.try_send(MediaCommand::StartRecording {
                     slot: RecordingId(i as u32),
                     max_ms: 0,
