@@ -147,6 +147,15 @@ fn summary(name: &str, mut values: Vec<u32>) -> String {
     )
 }
 
+/// Total CPU steal time of the machine in ms (`/proc/stat`), if readable.
+fn steal_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu = stat.lines().next()?;
+    // cpu user nice system idle iowait irq softirq steal ...; in USER_HZ (100 per second).
+    let steal: u64 = cpu.split_whitespace().nth(8)?.parse().ok()?;
+    Some(steal * 10)
+}
+
 /// Drains every recording tap until told to stop; returns frames received.
 fn writer(mut taps: Vec<TapConsumer>, stop: Arc<AtomicBool>) -> u64 {
     let mut frames = 0;
@@ -184,7 +193,13 @@ pub(crate) fn run(args: &Args) -> Result<(), CheckError> {
             let (channels, ticker, log) =
                 timed::board(args.ports, law, audio, log_ticks).map_err(CheckError::Timer)?;
             println!("board: timed, {} ports, A-law", args.ports);
-            drive(args, channels, ticker, &log)
+            drive(
+                args,
+                channels,
+                ticker,
+                &log,
+                &Arc::new(AtomicBool::new(false)),
+            )
         }
         BoardKind::Sim => run_sim(args, log_ticks),
     }
@@ -248,7 +263,8 @@ fn run_sim(args: &Args, log_ticks: usize) -> Result<(), CheckError> {
             })
             .map_err(CheckError::Io)?
     };
-    let result = drive(args, channels, ticker, &log);
+    // One stop flag: the card stops producing when the audio loop stops reading.
+    let result = drive(args, channels, ticker, &log, &stop);
     stop.store(true, Ordering::Relaxed);
     let stats = board_thread.join().map_err(|_| CheckError::Panicked)?;
     println!(
@@ -271,6 +287,7 @@ fn drive<C>(
     channels: Vec<C>,
     ticker: timed::TimedTicker,
     log: &timed::TickLog,
+    stop: &Arc<AtomicBool>,
 ) -> Result<(), CheckError>
 where
     C: tel_types::board::VoiceChannel + super::HwBridge + Send + 'static,
@@ -320,7 +337,6 @@ where
     let mut poll = mio::Poll::new().map_err(CheckError::Io)?;
     const WAKE: mio::Token = mio::Token(0);
     let waker = Arc::new(mio::Waker::new(poll.registry(), WAKE).map_err(CheckError::Io)?);
-    let stop = Arc::new(AtomicBool::new(false));
     let options = Options {
         wait: if args.level {
             WaitMode::Level
@@ -347,6 +363,7 @@ where
         options.wait,
         half / 2 * 2
     );
+    let steal_before = steal_ms();
     let started = Instant::now();
     let mut events = mio::Events::with_capacity(4);
     let mut seen = Seen::default();
@@ -420,6 +437,12 @@ where
         summary("service time, all ports", log.series(&log.service_us))
     );
     println!("missed wake-ups {missed_wakeups}, ticks serviced past the next tick {overran}");
+    if let (Some(a), Some(b)) = (steal_before, steal_ms()) {
+        println!(
+            "CPU time stolen by the hypervisor during the run (all CPUs, /proc/stat): {} ms",
+            b.saturating_sub(a)
+        );
+    }
     if missed_wakeups > 0 || overran > 0 {
         return Err(CheckError::Missed {
             missed_wakeups,

@@ -91,16 +91,18 @@ impl Ticker for TimedTicker {
             _ => return 0,
         };
         self.woke_ns = now_ns();
-        let total = self.ticks.fetch_add(periods, Ordering::AcqRel) + periods;
-        // The tick we are servicing was due at start + total periods.
-        self.due_ns = self.start_ns + total as i64 * PERIOD_NS;
+        let before = self.ticks.fetch_add(periods, Ordering::AcqRel);
+        // The newest tick is due at start + (before + periods) periods: servicing must end
+        // before the next one. Lateness counts from the oldest tick not yet serviced.
+        self.due_ns = self.start_ns + (before + periods) as i64 * PERIOD_NS;
+        let oldest_due_ns = self.start_ns + (before + 1) as i64 * PERIOD_NS;
         let log = &self.log;
         if periods > 1 {
             log.missed_wakeups.fetch_add(periods - 1, Ordering::Relaxed);
         }
         let n = log.ticks.load(Ordering::Relaxed) as usize;
         if let Some(slot) = log.lateness_us.get(n) {
-            let late = (self.woke_ns - self.due_ns).max(0) / 1000;
+            let late = (self.woke_ns - oldest_due_ns).max(0) / 1000;
             slot.store(late.min(i64::from(u32::MAX)) as u32, Ordering::Relaxed);
         }
         periods
