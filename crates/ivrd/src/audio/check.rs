@@ -353,7 +353,7 @@ where
         std::thread::spawn(move || writer(taps, stop))
     };
     let (audio_thread, stats) =
-        spawn_ticked(lines, Box::new(ticker), waker, Arc::clone(&stop), options)
+        spawn_ticked(lines, Box::new(ticker), waker, Arc::clone(stop), options)
             .map_err(CheckError::Io)?;
 
     println!(
