@@ -125,9 +125,7 @@ impl ControlHandle {
     }
 
     /// Starts or stops the supervisor listen-only tap (see [`ControlHandle::take_listen_tap`]).
-    ///
-    /// # Errors
-    /// `false` if the command ring is full.
+    /// Returns `false` if the command ring is full (nothing changes then).
     pub fn set_listen(&mut self, on: bool) -> bool {
         self.commands.try_push(Command::Listen(on)).is_ok()
     }

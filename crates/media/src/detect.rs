@@ -113,8 +113,6 @@ impl Receivers {
         let _ = self.found.push(d);
     }
 
-    pub(crate) fn flush(&mut self, _now: SampleTime) {}
-
     /// The hook state we asked the board for: caller ID is received only on-hook.
     pub(crate) fn set_on_hook(&mut self, on_hook: bool) {
         if on_hook != self.on_hook {

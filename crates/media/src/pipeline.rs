@@ -78,6 +78,21 @@ struct PendingEnd {
 ///
 /// Everything it needs is allocated in [`crate::channel`]; no method here allocates, locks,
 /// blocks or frees memory (`tests/no_alloc.rs` checks this).
+///
+/// How it carries out [`MediaCommand`]s:
+///
+/// - `Play` queues up to 16 prompts, played back to back. An unknown prompt or a full queue
+///   is answered at once with `PlaybackDone { played_samples: 0 }` and counted. A key in the
+///   playing prompt's barge-in set stops it and the queue: one `PlaybackDone` each, with the
+///   samples played and the key.
+/// - `PlayTone` mixes the zone's tone (or a DTMF key, or the beep) into what is sent, for
+///   `duration_ms` or, with 0, until `StopTone` (the beep ends by itself).
+/// - `StartRecording` writes clean received audio to the recording tap until `StopRecording`,
+///   a stop key, `max_ms` (0: no limit), `end_on_silence_ms` of silence (0: off) or an
+///   on-hook event; then `RecordingDone`. Without a tap it is refused the same way as `Play`.
+/// - `Bridge`/`Unbridge`/`SetHook`/`SendCallerId` come out of
+///   [`Pipeline::poll_line_control`] for the loop to carry out on the board.
+/// - `FlushDigits` is carried out by [`crate::ControlHandle::try_send`].
 pub struct Pipeline {
     id: ChannelId,
     law: Law,
@@ -309,7 +324,9 @@ impl Pipeline {
                 self.request(LineControl::Hook(hook));
             }
             MediaCommand::SendCallerId(cid) => self.request(LineControl::SendCallerId(cid)),
-            MediaCommand::FlushDigits => self.receivers.flush(now),
+            // Carried out by `ControlHandle::try_send`, which drops the digits still queued;
+            // keys heard from now on are new.
+            MediaCommand::FlushDigits => {}
             _ => Counters::bump(&self.counters.bad_commands, 1),
         }
     }

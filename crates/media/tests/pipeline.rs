@@ -387,3 +387,45 @@ fn listen_tap_hears_both_directions() {
     ch.step(&[20; 160], None);
     assert!(tap.pop().is_none());
 }
+
+#[test]
+fn recording_ends_when_the_line_goes_on_hook() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::new(1, table);
+    let _tap = ch.ctl.take_record_tap().expect("tap");
+    ch.send(MediaCommand::StartRecording {
+        slot: RecordingId(4),
+        max_ms: 0,
+        end_on_silence_ms: 0,
+        stop_keys: DigitSet::EMPTY,
+    });
+    ch.step_silent();
+    ch.line_event(LineEvent::OnHook);
+    assert!(ch.events().contains(&MediaEvent::RecordingDone {
+        slot: RecordingId(4),
+        samples: 160,
+        stopped_by: None
+    }));
+}
+
+#[test]
+fn recording_without_a_tap_is_refused_at_once() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::with(1, table, |c| c.record_tap_frames = 0);
+    ch.send(MediaCommand::StartRecording {
+        slot: RecordingId(5),
+        max_ms: 1000,
+        end_on_silence_ms: 0,
+        stop_keys: DigitSet::EMPTY,
+    });
+    ch.step_silent();
+    assert_eq!(
+        ch.events(),
+        vec![MediaEvent::RecordingDone {
+            slot: RecordingId(5),
+            samples: 0,
+            stopped_by: None
+        }]
+    );
+    assert_eq!(ch.ctl.stats().bad_commands, 1);
+}

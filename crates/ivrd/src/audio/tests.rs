@@ -387,3 +387,51 @@ fn edge_triggered_loop_services_a_ready_channel_and_stops() {
 fn level_triggered_loop_services_a_ready_channel_and_stops() {
     run_loop_in(WaitMode::Level);
 }
+
+#[test]
+fn ticked_loop_services_every_port_of_a_timed_board() {
+    // A real 20 ms timer: the test waits for a handful of ticks (about 0.1 s).
+    let audio: &'static [u8] = Box::leak(vec![0xD5u8; 1600].into_boxed_slice());
+    let (channels, mut ticker, log) =
+        super::timed::board(3, Law::ALaw, audio, 100).expect("timerfd");
+    let control_poll = mio::Poll::new().expect("poll");
+    let waker = Arc::new(mio::Waker::new(control_poll.registry(), WAKE).expect("waker"));
+    let mut lines = Vec::new();
+    let mut ctls = Vec::new();
+    for dev in channels {
+        let (pipe, ctl) = media::channel(Config::new(ChannelId(dev.number()), empty_prompts()));
+        lines.push(Line { dev, pipe });
+        ctls.push(ctl);
+    }
+    ctls[1]
+        .try_send(MediaCommand::SetHook(Hook::OffHook))
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stats = Arc::new(AudioStats::default());
+    let audio_thread = {
+        let stop = Arc::clone(&stop);
+        let stats = Arc::clone(&stats);
+        std::thread::spawn(move || {
+            let mut l = AudioLoop::new(lines, waker, stats);
+            l.run_ticked(&mut ticker, WaitMode::Edge, 20, &stop)
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while log.ticks.load(Ordering::Acquire) < 5 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5)); // polling for progress, not timing
+    }
+    stop.store(true, Ordering::Relaxed);
+    audio_thread
+        .join()
+        .expect("audio thread")
+        .expect("loop ran");
+    let ticks = log.ticks.load(Ordering::Acquire);
+    assert!(ticks >= 5, "only {ticks} ticks in 10 s");
+    // Every port gets one frame per tick (the last tick may still be in flight).
+    let frames = stats.frames.load(Ordering::Relaxed);
+    assert!(
+        frames >= 3 * (ticks - 1) && frames <= 3 * (ticks + 1),
+        "{frames} frames, {ticks} ticks"
+    );
+    assert_eq!(ctls[1].stats().frames, ctls[0].stats().frames);
+}
