@@ -48,6 +48,8 @@ struct Fake {
     conferenced_with: Option<u16>,
     /// Until its eventfd is written, the channel has nothing (the loop must wait for it).
     gate_open: bool,
+    /// An event that arrives between the next read and its write (errno 500 on write).
+    event_on_write: Option<LineEvent>,
     fd: EventFd,
 }
 
@@ -62,6 +64,7 @@ impl Fake {
             hw_conference: false,
             conferenced_with: None,
             gate_open: true,
+            event_on_write: None,
             fd: EventFd::from_value_and_flags(0, EfdFlags::EFD_NONBLOCK).expect("eventfd"),
         }
     }
@@ -133,6 +136,12 @@ impl VoiceChannel for Fake {
     }
 
     fn write_frame(&mut self, buf: &[u8]) -> Result<WriteOutcome, FakeError> {
+        if let Some(ev) = self.event_on_write.take() {
+            self.events.push_back(ev);
+        }
+        if !self.events.is_empty() {
+            return Ok(WriteOutcome::EventPending);
+        }
         let frame = buf
             .chunks_exact(2)
             .map(|b| i16::from_le_bytes([b[0], b[1]]))
@@ -213,6 +222,24 @@ fn event_pending_is_taken_and_forwarded_then_audio_resumes() {
         .poll(&mut evs, Some(Duration::from_secs(5)))
         .expect("poll");
     assert!(evs.iter().any(|e| e.token() == WAKE));
+}
+
+#[test]
+fn event_pending_on_write_is_taken_and_the_frame_still_goes_out() {
+    let mut fake = Fake::new(1);
+    fake.script.push_back(Step::Frame(5));
+    fake.event_on_write = Some(LineEvent::WinkFlash);
+    let mut r = rig(vec![fake], empty_prompts());
+    r.audio.service(0);
+    assert_eq!(
+        r.audio.dev(0).written.len(),
+        1,
+        "written after the event was taken"
+    );
+    assert!(events(&mut r.ctls[0]).contains(&MediaEvent::Line {
+        at: SampleTime(FRAME_SAMPLES as u64),
+        event: LineEvent::WinkFlash
+    }));
 }
 
 #[test]
