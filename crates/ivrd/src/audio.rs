@@ -132,7 +132,7 @@ pub(crate) struct AudioStats {
     pub(crate) channel_errors: AtomicU64,
     /// Hook changes the board refused.
     pub(crate) hook_errors: AtomicU64,
-    /// Requests the loop could not carry out (unknown bridge peer, caller ID to send).
+    /// Requests the loop could not carry out (unknown or failed bridge peer).
     pub(crate) unsupported: AtomicU64,
     /// Poll calls that failed (other than EINTR).
     pub(crate) poll_errors: AtomicU64,

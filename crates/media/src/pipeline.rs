@@ -9,6 +9,9 @@ use tel_types::{
     MediaEvent, PromptId, RecordingId, SAMPLES_PER_MS, SampleTime,
 };
 
+use dsp::callerid::CallerIdSender;
+use dsp::fsk::FskModem;
+
 use crate::clamp::Clamp;
 use crate::control::{Command, Counters};
 use crate::detect::{Detected, Receivers};
@@ -20,6 +23,11 @@ use crate::{Gain, PromptTable};
 
 /// One 20 ms frame of 8 kHz linear audio.
 pub type Frame = [i16; FRAME_SAMPLES];
+
+/// Level of caller ID sent to a station, dBm0 (Bellcore GR-30: -13.5 ± 1.5).
+const CID_LEVEL_DBM0: f32 = -13.5;
+/// Caller ID starts this long after a ring burst ends (at least 500 ms per GR-30).
+const CID_DELAY_SAMPLES: u64 = 600 * SAMPLES_PER_MS;
 
 /// Prompts that can wait behind the one playing.
 const QUEUE_DEPTH: usize = 16;
@@ -37,8 +45,6 @@ pub enum LineControl {
     Bridge(ChannelId),
     /// Undo the bridge with this peer.
     Unbridge(ChannelId),
-    /// Send this caller ID to a station port with its next ring.
-    SendCallerId(CallerId),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -90,8 +96,10 @@ struct PendingEnd {
 /// - `StartRecording` writes clean received audio to the recording tap until `StopRecording`,
 ///   a stop key, `max_ms` (0: no limit), `end_on_silence_ms` of silence (0: off) or an
 ///   on-hook event; then `RecordingDone`. Without a tap it is refused the same way as `Play`.
-/// - `Bridge`/`Unbridge`/`SetHook`/`SendCallerId` come out of
-///   [`Pipeline::poll_line_control`] for the loop to carry out on the board.
+/// - `Bridge`/`Unbridge`/`SetHook` come out of [`Pipeline::poll_line_control`] for the loop
+///   to carry out on the board.
+/// - `SendCallerId` (station ports) sends FSK caller ID (MDMF, the configured modem) 600 ms
+///   after the next ring burst ends ([`LineEvent::RingerOff`]); an answer cancels it.
 /// - `FlushDigits` is carried out by [`crate::ControlHandle::try_send`].
 pub struct Pipeline {
     id: ChannelId,
@@ -112,6 +120,11 @@ pub struct Pipeline {
     tone: ToneSource,
     recording: Option<Recording>,
     pending_end: Option<PendingEnd>,
+    cid_modem: FskModem,
+    /// Caller ID to send to a station after its next ring burst.
+    cid_pending: Option<CallerId>,
+    /// Caller ID being sent, and when it starts.
+    cid_sending: Option<(SampleTime, CallerIdSender)>,
     listen_seq: Option<u32>,
     peer: Option<ChannelId>,
     tx_gain: Gain,
@@ -150,6 +163,9 @@ impl Pipeline {
             tone: ToneSource::new(config),
             recording: None,
             pending_end: None,
+            cid_modem: config.caller_id_fsk.unwrap_or(FskModem::V23),
+            cid_pending: None,
+            cid_sending: None,
             listen_seq: None,
             peer: None,
             tx_gain: config.tx_gain,
@@ -245,6 +261,18 @@ impl Pipeline {
         match event {
             LineEvent::DtmfDown(d) => self.on_digit(now, d),
             LineEvent::OnHook => self.finish_recording(None),
+            // A station's ring burst ended: caller ID goes out in the silence after it.
+            LineEvent::RingerOff => {
+                if let Some(cid) = self.cid_pending.take() {
+                    let sender = CallerIdSender::new(&cid, self.cid_modem, true, CID_LEVEL_DBM0);
+                    self.cid_sending = Some((now + CID_DELAY_SAMPLES, sender));
+                }
+            }
+            // The station answered: too late for caller ID.
+            LineEvent::RingOffHook => {
+                self.cid_pending = None;
+                self.cid_sending = None;
+            }
             _ => {}
         }
     }
@@ -323,7 +351,7 @@ impl Pipeline {
                 }
                 self.request(LineControl::Hook(hook));
             }
-            MediaCommand::SendCallerId(cid) => self.request(LineControl::SendCallerId(cid)),
+            MediaCommand::SendCallerId(cid) => self.cid_pending = Some(cid),
             // Carried out by `ControlHandle::try_send`, which drops the digits still queued;
             // keys heard from now on are new.
             MediaCommand::FlushDigits => {}
@@ -448,6 +476,16 @@ impl Pipeline {
         // Nothing (more) to play: silence, never stale audio.
         tx[filled..].fill(0);
         self.tone.mix_into(now, tx);
+        if let Some((start, sender)) = &mut self.cid_sending {
+            if now >= *start {
+                let mut fsk = [0i16; FRAME_SAMPLES];
+                sender.fill(&mut fsk);
+                mix_into(tx, &fsk);
+                if sender.is_done() {
+                    self.cid_sending = None;
+                }
+            }
+        }
     }
 
     fn stop_playback(&mut self, by: Option<Digit>) {

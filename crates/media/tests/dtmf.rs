@@ -258,3 +258,46 @@ fn dtmf_caller_id_before_the_first_ring_is_decoded() {
     }
     assert_eq!(caller_ids(&ch.events()), vec![cid]);
 }
+
+#[test]
+fn caller_id_goes_to_a_station_after_its_first_ring_burst() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::new(1, table);
+    let cid = caller("4008001234");
+    ch.send(MediaCommand::SendCallerId(cid));
+    ch.step_silent();
+    ch.line_event(LineEvent::RingerOn);
+    for _ in 0..50 {
+        assert!(
+            ch.step_silent().iter().all(|&s| s == 0),
+            "nothing while ringing"
+        );
+    }
+    ch.line_event(LineEvent::RingerOff);
+    let mut phone = dsp::callerid::CallerIdReceiver::new(dsp::fsk::FskModem::V23);
+    let mut got = None;
+    let mut first_sound = None;
+    for k in 0..150u64 {
+        let tx = ch.step_silent();
+        if first_sound.is_none() && tx.iter().any(|&s| s != 0) {
+            first_sound = Some(k);
+        }
+        got = got.or(phone.process(&tx, SampleTime(k * 160)));
+    }
+    assert_eq!(got.map(|e| e.caller_id), Some(cid));
+    // 600 ms after the burst ended.
+    assert_eq!(first_sound, Some(30));
+}
+
+#[test]
+fn caller_id_is_dropped_when_the_station_answers_first() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::new(1, table);
+    ch.send(MediaCommand::SendCallerId(caller("1")));
+    ch.step_silent();
+    ch.line_event(LineEvent::RingOffHook);
+    ch.line_event(LineEvent::RingerOff);
+    for _ in 0..150 {
+        assert!(ch.step_silent().iter().all(|&s| s == 0));
+    }
+}

@@ -212,6 +212,13 @@ fn processing_thousands_of_frames_with_everything_on_allocates_nothing() {
                     caller_ids += usize::from(matches!(ev, media::MediaEvent::CallerId { .. }));
                 }
             }
+            // Caller ID out to B as to a station, after a ring burst.
+            if f == 1000 {
+                let _ = ctl_b.try_send(MediaCommand::SendCallerId(cid));
+            }
+            if f == 1010 {
+                b.on_line_event(now, LineEvent::RingerOff);
+            }
             if f == 2500 {
                 let _ = ctl_a.try_send(MediaCommand::SetHook(Hook::OffHook));
             }
