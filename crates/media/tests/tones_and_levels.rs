@@ -87,11 +87,19 @@ fn beep_mixes_over_a_prompt_and_ends_on_its_own() {
     assert!(out[4000..].iter().all(|&s| s == 100), "beep is 500 ms");
 }
 
+/// Speech-like audio: harmonics of a gliding pitch with a syllable-rate envelope (a steady
+/// tone would be tracked as line noise by the voice detector).
 fn loud(frame: usize) -> [i16; 160] {
     let mut f = [0i16; 160];
     for (i, s) in f.iter_mut().enumerate() {
         let t = (frame * 160 + i) as f64 / 8000.0;
-        *s = (8000.0 * (2.0 * std::f64::consts::PI * 300.0 * t).sin()) as i16;
+        let tau = 2.0 * std::f64::consts::PI;
+        let pitch = 120.0 + 30.0 * (t * 0.7 * tau).sin();
+        let syllable = 0.3 + 0.7 * (t * 4.0 * tau).sin().abs();
+        let voice: f64 = (1..=5)
+            .map(|h| (tau * pitch * h as f64 * t).sin() / h as f64)
+            .sum();
+        *s = (6000.0 * syllable * voice) as i16;
     }
     f
 }
