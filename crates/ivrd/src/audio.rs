@@ -189,11 +189,23 @@ impl<C> std::fmt::Debug for AudioLoop<C> {
 
 impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
     /// Takes ownership of the channels; allocates everything the loop will use.
+    ///
+    /// # Panics
+    /// If a pipeline was configured for another law than its channel's (a wiring bug: the
+    /// audio would be garbage), or two channels share a channel id.
     pub(crate) fn new(lines: Vec<Line<C>>, waker: Arc<mio::Waker>, stats: Arc<AudioStats>) -> Self {
         let max_id = lines.iter().map(|l| usize::from(l.pipe.id().0)).max();
         let mut index_of = vec![None; max_id.map_or(0, |m| m + 1)];
         for (i, l) in lines.iter().enumerate() {
-            index_of[usize::from(l.pipe.id().0)] = Some(i);
+            assert_eq!(
+                l.dev.law(),
+                l.pipe.law(),
+                "channel {}: the pipeline's law must be the board's",
+                l.dev.number()
+            );
+            let slot = &mut index_of[usize::from(l.pipe.id().0)];
+            assert!(slot.is_none(), "channel id {} used twice", l.pipe.id());
+            *slot = Some(i);
         }
         let n = lines.len();
         Self {
