@@ -43,10 +43,10 @@ pub(crate) struct Args {
 /// The board `audio-check` runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum BoardKind {
-    /// `timed`: every port hears a loop of caller audio, paced by one timerfd.
+    /// Every port hears a loop of caller audio, paced by one timerfd.
     Timed,
-    /// `sim`: the simulated card (`drivers/simboard`) on its own 1 ms real-time clock, with
-    /// calls from its load generator.
+    /// The simulated card (`drivers/simboard`) on its own 1 ms real-time clock, with calls
+    /// from its load generator.
     Sim,
 }
 
