@@ -429,3 +429,12 @@ fn recording_without_a_tap_is_refused_at_once() {
     );
     assert_eq!(ch.ctl.stats().bad_commands, 1);
 }
+
+#[test]
+fn rx_gain_applies_to_what_is_recorded_and_bridged() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::with(1, table, |c| c.dtmf_clamp = false);
+    assert!(ch.ctl.set_rx_gain(Gain::from_db(-6.0206)));
+    ch.step(&[1000; 160], None);
+    assert!(ch.pipe.last_rx().iter().all(|&s| s == 500));
+}
