@@ -11,7 +11,10 @@ use tel_types::board::{ReadOutcome, VoiceChannel, WriteOutcome};
 use tel_types::{Hook, LineEvent};
 
 /// Runs `hours` of the E1 profile at `cph` calls/hour; returns (board, per-call summary).
-fn run(seed: u64, cph: f64, hours: f64) -> (SimBoard, Vec<(u64, u16, Outcome, String, u64)>) {
+/// Per call: arrival ms, channel, outcome, keys, end ms.
+type Summary = Vec<(u64, u16, Outcome, String, u64)>;
+
+fn run(seed: u64, cph: f64, hours: f64) -> (SimBoard, Summary) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../firmware-stubs/e1-30ch.toml");
     let mut board = SimBoard::with_options(
         Profile::load(path).unwrap(),
