@@ -323,12 +323,10 @@ enum Phase {
     Pending,
     /// Key accepted.
     Active,
-    /// Tone present but failed verification; wait for it to go away.
-    Rejected,
 }
 
-/// The DTMF receiver for one channel. Construction is the only allocation-free setup; every
-/// call after it works in place.
+/// The DTMF receiver for one channel. It holds everything inline (no heap); every call works
+/// in place.
 #[derive(Debug, Clone)]
 pub struct DtmfReceiver {
     cfg: DtmfConfig,
@@ -609,7 +607,7 @@ impl DtmfReceiver {
                     self.begin(c);
                 }
             }
-            Phase::Pending | Phase::Active | Phase::Rejected => {
+            Phase::Pending | Phase::Active => {
                 if let Some(c) = cand {
                     if c != self.bins {
                         // A different key without a pause: end this one, start that one.
@@ -700,11 +698,12 @@ impl DtmfReceiver {
         } else {
             0.0
         };
-        let present = f >= 0.5 && pair >= 0.4 * e;
-        let full = f >= 0.85 && pair >= 0.6 * e;
+        let present = f >= 0.5 && pair >= 0.3 * e;
+        let full = f >= 0.8 && pair >= 0.6 * e;
         let (s, prev) = (*self.h(0), *self.h(1));
         if present {
-            if full {
+            if f >= 0.7 {
+                // Follow the tone's level (the first estimate may include a speech peak).
                 self.pref = 0.8 * self.pref + 0.2 * pair;
             }
             if self.gap > 0.0 && self.phase == Phase::Active {
@@ -736,18 +735,15 @@ impl DtmfReceiver {
                         let ev = self.event(t0 as f32 + M as f32);
                         self.emit(DtmfEvent::Down(ev));
                     } else {
-                        self.phase = Phase::Rejected;
+                        // Not (yet) a clean key, e.g. speech over its start: judge again
+                        // on fresh slots while the tone lasts.
+                        self.acc = Acc::default();
                     }
                 }
             }
             Phase::Active => {
                 if self.gap >= self.min_gap {
                     self.emit_up();
-                    self.phase = Phase::Idle;
-                }
-            }
-            Phase::Rejected => {
-                if self.gap >= 2.0 * M as f32 {
                     self.phase = Phase::Idle;
                 }
             }

@@ -34,6 +34,7 @@ pub mod dtmf_rx;
 pub mod g711;
 pub mod level;
 pub mod tone;
+pub mod wav;
 pub mod zones;
 
 mod trig;

@@ -103,7 +103,7 @@ fn twist_limits_low_louder_8db_high_louder_4db() {
 
 #[test]
 fn twist_presets_are_configurable() {
-    let b = to_pcm(&framed(&key(Digit::D5, -10.0, -16.0, 60)), Law::ALaw);
+    let b = to_pcm(&framed(&key(Digit::D5, -10.0, -17.0, 60)), Law::ALaw);
     assert_eq!(keys(DtmfConfig::q24(), &b), "5");
     assert_eq!(keys(DtmfConfig::ntt(), &b), "");
     assert_eq!(DtmfConfig::for_country("jp"), DtmfConfig::ntt());

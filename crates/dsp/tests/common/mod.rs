@@ -115,12 +115,22 @@ pub fn keys(cfg: DtmfConfig, pcm: &[i16]) -> String {
         .collect()
 }
 
-/// Reads a mono 8 kHz 16-bit WAV from the test data directory.
+/// Reads a mono 8 kHz WAV (linear, A-law or µ-law) from the test data directory.
 pub fn read_wav(name: &str) -> Vec<i16> {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
-    let mut r = hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let spec = r.spec();
-    assert_eq!(spec.sample_rate, 8000, "{path}");
-    assert_eq!(spec.channels, 1, "{path}");
-    r.samples::<i16>().map(|s| s.unwrap()).collect()
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let w = dsp::wav::parse(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+    w.check_telephony()
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut out = vec![0i16; w.frames()];
+    w.decode_into(&mut out);
+    out
+}
+
+/// Scales samples by `db` (with clipping, as a loud line would).
+pub fn gain(x: &[i16], db: f64) -> Vec<f64> {
+    let g = 10f64.powf(db / 20.0);
+    x.iter()
+        .map(|&s| (s as f64 * g).clamp(-32768.0, 32767.0))
+        .collect()
 }
