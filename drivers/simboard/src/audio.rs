@@ -93,6 +93,8 @@ impl Codec {
     }
 }
 
+const NOISE_LEN: usize = 8192;
+
 /// Gaussian-like white noise from a table, cheap per sample.
 #[derive(Clone)]
 pub(crate) struct NoiseTable {
@@ -109,7 +111,7 @@ impl NoiseTable {
     /// 8192 samples of unit-RMS noise (sum of four uniforms) from a fixed seed.
     pub(crate) fn new() -> Self {
         let mut rng = crate::rng::Rng::new(0x05ee_d0f0_015e);
-        let v: Vec<f32> = (0..8192)
+        let v: Vec<f32> = (0..NOISE_LEN)
             .map(|_| {
                 let s: f64 = (0..4).map(|_| rng.next_f64() - 0.5).sum();
                 // Four uniforms on [-0.5, 0.5] have variance 4/12.
@@ -121,11 +123,14 @@ impl NoiseTable {
 
     /// Adds noise of RMS `rms` to `out`, reading from `*pos` (which advances).
     pub(crate) fn add_to(&self, out: &mut [f32], rms: f32, pos: &mut usize) {
-        let n = self.samples.len();
+        const MASK: usize = NOISE_LEN - 1;
+        let mut p = *pos & MASK;
         for o in out.iter_mut() {
-            *o += self.samples[*pos % n] * rms;
-            *pos = (*pos + 7919) % n;
+            *o += self.samples[p] * rms;
+            // An odd stride visits every entry before repeating.
+            p = (p + 7919) & MASK;
         }
+        *pos = p;
     }
 }
 
