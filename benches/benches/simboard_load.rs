@@ -62,6 +62,7 @@ fn main() {
             (holding(personas::sloppy_keys("20240101", speech)), 2.0),
             (personas::impatient(), 1.0),
         ],
+        patience: None,
         seed: 7,
     }));
     let mut channels = board.take_all_channels();

@@ -29,6 +29,7 @@ fn main() {
         calls_per_hour: 3600.0,
         hold: HoldTime::Fixed { s: 30.0 },
         mix: vec![(personas::impatient(), 1.0)],
+        patience: None,
         seed: 3,
     }));
     // Channels are left untaken: the board's own receive buffers overflow, which is fine here.

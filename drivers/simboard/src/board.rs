@@ -279,6 +279,8 @@ pub struct CallSpec {
     pub caller_id: CallerId,
     /// Hang up this long after answer even if the script has not ended (the hold time).
     pub hold_ms: Option<u32>,
+    /// Give up if not answered within this many ms (`None`: the persona's own patience).
+    pub give_up_ms: Option<u32>,
     /// Seed for the persona's random manner.
     pub seed: u64,
 }
@@ -288,6 +290,7 @@ struct Call {
     record: CallRecord,
     run: Running,
     hold_ms: Option<u32>,
+    give_up_ms: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -626,6 +629,7 @@ impl SimBoard {
             record,
             run: Running::new(spec.persona, spec.seed),
             hold_ms: spec.hold_ms,
+            give_up_ms: spec.give_up_ms,
         });
         self.ports[i].state = LineState::Incoming {
             call,
@@ -652,6 +656,7 @@ impl SimBoard {
             persona: persona.clone(),
             caller_id: CallerId::default(),
             hold_ms: None,
+            give_up_ms: None,
             seed,
         };
         let mut record = self.new_record(id, number, &spec);
@@ -664,6 +669,7 @@ impl SimBoard {
                 record,
                 run: Running::new(persona, seed),
                 hold_ms: None,
+                give_up_ms: None,
             }),
             released_at: None,
         };
@@ -832,7 +838,10 @@ impl SimBoard {
                 }
                 // The caller's patience.
                 if start.saturating_sub(call.record.arrived_ms)
-                    >= u64::from(call.run.persona.give_up_ringing_ms)
+                    >= u64::from(
+                        call.give_up_ms
+                            .unwrap_or(call.run.persona.give_up_ringing_ms),
+                    )
                 {
                     call.record.hearing.note(start, NoteKind::GaveUp);
                     finished = Some(Outcome::Abandoned);
@@ -1098,6 +1107,7 @@ impl SimBoard {
                         persona: agent.clone(),
                         caller_id: CallerId::default(),
                         hold_ms: None,
+                        give_up_ms: None,
                         seed: self.options.seed ^ id,
                     };
                     let mut record = self.new_record(id, self.ports[i].number, &spec);
@@ -1109,6 +1119,7 @@ impl SimBoard {
                             record,
                             run: Running::new(agent, spec.seed),
                             hold_ms: None,
+                            give_up_ms: None,
                         }),
                     };
                 }

@@ -42,7 +42,7 @@
 //! let mut ch = board.take_channel(1).unwrap();
 //! let caller = Arc::new(Persona::new("caller", vec![Step::Wait(1000), Step::HangUp]));
 //! board.offer_call(1, CallSpec { persona: caller, caller_id: CallerId::default(),
-//!                                hold_ms: None, seed: 1 });
+//!                                hold_ms: None, give_up_ms: None, seed: 1 });
 //! board.advance_ms(20);
 //! let mut buf = [0u8; 160];
 //! assert_eq!(ch.read_frame(&mut buf).unwrap(), ReadOutcome::EventPending);

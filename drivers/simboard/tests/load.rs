@@ -30,6 +30,7 @@ fn run(seed: u64, cph: f64, hours: f64) -> (SimBoard, Summary) {
             (personas::order_status_caller("20241122", None), 3.0),
             (personas::impatient(), 1.0),
         ],
+        patience: None,
         seed,
     }));
     let mut chans = board.take_all_channels();
@@ -91,11 +92,11 @@ fn run(seed: u64, cph: f64, hours: f64) -> (SimBoard, Summary) {
 
 #[test]
 fn minutes_of_peak_load_are_offered_answered_and_cleared_deterministically() {
-    let (board, calls) = run(11, 1800.0, 8.0 / 60.0);
+    let (board, calls) = run(11, 1800.0, 5.0 / 60.0);
     let stats = board.stats();
-    // 240 expected; Poisson sd about 15.5.
-    assert!((190..=290).contains(&stats.offered), "{stats:?}");
-    assert!(stats.blocked < 40, "{stats:?}");
+    // 150 expected; Poisson sd about 12.
+    assert!((115..=185).contains(&stats.offered), "{stats:?}");
+    assert!(stats.blocked < 25, "{stats:?}");
     let abandoned = calls.iter().filter(|c| c.2 == Outcome::Abandoned).count();
     let hung = calls
         .iter()
@@ -114,14 +115,14 @@ fn minutes_of_peak_load_are_offered_answered_and_cleared_deterministically() {
             .iter()
             .filter(|c| c.2 == Outcome::FarEndHungUp && c.3.starts_with('1'))
             .count()
-            > 60
+            > 35
     );
     assert_eq!(stats.tx_underruns, 0);
     // Same seed, same calls; another seed, other calls.
-    let (_, a) = run(5, 1800.0, 2.0 / 60.0);
-    let (_, b) = run(5, 1800.0, 2.0 / 60.0);
-    assert!(a.len() > 30);
+    let (_, a) = run(5, 1800.0, 1.5 / 60.0);
+    let (_, b) = run(5, 1800.0, 1.5 / 60.0);
+    assert!(a.len() > 20);
     assert_eq!(a, b);
-    let (_, other) = run(6, 1800.0, 2.0 / 60.0);
+    let (_, other) = run(6, 1800.0, 1.5 / 60.0);
     assert_ne!(a, other);
 }

@@ -61,6 +61,7 @@ fn channel_calls_do_not_allocate() {
             persona: p,
             caller_id: CallerId::default(),
             hold_ms: None,
+            give_up_ms: None,
             seed: 1,
         },
     );

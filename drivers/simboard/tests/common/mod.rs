@@ -137,6 +137,7 @@ pub fn call(persona: Persona, number: &str) -> CallSpec {
             ..CallerId::default()
         },
         hold_ms: None,
+        give_up_ms: None,
         seed: 9,
     }
 }
