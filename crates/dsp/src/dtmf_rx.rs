@@ -48,9 +48,6 @@
 //! assert_eq!(keys, "7#");
 //! ```
 
-// DSP loops index several parallel arrays by the same frequency or sample number.
-#![allow(clippy::needless_range_loop)]
-
 use crate::level::{dbm0_to_power, power_to_dbm0};
 use crate::trig;
 use tel_types::{Digit, DigitEvent, SampleTime};

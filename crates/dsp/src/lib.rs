@@ -3,6 +3,9 @@
 //! - [`g711`]: A-law and µ-law, bit-exact with ITU-T G.711, with slice APIs.
 //! - [`dtmf_gen`], [`tone`], [`zones`]: DTMF and call-progress tone generation, with the tone
 //!   zones of a dozen countries (`cn` by default).
+//! - [`dtmf_rx`]: the DTMF receiver (ITU-T Q.24 limits, talk-off protected).
+//! - [`progress`]: call-progress tones (busy, ringback, congestion, dial, SIT) with cadence.
+//! - [`wav`]: a borrowing WAV parser for linear, A-law and µ-law files.
 //! - [`level`]: dBm0 levels (the convention every module uses), a level meter and a
 //!   silence/voice detector.
 //!
@@ -28,11 +31,17 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// DSP loops index several parallel arrays (tables, accumulators) by the same sample or
+// frequency number; iterator chains would hide that.
+#![allow(clippy::needless_range_loop)]
 
+pub mod callerid;
 pub mod dtmf_gen;
 pub mod dtmf_rx;
+pub mod fsk;
 pub mod g711;
 pub mod level;
+pub mod progress;
 pub mod tone;
 pub mod wav;
 pub mod zones;
