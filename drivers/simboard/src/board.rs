@@ -20,6 +20,8 @@ pub const BUFFER_FRAMES: usize = 8;
 pub const EVENT_QUEUE: usize = 64;
 const MAX_FRAME_BYTES: usize = 320;
 const ECHO_LEN: usize = 1024;
+/// Samples an idle station's phone remembers (4 s), for caller ID sent before the ring.
+const IDLE_AUDIO: usize = 32_000;
 
 /// A channel of the simulated card, as the board's user (the daemon's audio thread) sees it.
 ///
@@ -337,6 +339,8 @@ struct Port {
     peer: Option<usize>,
     wired_ring_since: Option<u64>,
     last_tx: [i16; FRAME_SAMPLES],
+    idle_audio: Option<Box<[i16]>>,
+    idle_pos: usize,
     agent: Option<Arc<Persona>>,
     gain: f32,
     echo_gain: f32,
@@ -457,6 +461,9 @@ impl SimBoard {
                 peer: None,
                 wired_ring_since: None,
                 last_tx: [0; FRAME_SAMPLES],
+                idle_audio: (kind == PortType::FxsStation && options.capture_audio)
+                    .then(|| vec![0i16; IDLE_AUDIO].into_boxed_slice()),
+                idle_pos: 0,
                 agent: (kind == PortType::FxsStation)
                     .then(|| Arc::new(Persona::new("agent", Vec::new()))),
                 gain: db_gain(line.gain_db),
@@ -591,7 +598,7 @@ impl SimBoard {
             outcome: Outcome::InProgress,
             keys_sent: String::new(),
             key_log: Vec::new(),
-            hearing: Hearing::new(self.now_ms, self.options.capture_audio),
+            hearing: Hearing::new(self.profile.zone, self.options.capture_audio),
         }
     }
 
@@ -610,7 +617,7 @@ impl SimBoard {
         self.next_call_id += 1;
         let record = self.new_record(id, p.number, &spec);
         let cid_params = self.profile.caller_id;
-        let cid = render_caller_id(cid_params.standard, &spec.caller_id);
+        let cid = render_caller_id(cid_params.standard, self.profile.zone, &spec.caller_id);
         // Calls start on a frame boundary.
         let t0 = align_up(self.now_ms);
         let (cid_at_ms, first_ring_ms) = match cid_params.timing {
@@ -800,7 +807,14 @@ impl SimBoard {
         let mut answered_station = false;
         let mut talking = false;
         match &mut p.state {
-            LineState::Idle => {}
+            LineState::Idle => {
+                // An idle phone still listens (for DTMF caller ID before the first ring).
+                if let Some(buf) = p.idle_audio.as_mut() {
+                    let at = p.idle_pos;
+                    buf[at..at + FRAME_SAMPLES].copy_from_slice(&self.tx_pcm);
+                    p.idle_pos = (at + FRAME_SAMPLES) % IDLE_AUDIO;
+                }
+            }
             LineState::Seized { pos } => {
                 add_loop(&self.dial, pos, &mut self.rx_f);
                 talking = true;
@@ -1113,6 +1127,17 @@ impl SimBoard {
                     let mut record = self.new_record(id, self.ports[i].number, &spec);
                     record.caller_id = None;
                     let p = &mut self.ports[i];
+                    // What the phone heard just before it rang (oldest first).
+                    if let Some(buf) = p.idle_audio.as_ref() {
+                        let from = now.saturating_sub((IDLE_AUDIO / 8) as u64);
+                        for k in 0..IDLE_AUDIO / FRAME_SAMPLES {
+                            let at = (p.idle_pos + k * FRAME_SAMPLES) % IDLE_AUDIO;
+                            record.hearing.hear(
+                                from + k as u64 * u64::from(FRAME_MS),
+                                &buf[at..at + FRAME_SAMPLES],
+                            );
+                        }
+                    }
                     p.state = LineState::Ringing {
                         since_ms: now,
                         call: Box::new(Call {

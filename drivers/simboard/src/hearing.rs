@@ -9,6 +9,8 @@ use std::fmt;
 
 use tel_types::{CallerId, Digit, ProgressTone};
 
+use crate::profile::Zone;
+
 /// Something that happened on the far end of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -43,8 +45,9 @@ pub struct Note {
 }
 
 /// What a persona heard and what happened, for one call.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Hearing {
+    zone: Zone,
     capture: bool,
     audio_start_ms: Option<u64>,
     audio: Vec<i16>,
@@ -52,10 +55,13 @@ pub struct Hearing {
 }
 
 impl Hearing {
-    pub(crate) fn new(_start_ms: u64, capture: bool) -> Self {
+    pub(crate) fn new(zone: Zone, capture: bool) -> Self {
         Self {
+            zone,
             capture,
-            ..Self::default()
+            audio_start_ms: None,
+            audio: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -96,10 +102,11 @@ impl Hearing {
         (self.audio_start_ms.unwrap_or(0), &self.audio)
     }
 
-    /// Analyses the heard audio into a timeline.
+    /// Analyses the heard audio into a timeline with the DSP crate's detectors (DTMF,
+    /// the zone's call-progress tones, FSK and DTMF caller ID).
     pub fn timeline(&self) -> Timeline {
         let (t0, audio) = self.audio();
-        crate::analysis::analyse(t0, audio)
+        crate::analysis::analyse(self.zone, t0, audio)
     }
 }
 

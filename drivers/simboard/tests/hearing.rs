@@ -119,6 +119,15 @@ fn the_timeline_shows_prompt_silence_busy_tone_and_keys() {
         assert!(w[0].len_ms().abs_diff(350) <= 20, "{tl}");
         assert_eq!(w[1].start_ms - w[0].start_ms, 700, "{tl}");
     }
+    // ... which the DSP crate's detector calls busy tone ...
+    let (busy_at, t) = tl
+        .tone_after(silence.end_ms)
+        .unwrap_or_else(|| panic!("{tl}"));
+    assert_eq!(t, tel_types::ProgressTone::Busy, "{tl}");
+    assert!(
+        busy_at >= silence.end_ms && busy_at < silence.end_ms + 100,
+        "{tl}"
+    );
     // ... then the key.
     assert_eq!(tl.digits(), "5", "{tl}");
     let five = tl.find(0, |h| matches!(h, Heard::Dtmf(_))).unwrap();

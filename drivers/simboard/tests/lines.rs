@@ -68,7 +68,6 @@ fn trunks_ring_with_the_zone_cadence_on_every_profile() {
 }
 
 #[test]
-#[ignore = "until dsp has its caller-ID senders"]
 fn caller_id_is_placed_before_the_first_ring_or_in_the_first_silence() {
     for (path, profile) in profiles() {
         let cid = profile.caller_id;
@@ -77,6 +76,7 @@ fn caller_id_is_placed_before_the_first_ring_or_in_the_first_silence() {
         }
         let trunk = first(&profile, PortType::is_trunk).unwrap();
         let cadence = profile.ring_cadence_ms.clone();
+        let zone = profile.zone;
         let mut line = Line::new(profile, trunk);
         line.board
             .offer_call(trunk, call(patient(vec![]), "13800138000"))
@@ -98,6 +98,31 @@ fn caller_id_is_placed_before_the_first_ring_or_in_the_first_silence() {
             .collect();
         let (start, end) = (loud[0] as u64, *loud.last().unwrap() as u64 + 20);
         assert!(end <= sent + 40 && end + 40 >= sent, "{}", path.display());
+        // The DSP crate's receivers decode the number from what we received.
+        let got = match cid.standard {
+            CallerIdStandard::Dtmf => {
+                let keys: String = common::decode_digits(&line.rx, zone.name())
+                    .iter()
+                    .map(|d| d.0)
+                    .collect();
+                dsp::callerid::parse_dtmf_caller_id(&keys)
+            }
+            std => {
+                let modem = if std == CallerIdStandard::FskV23 {
+                    dsp::fsk::FskModem::V23
+                } else {
+                    dsp::fsk::FskModem::Bell202
+                };
+                let mut rx = dsp::callerid::CallerIdReceiver::new(modem);
+                line.rx
+                    .chunks(160)
+                    .enumerate()
+                    .find_map(|(k, f)| rx.process(f, tel_types::SampleTime(k as u64 * 160)))
+                    .map(|e| e.caller_id)
+            }
+        };
+        let got = got.unwrap_or_else(|| panic!("{}: caller ID not decoded", path.display()));
+        assert_eq!(got.number.as_str(), "13800138000", "{}", path.display());
         match cid.timing {
             CallerIdTiming::BeforeFirstRing => {
                 assert!(
@@ -198,6 +223,28 @@ fn far_end_hangup_gives_busy_tone_and_polarity_only_where_the_profile_says() {
                 path.display()
             );
         }
+        // The DSP crate's call-progress detector, run on everything we received since the
+        // answer, recognises busy tone soon after the hangup and nothing busy before it.
+        let mut cpt = dsp::progress::CallProgressDetector::new(zone);
+        let mut busy_at = None;
+        for (k, f) in line
+            .rx_between(answered, answered + 8_000)
+            .chunks(160)
+            .enumerate()
+        {
+            let now = tel_types::SampleTime::from_millis(answered + k as u64 * 20);
+            if let Some(e) = cpt.process(f, now) {
+                if e.tone == dsp::progress::CallProgress::Busy && busy_at.is_none() {
+                    busy_at = Some(e.at.as_millis());
+                }
+            }
+        }
+        let busy_at = busy_at.unwrap_or_else(|| panic!("{}: busy not detected", path.display()));
+        assert!(
+            busy_at > hung && busy_at < hung + 3_000,
+            "{}: busy at {busy_at}, hangup at {hung}",
+            path.display()
+        );
         // Hanging up clears the line.
         line.ch.set_hook(Hook::OnHook).unwrap();
         line.run(100);
@@ -220,17 +267,19 @@ fn caller_keys_arrive_in_band_with_the_persona_manner() {
         line.board.offer_call(trunk, call(persona, "1")).unwrap();
         line.run_until(LineEvent::RingOffHook, 10_000).unwrap();
         line.ch.set_hook(Hook::OffHook).unwrap();
+        let answered = line.board.now_ms();
         line.run(5_000);
         let rec = &line.board.finished_calls()[0];
         assert_eq!(rec.keys_sent, "20241122#");
         // The DSP crate's receiver decodes exactly those keys from what we received, each
         // within a few ms of when the persona pressed it.
-        let decoded = common::decode_digits(&line.rx, zone.name());
+        let decoded =
+            common::decode_digits(line.rx_between(answered, answered + 5_000), zone.name());
         let keys: String = decoded.iter().map(|d| d.0).collect();
         assert_eq!(keys, "20241122#", "{}", path.display());
         for ((_, at), (_, pressed, _)) in decoded.iter().zip(&rec.key_log) {
             assert!(
-                at.abs_diff(*pressed) <= 10,
+                (answered + at).abs_diff(*pressed) <= 10,
                 "{}: {at} vs {pressed}",
                 path.display()
             );
@@ -359,5 +408,62 @@ fn e1_channels_are_clean_and_analog_lines_are_not() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn stations_receive_the_caller_id_we_send_while_ringing() {
+    for (path, profile) in profiles() {
+        let Some(st) = first(&profile, |k| k == PortType::FxsStation) else {
+            continue;
+        };
+        let standard = profile.caller_id.standard;
+        let zone = profile.zone;
+        let mut line = Line::new(profile, st);
+        let mut agent = Persona::new("agent", vec![Step::Wait(1_000), Step::HangUp]);
+        agent.answer_after_ms = Some(12_000);
+        line.board.set_agent(st, Arc::new(agent));
+        let cid = tel_types::CallerId {
+            number: tel_types::FixedStr::new_truncated("075512345678"),
+            name: tel_types::FixedStr::new_truncated("ZHANG"),
+            datetime: tel_types::FixedStr::new_truncated("11221230"),
+            ..Default::default()
+        };
+        let mut signal = vec![0i16; 16_000];
+        if standard == CallerIdStandard::Dtmf {
+            // DTMF caller ID goes before the first ring.
+            let keys = dsp::callerid::dtmf_caller_id_keys(&cid, 'D');
+            let mut g = dsp::dtmf_gen::DtmfGenerator::new(dsp::dtmf_gen::DtmfGenConfig {
+                on_ms: 70,
+                off_ms: 70,
+                low_dbm0: -9.0,
+                high_dbm0: -7.0,
+            });
+            g.push_str(keys.as_str());
+            let n = keys.as_str().len() * 140 * 8;
+            g.fill(&mut signal[..n]);
+            line.tx.extend(&signal[..n]);
+            line.run(n as u64 / 8 + 300);
+            line.ch.set_hook(Hook::Ring).unwrap();
+        } else {
+            // FSK goes in the silence after the first ring.
+            let modem = if standard == CallerIdStandard::FskV23 {
+                dsp::fsk::FskModem::V23
+            } else {
+                dsp::fsk::FskModem::Bell202
+            };
+            let n = dsp::callerid::fsk_caller_id(&cid, modem, true, -13.5, &mut signal);
+            line.ch.set_hook(Hook::Ring).unwrap();
+            line.run_until(LineEvent::RingerOff, 5_000).unwrap();
+            line.run(500);
+            line.tx.extend(&signal[..n]);
+        }
+        line.run_until(LineEvent::OnHook, 20_000).unwrap();
+        let rec = &line.board.finished_calls()[0];
+        let tl = rec.hearing.timeline();
+        let heard = tl.caller_id();
+        let heard =
+            heard.unwrap_or_else(|| panic!("{}: ({zone}) no caller ID heard", path.display()));
+        assert_eq!(heard.number.as_str(), "075512345678", "{}", path.display());
     }
 }
