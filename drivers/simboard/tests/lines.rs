@@ -467,3 +467,78 @@ fn stations_receive_the_caller_id_we_send_while_ringing() {
         assert_eq!(heard.number.as_str(), "075512345678", "{}", path.display());
     }
 }
+
+#[test]
+fn an_agent_lifts_the_handset_and_dials() {
+    for (path, profile) in profiles() {
+        let Some(st) = first(&profile, |k| k == PortType::FxsStation) else {
+            continue;
+        };
+        let zone = profile.zone;
+        let mut line = Line::new(profile, st);
+        line.run(100);
+        let p = Persona::new(
+            "dialler",
+            vec![
+                Step::Wait(1_500),
+                Step::press("8001"),
+                Step::Wait(2_000),
+                Step::HangUp,
+            ],
+        );
+        let id = line.board.lift_handset(st, Arc::new(p), 4).unwrap();
+        let off = line.run_until(LineEvent::RingOffHook, 1_000).unwrap();
+        let on = line.run_until(LineEvent::OnHook, 10_000).unwrap();
+        let rec = line
+            .board
+            .finished_calls()
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap();
+        assert_eq!(rec.outcome, Outcome::FarEndHungUp);
+        let keys: String = common::decode_digits(line.rx_between(off, on), zone.name())
+            .iter()
+            .map(|d| d.0)
+            .collect();
+        assert_eq!(keys, "8001", "{}", path.display());
+    }
+}
+
+#[test]
+fn seizing_an_idle_trunk_gives_the_zone_dial_tone() {
+    for (path, profile) in profiles() {
+        let trunk = first(&profile, PortType::is_trunk).unwrap();
+        let zone = dsp::zones::ToneZone::by_code(profile.zone.name()).unwrap();
+        let mut line = Line::new(profile, trunk);
+        line.run(100);
+        line.ch.set_hook(Hook::OffHook).unwrap();
+        let t = line.board.now_ms();
+        line.run(3_000);
+        let mut cpt = dsp::progress::CallProgressDetector::new(zone);
+        let mut seen = None;
+        for (k, f) in line.rx_between(t, t + 3_000).chunks(160).enumerate() {
+            if let Some(e) = cpt.process(f, tel_types::SampleTime(k as u64 * 160)) {
+                seen.get_or_insert(e.tone);
+            }
+        }
+        assert_eq!(
+            seen,
+            Some(dsp::progress::CallProgress::Dial),
+            "{}",
+            path.display()
+        );
+        // No call can be offered on a seized trunk; releasing it makes it idle again.
+        assert!(
+            line.board
+                .offer_call(trunk, call(patient(vec![]), "1"))
+                .is_none()
+        );
+        line.ch.set_hook(Hook::OnHook).unwrap();
+        line.run(40);
+        assert!(
+            line.board
+                .offer_call(trunk, call(patient(vec![]), "1"))
+                .is_some()
+        );
+    }
+}
