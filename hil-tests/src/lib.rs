@@ -25,3 +25,4 @@
 #![deny(missing_docs)]
 
 pub mod contract;
+pub mod dahdi_rig;
