@@ -978,7 +978,7 @@ impl SimBoard {
     /// (`RingBegin` and `RingOffHook` per burst). Both ports stop simulating a far end.
     ///
     /// # Errors
-    /// [`WireError`] if a number is unknown, the kinds are not a station and a trunk, or a
+    /// [`crate::WireError`] if a number is unknown, the kinds are not a station and a trunk, or a
     /// port is already wired or busy.
     pub fn wire_pair(&mut self, station: u16, trunk: u16) -> Result<(), WireError> {
         let (Some(s), Some(t)) = (self.index(station), self.index(trunk)) else {
