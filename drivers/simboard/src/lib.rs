@@ -70,7 +70,7 @@ mod rng;
 
 pub use board::{
     BUFFER_FRAMES, BoardOptions, BoardStats, CallRecord, CallSpec, EVENT_QUEUE, Outcome, SimBoard,
-    SimChannel, SimError,
+    SimChannel, SimError, WireError,
 };
 pub use clock::RealTimeClock;
 pub use hearing::{Heard, Hearing, Note, NoteKind, Span, Timeline};
