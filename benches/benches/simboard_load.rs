@@ -2,9 +2,10 @@
 //! one core.
 //!
 //! The board is `firmware-stubs/install-120.toml` (60 E1 B-channels, 8 FXO trunks, 52 FXS
-//! stations) with the load generator offering 1,800 calls/hour (lognormal hold, median
-//! 2 min) from a mix of personas. The "IVR side" is a minimal responder written here, since
-//! the real IVR is not wired to the card yet: it reads every frame of every channel (and
+//! stations) with the load generator offering `firmware-stubs/load/peak.toml`: 1,800
+//! calls/hour, lognormal hold (median 2 min), a mix of speaking and key-pressing personas.
+//! The "IVR side" is a minimal responder written here, since the real IVR is not wired to
+//! the card yet: it reads every frame of every channel (and
 //! decodes it), takes every event, answers a trunk on its second ring, plays a 1 kHz tone
 //! for 2 s then silence, and hangs up when the simulator reports the far end gone (the real
 //! pipeline detects the busy tone instead). Audio capture is off, as in soak runs.
@@ -13,14 +14,10 @@
 //! Prints virtual time, wall time and the speed-up over real time (goal: at least 100x).
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
-use simboard::{
-    BoardOptions, HoldTime, LoadGenerator, LoadProfile, Persona, Profile, SimBoard, SimChannel,
-    Step,
-};
-use simboard::{Speech, personas};
+use simboard::Speech;
+use simboard::{BoardOptions, LoadGenerator, LoadProfile, Profile, SimBoard, SimChannel};
 use tel_types::board::{PortKind, ReadOutcome, VoiceChannel, WriteOutcome};
 use tel_types::{FRAME_SAMPLES, Hook, Law, LineEvent};
 
@@ -46,25 +43,10 @@ fn main() {
             seed: 2024,
         },
     );
-    let speech = Some(Speech::recorded_english().expect("speech"));
-    board.set_load(LoadGenerator::new(LoadProfile {
-        calls_per_hour: 1800.0,
-        hold: HoldTime::LogNormal {
-            median_s: 120.0,
-            sigma: 0.5,
-        },
-        mix: vec![
-            (
-                holding(personas::order_status_caller("20241122", speech.clone())),
-                5.0,
-            ),
-            (holding(personas::wants_agent(speech.clone())), 2.0),
-            (holding(personas::sloppy_keys("20240101", speech)), 2.0),
-            (personas::impatient(), 1.0),
-        ],
-        patience: None,
-        seed: 7,
-    }));
+    let speech = Speech::recorded_english().expect("speech");
+    let load = LoadProfile::load(root.join("firmware-stubs/load/peak.toml"), Some(&speech))
+        .expect("load profile");
+    board.set_load(LoadGenerator::new(load));
     let mut channels = board.take_all_channels();
     let mut state: Vec<Responder> = channels.iter().map(|_| Responder::default()).collect();
     let total_ms = (hours * 3_600_000.0) as u64;
@@ -148,13 +130,6 @@ fn main() {
         "  rx overruns {} tx underruns {} (checksum {:.3e})",
         stats.rx_overruns, stats.tx_underruns, energy
     );
-}
-
-/// The persona without its final hang-up, so it stays for the whole hold time (peak load).
-fn holding(p: Arc<Persona>) -> Arc<Persona> {
-    let mut p = (*p).clone();
-    p.steps.retain(|s| *s != Step::HangUp);
-    Arc::new(p)
 }
 
 /// Plays 2 s of 1 kHz at about -10 dBm0 after answer, then silence; keeps one frame queued.

@@ -63,6 +63,7 @@ mod board;
 mod clock;
 mod hearing;
 mod load;
+mod loadfile;
 mod persona;
 pub mod personas;
 mod profile;
