@@ -650,6 +650,22 @@ ports = [{ kind = "fxo-trunk", count = 2 }, { kind = "fxs-station", count = 1 }]
     }
 
     #[test]
+    fn port_groups_override_the_line_and_numbering_starts_where_asked() {
+        let text = GOOD
+            .replace("zone = \"cn\"", "zone = \"cn\"\nfirst_channel = 25")
+            .replace(
+                "{ kind = \"fxs-station\", count = 1 }",
+                "{ kind = \"fxs-station\", count = 1, line = { noise_dbm0 = -40.0 } }",
+            );
+        let p = Profile::parse(&text, "t.toml").unwrap();
+        let ports: Vec<_> = p.ports().collect();
+        assert_eq!(ports[0].0, 25);
+        assert_eq!(ports[2].0, 27);
+        assert_eq!(ports[0].2.noise_dbm0, LineParams::default().noise_dbm0);
+        assert_eq!(ports[2].2.noise_dbm0, -40.0);
+    }
+
+    #[test]
     fn bad_enum_names_file_line_and_allowed_values() {
         let bad = GOOD.replace("zone = \"cn\"", "zone = \"xx\"");
         let e = Profile::parse(&bad, "p.toml").unwrap_err();

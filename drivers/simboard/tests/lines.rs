@@ -542,3 +542,46 @@ fn seizing_an_idle_trunk_gives_the_zone_dial_tone() {
         );
     }
 }
+
+#[test]
+fn a_linear_law_board_moves_320_byte_frames() {
+    let profile = simboard::Profile::parse(
+        r#"
+        [board]
+        name = "linear"
+        zone = "cn"
+        law = "linear"
+        [caller_id]
+        standard = "fsk-v23"
+        [[cards]]
+        model = "t"
+        ports = [{ kind = "fxo-trunk", count = 1 }]
+        "#,
+        "linear.toml",
+    )
+    .unwrap();
+    let mut line = Line::new(profile, 1);
+    assert_eq!(line.ch.law(), tel_types::Law::Linear);
+    let p = patient(vec![
+        Step::Wait(300),
+        Step::press("47#"),
+        Step::Wait(300),
+        Step::HangUp,
+    ]);
+    line.board.offer_call(1, call(p, "13800138000")).unwrap();
+    line.run_until(LineEvent::RingOffHook, 1_000).unwrap();
+    line.run_until(LineEvent::RingOffHook, 6_000).unwrap();
+    line.ch.set_hook(Hook::OffHook).unwrap();
+    let t = line.board.now_ms();
+    line.run(3_000);
+    let keys: String = common::decode_digits(line.rx_between(t, t + 3_000), "cn")
+        .iter()
+        .map(|d| d.0)
+        .collect();
+    assert_eq!(keys, "47#");
+    let mut buf = [0u8; 160];
+    assert!(
+        line.ch.read_frame(&mut buf).is_err(),
+        "a 160-byte buffer is too small"
+    );
+}
