@@ -74,11 +74,11 @@ pub struct DtmfManner {
 }
 
 impl Default for DtmfManner {
-    /// A typical desk phone: −4…−12 dBm0 per tone, +1…+3 dB twist, 50–150 ms tones, 60–300 ms
-    /// gaps, ±1 % frequency error.
+    /// A typical desk phone: low tone −12…−7 dBm0 and +1…+3 dB twist, so each tone is within
+    /// −4…−12 dBm0; 50–150 ms tones, 60–300 ms gaps, ±1 % frequency error.
     fn default() -> Self {
         Self {
-            level_dbm0: (-12.0, -5.0),
+            level_dbm0: (-12.0, -7.0),
             twist_db: (1.0, 3.0),
             duration_ms: (50, 150),
             gap_ms: (60, 300),
