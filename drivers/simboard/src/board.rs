@@ -844,11 +844,16 @@ impl SimBoard {
                         call.record.hearing.note(start, NoteKind::CallerIdSent);
                     }
                 }
-                // Ring bursts.
-                if start >= *first_ring_ms && ring_burst_starts(ring, start - *first_ring_ms) {
-                    call.record.hearing.note(start, NoteKind::RingBurst);
-                    p.ev.push(LineEvent::RingBegin);
-                    p.ev.push(LineEvent::RingOffHook);
+                // Ring bursts: `RingBegin` when a burst starts and, as DAHDI reports ring
+                // detection, `RingOffHook` when it ends.
+                if start >= *first_ring_ms {
+                    let t = start - *first_ring_ms;
+                    if ring_burst_starts(ring, t) {
+                        call.record.hearing.note(start, NoteKind::RingBurst);
+                        p.ev.push(LineEvent::RingBegin);
+                    } else if ring_burst_ends(ring, t) {
+                        p.ev.push(LineEvent::RingOffHook);
+                    }
                 }
                 // The caller's patience.
                 if start.saturating_sub(call.record.arrived_ms)
@@ -975,7 +980,8 @@ impl SimBoard {
     /// span pair: what one side's user writes, the other side's user reads (no impairments);
     /// the trunk side going off-hook, on-hook or flashing is seen on the station side as
     /// `RingOffHook`, `OnHook`, `WinkFlash`; ringing the station side rings the trunk side
-    /// (`RingBegin` and `RingOffHook` per burst). Both ports stop simulating a far end.
+    /// (`RingBegin` when a burst starts, `RingOffHook` when it ends). Both ports stop
+    /// simulating a far end.
     ///
     /// # Errors
     /// [`crate::WireError`] if a number is unknown, the kinds are not a station and a trunk, or a
@@ -1046,9 +1052,9 @@ impl SimBoard {
             if ring_burst_starts(cad, t) {
                 self.ports[i].ev.push(LineEvent::RingerOn);
                 self.ports[j].ev.push(LineEvent::RingBegin);
-                self.ports[j].ev.push(LineEvent::RingOffHook);
             } else if ring_burst_ends(cad, t) {
                 self.ports[i].ev.push(LineEvent::RingerOff);
+                self.ports[j].ev.push(LineEvent::RingOffHook);
             }
         }
         let p = &mut self.ports[i];

@@ -46,9 +46,10 @@
 //! board.advance_ms(20);
 //! let mut buf = [0u8; 160];
 //! assert_eq!(ch.read_frame(&mut buf).unwrap(), ReadOutcome::EventPending);
-//! assert_eq!(ch.next_event().unwrap(), Some(LineEvent::RingBegin));
-//! assert_eq!(ch.next_event().unwrap(), Some(LineEvent::RingOffHook));
+//! assert_eq!(ch.next_event().unwrap(), Some(LineEvent::RingBegin));   // a burst starts
 //! assert_eq!(ch.read_frame(&mut buf).unwrap(), ReadOutcome::Data(160));
+//! assert_eq!(board.advance_until_event(1, 2000), 1000);               // cn: 1 s bursts
+//! assert_eq!(ch.next_event().unwrap(), Some(LineEvent::RingOffHook)); // ring detected
 //! ch.set_hook(Hook::OffHook).unwrap();          // answer
 //! board.advance_ms(2000);                        // the caller hangs up after 1 s
 //! assert!(board.far_end_gone(1));                // the exchange now sends busy tone

@@ -40,12 +40,12 @@ fn trunks_ring_with_the_zone_cadence_on_every_profile() {
         line.run(3 * period + 3000);
         let begins = line.times(LineEvent::RingBegin);
         let rings = line.times(LineEvent::RingOffHook);
-        assert_eq!(
-            begins,
-            rings,
-            "{}: one RingOffHook per burst",
-            path.display()
-        );
+        // DAHDI reports ring detection (RingOffHook) when a burst ends.
+        let ons: Vec<u64> = cadence.iter().step_by(2).map(|&x| u64::from(x)).collect();
+        assert!(rings.len() + 1 >= begins.len(), "{}", path.display());
+        for (k, (b, r)) in begins.iter().zip(&rings).enumerate() {
+            assert_eq!(r - b, ons[k % ons.len()], "{}: burst {k}", path.display());
+        }
         assert!(begins.len() >= 3, "{}: {begins:?}", path.display());
         let want = burst_gaps(&cadence);
         for (k, w) in begins.windows(2).enumerate() {
@@ -592,7 +592,7 @@ fn a_linear_law_board_moves_320_byte_frames() {
         Step::HangUp,
     ]);
     line.board.offer_call(1, call(p, "13800138000")).unwrap();
-    line.run_until(LineEvent::RingOffHook, 1_000).unwrap();
+    line.run_until(LineEvent::RingOffHook, 2_000).unwrap();
     line.run_until(LineEvent::RingOffHook, 6_000).unwrap();
     line.ch.set_hook(Hook::OffHook).unwrap();
     let t = line.board.now_ms();
