@@ -108,3 +108,46 @@ fn detectors(zone: Zone, t0_ms: u64, audio: &[i16]) -> Vec<Span> {
     }
     spans
 }
+
+/// Level of each 20 ms frame in dB (floored at 0 dB, about −88 dBm0).
+fn envelope(x: &[i16]) -> Vec<f32> {
+    x.chunks_exact(160)
+        .map(|f| {
+            let ms = f.iter().map(|&s| f64::from(s) * f64::from(s)).sum::<f64>() / 160.0;
+            (10.0 * ms.max(1.0).log10()) as f32
+        })
+        .collect()
+}
+
+/// The frame index in `audio` where `clip`'s level envelope matches best, if the match is
+/// close: mean absolute difference under 2 dB after removing a constant gain (±6 dB), with
+/// the clip's quiet frames (more than 30 dB under its peak) not counted.
+pub(crate) fn find_envelope(audio: &[i16], clip: &[i16]) -> Option<usize> {
+    let a = envelope(audio);
+    let c = envelope(clip);
+    if c.len() < 10 || a.len() < c.len() {
+        return None;
+    }
+    let peak = c.iter().copied().fold(f32::MIN, f32::max);
+    let loud: Vec<usize> = (0..c.len()).filter(|&i| c[i] > peak - 30.0).collect();
+    if loud.len() < 5 {
+        return None;
+    }
+    let mut best: Option<(f32, usize)> = None;
+    for start in 0..=a.len() - c.len() {
+        // Gain: the mean difference over the clip's loud frames.
+        let gain = loud.iter().map(|&i| a[start + i] - c[i]).sum::<f32>() / loud.len() as f32;
+        if gain.abs() > 6.0 {
+            continue;
+        }
+        let err = loud
+            .iter()
+            .map(|&i| (a[start + i] - c[i] - gain).abs())
+            .sum::<f32>()
+            / loud.len() as f32;
+        if best.is_none_or(|(e, _)| err < e) {
+            best = Some((err, start));
+        }
+    }
+    best.filter(|(e, _)| *e < 2.0).map(|(_, s)| s)
+}

@@ -102,6 +102,15 @@ impl Hearing {
         (self.audio_start_ms.unwrap_or(0), &self.audio)
     }
 
+    /// When the persona heard `prompt` (8 kHz linear, at least 200 ms): the board time in ms
+    /// where the heard audio's 20 ms level envelope best matches the prompt's, if it matches
+    /// within 2 dB on average (through the codec, line gain within ±6 dB). `None` if it was
+    /// not heard.
+    pub fn heard_prompt(&self, prompt: &[i16]) -> Option<u64> {
+        let (t0, audio) = self.audio();
+        crate::analysis::find_envelope(audio, prompt).map(|frame| t0 + frame as u64 * 20)
+    }
+
     /// Analyses the heard audio into a timeline with the DSP crate's detectors (DTMF,
     /// the zone's call-progress tones, FSK and DTMF caller ID).
     pub fn timeline(&self) -> Timeline {

@@ -133,3 +133,27 @@ fn the_timeline_shows_prompt_silence_busy_tone_and_keys() {
     let five = tl.find(0, |h| matches!(h, Heard::Dtmf(_))).unwrap();
     assert!(five.start_ms >= answered + 7_800, "{tl}");
 }
+
+#[test]
+fn which_prompt_was_heard_and_when() {
+    let mut p = Persona::new("listener", vec![Step::Wait(9_000), Step::HangUp]);
+    p.give_up_ringing_ms = 60_000;
+    let (mut line, _, answered) = answered_line(p);
+    let all = speech();
+    let s = all.samples();
+    let (a, b, c) = (&s[..16_000], &s[40_000..56_000], &s[100_000..116_000]);
+    // Prompt A at once, 1 s of silence, prompt B; prompt C is never played.
+    line.tx.extend(a);
+    line.tx.extend(std::iter::repeat_n(0, 8000));
+    line.tx.extend(b);
+    line.run(10_000);
+    let rec = &line.board.finished_calls()[0];
+    let at_a = rec.hearing.heard_prompt(a).expect("prompt A heard");
+    let at_b = rec.hearing.heard_prompt(b).expect("prompt B heard");
+    assert!(
+        at_a.abs_diff(answered) <= 20,
+        "A at {at_a}, answered {answered}"
+    );
+    assert!(at_b.abs_diff(answered + 3_000) <= 20, "B at {at_b}");
+    assert_eq!(rec.hearing.heard_prompt(c), None, "C was never played");
+}
