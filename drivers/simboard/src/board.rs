@@ -1295,3 +1295,31 @@ fn ring_in_burst(cadence: &[u32], t: u64) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_board_and_its_channels_can_live_on_different_threads() {
+        fn send<T: Send>() {}
+        send::<SimBoard>();
+        send::<SimChannel>();
+    }
+
+    #[test]
+    fn cadence_edges() {
+        let gb = [400, 200, 400, 2000];
+        let starts: Vec<u64> = (0..6000)
+            .step_by(20)
+            .filter(|&t| ring_burst_starts(&gb, t))
+            .collect();
+        assert_eq!(starts, vec![0, 600, 3000, 3600]);
+        let ends: Vec<u64> = (0..6000)
+            .step_by(20)
+            .filter(|&t| ring_burst_ends(&gb, t))
+            .collect();
+        assert_eq!(ends, vec![400, 1000, 3400, 4000]);
+        assert!(ring_in_burst(&gb, 380) && !ring_in_burst(&gb, 400) && ring_in_burst(&gb, 600));
+    }
+}
