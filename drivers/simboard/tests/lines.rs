@@ -608,3 +608,59 @@ fn a_linear_law_board_moves_320_byte_frames() {
         "a 160-byte buffer is too small"
     );
 }
+
+#[test]
+fn our_own_prompt_comes_back_as_echo_at_the_profile_loss_and_delay() {
+    for (path, profile) in profiles() {
+        let trunk = first(&profile, PortType::is_trunk).unwrap();
+        let params = profile.ports().find(|p| p.0 == trunk).unwrap().2;
+        let mut line = Line::new(profile, trunk);
+        line.board
+            .offer_call(trunk, call(patient(vec![Step::Wait(10_000)]), "1"))
+            .unwrap();
+        line.run_until(LineEvent::RingOffHook, 10_000).unwrap();
+        line.ch.set_hook(Hook::OffHook).unwrap();
+        line.run(200);
+        let t = line.board.now_ms();
+        // A 1 kHz tone at -10 dBm0 from our side, starting on a frame boundary.
+        let peak = f64::from(dsp::level::sine_peak_for_dbm0(-10.0));
+        line.tx.extend((0..8_000).map(|n| {
+            (peak * (2.0 * std::f64::consts::PI * 1000.0 * f64::from(n) / 8000.0).sin()) as i16
+        }));
+        line.run(1_200);
+        let x = line.rx_between(t + 100, t + 900);
+        let sent = peak * peak / 2.0;
+        let back = tone_power(x, 1000.0);
+        let loss_db = 10.0 * (sent / back.max(1e-9)).log10();
+        if params.echo_return_loss_db > 100.0 {
+            assert!(
+                loss_db > 60.0,
+                "{}: echo on a digital line ({loss_db:.1} dB)",
+                path.display()
+            );
+            continue;
+        }
+        assert!(
+            (loss_db - f64::from(params.echo_return_loss_db)).abs() < 1.0,
+            "{}: echo return loss {loss_db:.1} dB, profile {}",
+            path.display(),
+            params.echo_return_loss_db
+        );
+        // The echo starts echo_delay_ms after the tone.
+        let onset = line
+            .rx_between(t, t + 200)
+            .iter()
+            .position(|&s| {
+                f64::from(s.unsigned_abs())
+                    > peak * 10f64.powf(-f64::from(params.echo_return_loss_db) / 20.0) * 0.5
+            })
+            .unwrap() as u64
+            / 8;
+        assert!(
+            onset.abs_diff(u64::from(params.echo_delay_ms)) <= 1,
+            "{}: echo after {onset} ms, profile {} ms",
+            path.display(),
+            params.echo_delay_ms
+        );
+    }
+}
