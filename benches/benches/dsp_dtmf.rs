@@ -1,7 +1,8 @@
 //! DTMF receiver throughput, compared with spandsp's `dtmf_rx` on the same audio.
 //!
-//! Two signals, each 60 s: an IVR-like line (key presses in low noise, the common case)
-//! and a worst case where every slot carries loud noise so nothing can be skipped. For each
+//! Three signals, each 60 s: an IVR-like line (key presses in low noise, the common case),
+//! loud white noise where every slot must be analysed, and speech (the talk-off test
+//! recordings, looped). For each
 //! it prints our samples per second on one core, spandsp's, and the ratio. spandsp runs
 //! through a small C program (`benches/spandsp-shim/dtmf_rx_bench.c`) compiled here with
 //! `cc -lspandsp` when `libspandsp-dev` is installed; otherwise that column is skipped.
@@ -89,6 +90,7 @@ fn main() {
     let mut rng = Rng(0xD7_3F);
     let (line, want) = dtmf_line(&mut rng, 60 * 8000);
     let noisy = noise_line(&mut rng, 60 * 8000, -20.0);
+    let speech = benches::signals::speech_loop(60 * 8000);
     let shim = spandsp_shim();
     if let Err(e) = &shim {
         println!("note: spandsp column skipped: {e}");
@@ -100,6 +102,7 @@ fn main() {
     for (name, audio, want) in [
         ("keys in low noise (IVR line)", &line, want.as_str()),
         ("loud white noise, no keys", &noisy, ""),
+        ("speech (talk-off files), no keys", &speech, ""),
     ] {
         let (sps, got) = ours(audio, 7);
         let ok = if got == want { "ok" } else { "MISMATCH" };

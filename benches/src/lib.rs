@@ -58,6 +58,32 @@ pub mod signals {
         (out, keys)
     }
 
+    /// The dsp crate's talk-off speech files (A-law WAV) decoded and looped to `samples`.
+    pub fn speech_loop(samples: usize) -> Vec<i16> {
+        let mut all = Vec::new();
+        for name in [
+            "speech_en_recorded.wav",
+            "speech_zh_espeak.wav",
+            "speech_en_espeak.wav",
+        ] {
+            let path = format!(
+                "{}/../crates/dsp/tests/data/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let w = dsp::wav::parse(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let mut pcm = vec![0i16; w.frames()];
+            w.decode_into(&mut pcm);
+            all.extend(pcm);
+        }
+        let mut out = Vec::with_capacity(samples);
+        while out.len() < samples {
+            let k = (samples - out.len()).min(all.len());
+            out.extend_from_slice(&all[..k]);
+        }
+        out
+    }
+
     /// White noise at `dbm0`.
     pub fn noise_line(rng: &mut Rng, samples: usize, dbm0: f32) -> Vec<i16> {
         let sigma = (dbm0_to_power(dbm0) as f64).sqrt();

@@ -389,3 +389,111 @@ impl DtmfCallerIdParser {
         }
     }
 }
+
+/// Streams an FSK caller-ID transmission frame by frame (for a station port's pipeline or
+/// the simulated card): 300 bits of channel seizure, 180 mark bits, the message, 4 mark
+/// bits. Holds everything inline; [`CallerIdSender::fill`] never allocates.
+///
+/// ```
+/// use dsp::callerid::{CallerIdReceiver, CallerIdSender};
+/// use dsp::fsk::FskModem;
+/// use tel_types::{CallerId, FixedStr, SampleTime};
+/// let cid = CallerId { number: FixedStr::new_truncated("075512345678"), ..CallerId::default() };
+/// let mut tx = CallerIdSender::new(&cid, FskModem::Bell202, true, -13.0);
+/// let mut rx = CallerIdReceiver::new(FskModem::Bell202);
+/// let (mut t, mut got) = (SampleTime::ZERO, None);
+/// while !tx.is_done() {
+///     let mut frame = [0i16; 160];
+///     tx.fill(&mut frame);
+///     got = got.or(rx.process(&frame, t));
+///     t += 160;
+/// }
+/// assert_eq!(got.unwrap().caller_id, cid);
+/// ```
+#[derive(Debug, Clone)]
+pub struct CallerIdSender {
+    mark_w: f64,
+    space_w: f64,
+    amp: f64,
+    phase: f64,
+    msg: [u8; 160],
+    len: usize,
+    n: u64,
+}
+
+const SEIZURE_BITS: u64 = 300;
+const MARK_BITS: u64 = 180;
+
+impl CallerIdSender {
+    /// A sender for `cid` (MDMF if `mdmf`, else SDMF) at `level_dbm0`.
+    pub fn new(cid: &CallerId, modem: FskModem, mdmf: bool, level_dbm0: f32) -> Self {
+        let mut msg = [0u8; 160];
+        let len = if mdmf {
+            encode_mdmf(cid, &mut msg)
+        } else {
+            encode_sdmf(cid, &mut msg)
+        };
+        let (m, s) = modem.frequencies();
+        let w = |f: u32| core::f64::consts::TAU * f as f64 / 8000.0;
+        Self {
+            mark_w: w(m),
+            space_w: w(s),
+            amp: crate::level::sine_peak_for_dbm0(level_dbm0) as f64,
+            phase: 0.0,
+            msg,
+            len,
+            n: 0,
+        }
+    }
+
+    fn total_bits(&self) -> u64 {
+        SEIZURE_BITS + MARK_BITS + 10 * self.len as u64 + 4
+    }
+
+    fn bit(&self, k: u64) -> bool {
+        if k < SEIZURE_BITS {
+            return k % 2 == 1;
+        }
+        if k < SEIZURE_BITS + MARK_BITS {
+            return true;
+        }
+        let j = k - SEIZURE_BITS - MARK_BITS;
+        let (byte, b) = ((j / 10) as usize, j % 10);
+        if byte >= self.len {
+            return true;
+        }
+        match b {
+            0 => false,
+            9 => true,
+            _ => self.msg[byte] >> (b - 1) & 1 == 1,
+        }
+    }
+
+    /// Whether everything has been sent.
+    pub fn is_done(&self) -> bool {
+        // Bit k covers samples [k·20/3, (k+1)·20/3).
+        self.n * 3 / 20 >= self.total_bits()
+    }
+
+    /// Writes the next samples into `out` (silence once done); returns how many belong to
+    /// the transmission.
+    pub fn fill(&mut self, out: &mut [i16]) -> usize {
+        let mut used = 0;
+        for o in out.iter_mut() {
+            if self.is_done() {
+                *o = 0;
+                continue;
+            }
+            let w = if self.bit(self.n * 3 / 20) {
+                self.mark_w
+            } else {
+                self.space_w
+            };
+            *o = (self.amp * self.phase.sin()).round() as i16;
+            self.phase = (self.phase + w) % core::f64::consts::TAU;
+            self.n += 1;
+            used += 1;
+        }
+        used
+    }
+}

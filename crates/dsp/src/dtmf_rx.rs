@@ -292,12 +292,26 @@ struct Slot {
     tonal: bool,
     /// Energy (sum of squares).
     e: f32,
-    /// Absolute-phase correlation per frequency.
-    x: [[f32; 2]; 8],
-    /// |x|^2 per frequency.
-    p: [f32; 8],
+    /// Per frequency: index into `ROT` giving this slot's absolute phase reference.
+    ph: [u8; 8],
     /// Raw correlations: Σx·cos, Σx·sin per frequency.
     y: [f32; 16],
+}
+
+impl Slot {
+    /// The correlation at frequency `b` with the absolute phase reference.
+    #[inline]
+    fn x(&self, b: usize) -> [f32; 2] {
+        let (re, im) = (self.y[2 * b], -self.y[2 * b + 1]);
+        let rot = ROT[self.ph[b] as usize];
+        [re * rot[0] - im * rot[1], re * rot[1] + im * rot[0]]
+    }
+
+    /// |correlation|² at frequency `b`.
+    #[inline]
+    fn p(&self, b: usize) -> f32 {
+        self.y[2 * b] * self.y[2 * b] + self.y[2 * b + 1] * self.y[2 * b + 1]
+    }
 }
 
 /// Running statistics of the key being tracked.
@@ -525,8 +539,6 @@ impl DtmfReceiver {
         if e < self.gate_e {
             slot.silent = true;
             slot.tonal = false;
-            slot.p = [0.0; 8];
-            slot.x = [[0.0; 2]; 8];
             slot.y = [0.0; 16];
             if self.phase != Phase::Idle {
                 self.track(0.0, 0.0, t0);
@@ -534,6 +546,9 @@ impl DtmfReceiver {
             return;
         }
         slot.silent = false;
+        for b in 0..8 {
+            slot.ph[b] = ph[b] as u8;
+        }
         let y = correlate(x);
         slot.y = y;
         // Cheap pre-check while idle: unless the strongest row and column frequencies hold
@@ -547,14 +562,6 @@ impl DtmfReceiver {
         slot.tonal = (lo + hi) * SCALE >= 0.3 * e / M as f32;
         if !slot.tonal && self.phase == Phase::Idle {
             return;
-        }
-        for b in 0..8 {
-            let (re, im) = (y[2 * b], -y[2 * b + 1]);
-            let rot = ROT[ph[b] as usize];
-            let xr = re * rot[0] - im * rot[1];
-            let xi = re * rot[1] + im * rot[0];
-            slot.x[b] = [xr, xi];
-            slot.p[b] = xr * xr + xi * xi;
         }
         self.analyse(t0);
     }
@@ -571,8 +578,9 @@ impl DtmfReceiver {
         let (a, b, c) = (self.h(0), self.h(1), self.h(2));
         let mut w = [0f32; 8];
         for f in 0..8 {
-            let re = a.x[f][0] + b.x[f][0] + c.x[f][0];
-            let im = a.x[f][1] + b.x[f][1] + c.x[f][1];
+            let (xa, xb, xc) = (a.x(f), b.x(f), c.x(f));
+            let re = xa[0] + xb[0] + xc[0];
+            let im = xa[1] + xb[1] + xc[1];
             w[f] = re * re + im * im;
         }
         let (i, si) = best2(&w[..4]);
@@ -581,8 +589,8 @@ impl DtmfReceiver {
         if si > 0.25 * w[i] || sj > 0.25 * w[j] {
             return None;
         }
-        let pi = (a.p[i] + b.p[i] + c.p[i]) * SCALE / 3.0;
-        let pj = (a.p[j] + b.p[j] + c.p[j]) * SCALE / 3.0;
+        let pi = (a.p(i) + b.p(i) + c.p(i)) * SCALE / 3.0;
+        let pj = (a.p(j) + b.p(j) + c.p(j)) * SCALE / 3.0;
         let e = (a.e + b.e + c.e) / (3 * M) as f32;
         if pi < self.screen_min_p || pj < self.screen_min_p {
             return None;
@@ -682,8 +690,9 @@ impl DtmfReceiver {
         if a.prev_full {
             for (q, b) in [(&mut a.q_lo, i), (&mut a.q_hi, j)] {
                 // x_k · conj(x_{k-1})
-                q[0] += s.x[b][0] * prev.x[b][0] + s.x[b][1] * prev.x[b][1];
-                q[1] += s.x[b][1] * prev.x[b][0] - s.x[b][0] * prev.x[b][1];
+                let (x, xp) = (s.x(b), prev.x(b));
+                q[0] += x[0] * xp[0] + x[1] * xp[1];
+                q[1] += x[1] * xp[0] - x[0] * xp[1];
             }
         }
         a.prev_full = true;

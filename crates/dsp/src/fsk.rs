@@ -59,11 +59,22 @@ const fn table(hz: u32, sine: bool) -> [f32; P] {
     t
 }
 
-static TAB: [[[f32; P]; 2]; 4] = [
-    [table(1200, false), table(1200, true)],
-    [table(2200, false), table(2200, true)],
-    [table(1300, false), table(1300, true)],
-    [table(2100, false), table(2100, true)],
+/// Two periods of each table, so any `P` samples from any phase are one contiguous slice.
+const fn twice(t: [f32; P]) -> [f32; 2 * P] {
+    let mut o = [0f32; 2 * P];
+    let mut i = 0;
+    while i < 2 * P {
+        o[i] = t[i % P];
+        i += 1;
+    }
+    o
+}
+
+static TAB2: [[[f32; 2 * P]; 2]; 4] = [
+    [twice(table(1200, false)), twice(table(1200, true))],
+    [twice(table(2200, false)), twice(table(2200, true))],
+    [twice(table(1300, false)), twice(table(1300, true))],
+    [twice(table(2100, false)), twice(table(2100, true))],
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,11 +91,9 @@ pub struct FskReceiver {
     modem: FskModem,
     mark: usize,
     space: usize,
-    ring: [[f32; 4]; W],
-    ri: usize,
-    acc: [f32; 4],
-    eacc: f32,
-    ering: [f32; W],
+    /// The last `W` values of each product stream (mark cos/sin, space cos/sin, energy).
+    tail: [[f32; W]; 5],
+    last_x: f32,
     phase: usize,
     n: u64,
     marks: u32,
@@ -105,11 +114,8 @@ impl FskReceiver {
             modem,
             mark,
             space,
-            ring: [[0.0; 4]; W],
-            ri: 0,
-            acc: [0.0; 4],
-            eacc: 0.0,
-            ering: [0.0; W],
+            tail: [[0.0; W]; 5],
+            last_x: 0.0,
             phase: 0,
             n: 0,
             marks: 0,
@@ -143,42 +149,88 @@ impl FskReceiver {
             self.marks = 0;
         }
         self.next_t = Some(now.0 + samples.len() as u64);
+        for (k, c) in samples.chunks(P).enumerate() {
+            self.chunk(c, now + (k * P) as u64, &mut on_byte);
+        }
+    }
+
+    /// Up to `P` samples: correlate (vectorisable), slide the one-bit windows, then frame.
+    fn chunk(&mut self, x: &[i16], t0: SampleTime, on_byte: &mut impl FnMut(u8, SampleTime)) {
+        let len = x.len();
+        // Idle and quiet: nothing can start here, skip the demodulator (the common case
+        // between calls and in silent pauses).
+        if self.uart == Uart::Idle {
+            // Quiet, or energy mostly below 1 kHz (speech, call-progress tones): the
+            // first-difference energy ratio 2(1 - cos ω) is 0.8-2.3 for FSK's tones.
+            let mut e = 0f32;
+            let mut d = 0f32;
+            let mut prev = self.last_x;
+            for &s in x {
+                let f = s as f32;
+                e += f * f;
+                d += (f - prev) * (f - prev);
+                prev = f;
+            }
+            self.last_x = prev;
+            if e * (W as f32) < self.gate * len as f32 || d < 0.5 * e {
+                self.tail = [[0.0; W]; 5];
+                self.marks = 0;
+                self.phase = (self.phase + len) % P;
+                self.n += len as u64;
+                self.last_bit = true;
+                return;
+            }
+        }
+        self.last_x = x[len - 1] as f32;
+        let ph = self.phase;
         let (mk, sp) = (self.mark, self.space);
-        for (i, &s) in samples.iter().enumerate() {
-            let x = s as f32;
-            let (cm, sm) = (TAB[mk][0][self.phase], TAB[mk][1][self.phase]);
-            let (cs, ss) = (TAB[sp][0][self.phase], TAB[sp][1][self.phase]);
-            self.phase = (self.phase + 1) % P;
-            let v = [x * cm, x * sm, x * cs, x * ss];
-            let old = self.ring[self.ri];
-            for k in 0..4 {
-                self.acc[k] += v[k] - old[k];
+        let (cm, sm) = (&TAB2[mk][0][ph..ph + len], &TAB2[mk][1][ph..ph + len]);
+        let (cs, ss) = (&TAB2[sp][0][ph..ph + len], &TAB2[sp][1][ph..ph + len]);
+        // Streams, each preceded by the last W values of the previous chunk.
+        let mut v = [[0f32; W + P]; 5];
+        for k in 0..5 {
+            v[k][..W].copy_from_slice(&self.tail[k]);
+        }
+        for i in 0..len {
+            let f = x[i] as f32;
+            v[0][W + i] = f * cm[i];
+            v[1][W + i] = f * sm[i];
+            v[2][W + i] = f * cs[i];
+            v[3][W + i] = f * ss[i];
+            v[4][W + i] = f * f;
+        }
+        for k in 0..5 {
+            self.tail[k].copy_from_slice(&v[k][len..len + W]);
+        }
+        // Window sums, started exactly from the previous tail (no drift).
+        let mut acc = [0f32; 5];
+        for k in 0..5 {
+            acc[k] = v[k][..W].iter().sum();
+        }
+        let mut bits = [true; P];
+        for i in 0..len {
+            for k in 0..5 {
+                acc[k] += v[k][W + i] - v[k][i];
             }
-            self.ring[self.ri] = v;
-            let e = x * x;
-            self.eacc += e - self.ering[self.ri];
-            self.ering[self.ri] = e;
-            self.ri = (self.ri + 1) % W;
+            let em = acc[0] * acc[0] + acc[1] * acc[1];
+            let es = acc[2] * acc[2] + acc[3] * acc[3];
+            bits[i] = acc[4] <= self.gate || em > es;
+        }
+        self.phase = (ph + len) % P;
+        for i in 0..len {
+            let bit = bits[i];
             self.n += 1;
-            let em = self.acc[0] * self.acc[0] + self.acc[1] * self.acc[1];
-            let es = self.acc[2] * self.acc[2] + self.acc[3] * self.acc[3];
-            let carrier = self.eacc > self.gate;
-            let bit = if carrier { em > es } else { true };
-            // Re-anchor the running sums now and then against rounding drift.
-            if self.n % 4096 == 0 {
-                self.resum();
-            }
             match self.uart {
                 Uart::Idle => {
-                    if !bit && self.last_bit && carrier && self.marks >= 4 {
-                        // Start-bit edge: sample bit k at the centre, k + 0.5 bits on.
+                    if !bit && self.last_bit && self.marks >= 4 {
+                        // Start-bit edge: sample bit k at its centre, k + 0.5 bits on.
                         self.uart = Uart::Bits {
                             bit: 0,
                             at: self.n as f64 + 0.5 * BIT - 1.0,
                             value: 0,
                         };
                     }
-                    self.marks = if bit && carrier { self.marks + 1 } else { 0 };
+                    self.marks = if bit { self.marks + 1 } else { 0 };
                 }
                 Uart::Bits { bit: k, at, value } => {
                     if self.n as f64 >= at {
@@ -194,8 +246,7 @@ impl FskReceiver {
                             1..=8 if bit => value |= 1 << (k - 1),
                             9 => {
                                 if bit {
-                                    let t = now + i as u64;
-                                    on_byte(value as u8, t);
+                                    on_byte(value as u8, t0 + i as u64);
                                 }
                                 self.uart = Uart::Idle;
                                 self.marks = if bit { 4 } else { 0 };
@@ -213,17 +264,6 @@ impl FskReceiver {
                 }
             }
             self.last_bit = bit;
-        }
-    }
-
-    fn resum(&mut self) {
-        self.acc = [0.0; 4];
-        self.eacc = 0.0;
-        for (r, e) in self.ring.iter().zip(&self.ering) {
-            for k in 0..4 {
-                self.acc[k] += r[k];
-            }
-            self.eacc += e;
         }
     }
 }

@@ -151,7 +151,7 @@ pub enum VadEvent {
 /// Silence/voice detector for end-of-recording and voice barge-in.
 ///
 /// Works on 10 ms blocks: a block is loud if it is above both the configured threshold and
-/// the tracked noise floor plus a margin. Voice is reported after `voice_min_ms` of loud
+/// the noise floor (the quietest block of the last 0.5–1 s) plus a margin. Voice is reported after `voice_min_ms` of loud
 /// blocks, silence after `silence_min_ms` of quiet ones, each stamped with when it began.
 /// It starts in the silent state.
 ///
@@ -159,8 +159,10 @@ pub enum VadEvent {
 /// use dsp::level::{VoiceDetector, VadConfig, VadEvent};
 /// use tel_types::SampleTime;
 /// let mut vad = VoiceDetector::new(VadConfig::default());
-/// let loud: Vec<i16> = (0..1600).map(|i| if i % 2 == 0 { 8000 } else { -8000 }).collect();
-/// assert_eq!(vad.process(&loud, SampleTime::ZERO), Some(VadEvent::Voice(SampleTime::ZERO)));
+/// // 200 ms of a quiet line, then someone speaks (here: a loud 1 kHz tone).
+/// let mut audio = vec![3i16; 1600];
+/// audio.extend((0..1600).map(|i| [0, 8000, 0, -8000][i % 4]));
+/// assert_eq!(vad.process(&audio, SampleTime::ZERO), Some(VadEvent::Voice(SampleTime(1600))));
 /// ```
 #[derive(Debug, Clone)]
 pub struct VoiceDetector {
@@ -171,6 +173,9 @@ pub struct VoiceDetector {
     block_n: u32,
     block_start: SampleTime,
     noise_floor: f32,
+    win_min: f32,
+    prev_min: f32,
+    win_blocks: u32,
     started: bool,
     pending: Option<VadEvent>,
 }
@@ -187,7 +192,10 @@ impl VoiceDetector {
             block_e: 0.0,
             block_n: 0,
             block_start: SampleTime::ZERO,
-            noise_floor: -70.0,
+            noise_floor: -100.0,
+            win_min: f32::MAX,
+            prev_min: f32::MAX,
+            win_blocks: 0,
             started: false,
             pending: None,
         }
@@ -242,12 +250,16 @@ impl VoiceDetector {
 
     fn block(&mut self, lvl: f32) -> Option<VadEvent> {
         let start = self.block_start;
-        // Noise floor: follows quiet blocks quickly, loud ones very slowly.
-        if lvl < self.noise_floor {
-            self.noise_floor = 0.7 * self.noise_floor + 0.3 * lvl;
-        } else {
-            self.noise_floor += 0.02 * (lvl - self.noise_floor).min(3.0);
+        // Noise floor by minimum statistics: the quietest 10 ms block of the last 0.5-1 s.
+        // Speech always has such gaps; steady line noise is its own minimum.
+        self.win_min = self.win_min.min(lvl);
+        self.win_blocks += 1;
+        if self.win_blocks == 50 {
+            self.prev_min = self.win_min;
+            self.win_min = f32::MAX;
+            self.win_blocks = 0;
         }
+        self.noise_floor = self.prev_min.min(self.win_min);
         let loud = lvl > self.cfg.voice_threshold_dbm0
             && lvl > self.noise_floor + self.cfg.noise_margin_db;
         if loud == self.voice {

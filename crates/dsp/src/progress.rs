@@ -46,6 +46,33 @@ const SEGS: usize = 8;
 const MAXF: usize = 8;
 const SIT_HZ: [u16; 3] = [950, 1400, 1800];
 
+/// Every frequency a zone's progress tones use, plus the SIT tones (a test checks the
+/// zones against it). Tables for all of them are built at compile time and shared by every
+/// detector, so 5 000 channels do not carry 5 000 copies.
+const ALL_HZ: [u16; 12] = [350, 400, 413, 425, 438, 440, 450, 480, 620, 950, 1400, 1800];
+
+const fn build_tables(sine: bool) -> [[f32; B]; 12] {
+    let mut t = [[0f32; B]; 12];
+    let mut k = 0;
+    while k < 12 {
+        let mut m = 0;
+        while m < B {
+            let w = core::f64::consts::TAU * ALL_HZ[k] as f64 * m as f64 / 8000.0;
+            t[k][m] = if sine { trig::sin(w) } else { trig::cos(w) } as f32;
+            m += 1;
+        }
+        k += 1;
+    }
+    t
+}
+
+static COS: [[f32; B]; 12] = build_tables(false);
+static SIN: [[f32; B]; 12] = build_tables(true);
+
+fn table_index(hz: u16) -> Option<u8> {
+    ALL_HZ.iter().position(|&f| f == hz).map(|i| i as u8)
+}
+
 /// What the detector recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CallProgress {
@@ -178,9 +205,11 @@ pub struct CallProgressDetector {
     /// Analysed frequencies: zone tones first, then the SIT tones.
     nf: usize,
     nzone: usize,
-    cos: [[f32; B]; MAXF],
-    sin: [[f32; B]; MAXF],
+    /// Indices into the shared tables.
+    idx: [u8; MAXF],
     gate: f32,
+    min_p: f32,
+    last_sample: f32,
     dial_after: u64,
     buf: [i16; B],
     buf_n: usize,
@@ -228,15 +257,20 @@ impl CallProgressDetector {
             freqs[nf] = f;
             nf += 1;
         }
-        let mut cos = [[0f32; B]; MAXF];
-        let mut sin = [[0f32; B]; MAXF];
-        for k in 0..nf {
-            for m in 0..B {
-                let w = core::f64::consts::TAU * freqs[k] as f64 * m as f64 / 8000.0;
-                cos[k][m] = trig::cos(w) as f32;
-                sin[k][m] = trig::sin(w) as f32;
+        // Frequencies without a table (none in the shipped zones) are left out.
+        let mut idx = [0u8; MAXF];
+        let mut kept = 0;
+        let mut kept_zone = 0;
+        for (k, &f) in freqs[..nf].iter().enumerate() {
+            if let Some(i) = table_index(f) {
+                idx[kept] = i;
+                kept += 1;
+                if k < nzone {
+                    kept_zone += 1;
+                }
             }
         }
+        let (nf, nzone) = (kept, kept_zone);
         let dial_ms = (max_on * 12 / 10 + 500).max(1500);
         let mut steady_ratio = 2.5f32;
         for spec in [zone.dial, zone.busy, zone.ringback, zone.congestion] {
@@ -252,9 +286,10 @@ impl CallProgressDetector {
             cfg,
             nf,
             nzone,
-            cos,
-            sin,
+            idx,
             gate: dbm0_to_power(cfg.min_level_dbm0 - 3.0),
+            min_p: dbm0_to_power(cfg.min_level_dbm0),
+            last_sample: 0.0,
             dial_after: dial_ms * 8,
             buf: [0; B],
             buf_n: 0,
@@ -300,6 +335,17 @@ impl CallProgressDetector {
         let mut out = None;
         let mut s = samples;
         while !s.is_empty() {
+            if self.buf_n == 0 && s.len() >= B {
+                // Whole block straight from the input.
+                let (blk, rest) = s.split_at(B);
+                let blk: &[i16; B] = blk.try_into().expect("B samples");
+                if let Some(e) = self.block(blk) {
+                    out = out.or(Some(e));
+                }
+                self.t_block += B as u64;
+                s = rest;
+                continue;
+            }
             let take = (B - self.buf_n).min(s.len());
             self.buf[self.buf_n..self.buf_n + take].copy_from_slice(&s[..take]);
             self.buf_n += take;
@@ -317,27 +363,51 @@ impl CallProgressDetector {
     }
 
     fn classify(&mut self, x: &[i16; B]) -> Kind {
-        let mut e = 0f32;
+        // Energy and first-difference energy: their ratio r = 2(1 - cos ω) for a tone at
+        // ω says roughly where the energy is, so blocks that cannot hold a zone tone
+        // (< 700 Hz) or a SIT tone (950-1800 Hz) skip those correlations.
         let mut xf = [0f32; B];
-        for (o, &v) in xf.iter_mut().zip(x) {
-            *o = v as f32;
-            e += *o * *o;
+        let mut sq = [0f32; 8];
+        let mut dq = [0f32; 8];
+        let mut prev = self.last_sample;
+        for (c, o) in x.chunks_exact(8).zip(xf.chunks_exact_mut(8)) {
+            for i in 0..8 {
+                o[i] = c[i] as f32;
+                sq[i] += o[i] * o[i];
+            }
+            let d0 = o[0] - prev;
+            dq[0] += d0 * d0;
+            for i in 1..8 {
+                let d = o[i] - o[i - 1];
+                dq[i] += d * d;
+            }
+            prev = o[7];
         }
+        self.last_sample = prev;
+        let e = sq.iter().sum::<f32>();
         let p = e / B as f32;
         if p < self.gate {
             return Kind::Off;
         }
+        let r = dq.iter().sum::<f32>() / e;
         let mut pw = [0f32; MAXF];
+        // Also where a tone may be ending or starting (a block no louder than the tone).
+        let zone = r <= 0.6 || (self.tone_level > 0.0 && p <= 1.5 * self.tone_level);
+        let sit = (0.35..=2.2).contains(&r);
         for k in 0..self.nf {
+            if (k < self.nzone && !zone) || (k >= self.nzone && !sit) {
+                continue;
+            }
+            let i = self.idx[k] as usize;
             let (mut c, mut s) = ([0f32; 8], [0f32; 8]);
             for ((xc, cc), sc) in xf
                 .chunks_exact(8)
-                .zip(self.cos[k].chunks_exact(8))
-                .zip(self.sin[k].chunks_exact(8))
+                .zip(COS[i].chunks_exact(8))
+                .zip(SIN[i].chunks_exact(8))
             {
-                for i in 0..8 {
-                    c[i] += xc[i] * cc[i];
-                    s[i] += xc[i] * sc[i];
+                for j in 0..8 {
+                    c[j] += xc[j] * cc[j];
+                    s[j] += xc[j] * sc[j];
                 }
             }
             let (c, s): (f32, f32) = (c.iter().sum(), s.iter().sum());
@@ -352,7 +422,7 @@ impl CallProgressDetector {
                 best = best.max((pw[a] + pw[b]).min(p));
             }
         }
-        let min_p = dbm0_to_power(self.cfg.min_level_dbm0);
+        let min_p = self.min_p;
         if best >= self.cfg.min_purity * p && best >= min_p {
             self.tone_level = p;
             self.block_p = p;
@@ -553,5 +623,22 @@ impl CallProgressDetector {
     /// Level of the last tone block heard, dBm0 (for diagnostics).
     pub fn tone_level_dbm0(&self) -> f32 {
         power_to_dbm0(self.tone_level)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_zone_frequency_has_a_table() {
+        for z in ToneZone::all() {
+            for spec in [z.dial, z.busy, z.ringback, z.congestion] {
+                let (fs, n) = spec.frequencies();
+                for &f in &fs[..n] {
+                    assert!(table_index(f).is_some(), "{} {f} Hz", z.code);
+                }
+            }
+        }
     }
 }

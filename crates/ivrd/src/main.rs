@@ -1,7 +1,12 @@
 //! `ivrd`: the IVR daemon for DAHDI voice boards and its command-line tools.
 #![forbid(unsafe_code)]
 
+// The standalone modules (config, CDRs, metrics, dimensioning) live in the
+// library target, `src/lib.rs`, and are used here as `ivrd::...`.
+
 use clap::{Parser, Subcommand};
+
+mod decode;
 
 /// The IVR daemon for DAHDI voice boards, and the tools that go with it.
 #[derive(Debug, Parser)]
@@ -15,11 +20,17 @@ struct Cli {
 enum Command {
     /// Print the version of the workspace crates.
     Version,
+    /// Trunks (Erlang B) and agents (Erlang C) needed for the peak hour.
+    Dimension(ivrd::dimension::DimensionArgs),
+    /// Decode WAV recordings: DTMF digits, caller ID and call-progress tones.
+    Decode(decode::DecodeArgs),
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     match Cli::parse().command {
         Command::Version => println!("ivrd {}", env!("CARGO_PKG_VERSION")),
+        Command::Dimension(args) => ivrd::dimension::cli(&args),
+        Command::Decode(a) => std::process::exit(i32::from(!decode::run(a)?)),
     }
     Ok(())
 }
