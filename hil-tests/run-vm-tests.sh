@@ -19,7 +19,7 @@ stamp() { echo "run-vm-tests: [$(($(date +%s) - T0)) s] $*"; }
 "$HERE/vm/build-modules.sh"
 stamp "modules ready"
 
-# The DAHDI integration tests (tests/dahdi_*.rs; the others need no DAHDI and run on the
+# The DAHDI integration tests (tests/dahdi_*.rs, tests/no_alloc_dahdi.rs; the others need no DAHDI and run on the
 # host), statically linked (the guest has no Rust runtime libraries), in
 # their own target dir so the normal build is not invalidated.
 mapfile -t BINS < <(cd "$ROOT" &&
@@ -28,7 +28,7 @@ mapfile -t BINS < <(cd "$ROOT" &&
     --target-dir "$ROOT/target/hil" --message-format=json 2>/dev/null |
   jq -r 'select(.reason == "compiler-artifact" and .profile.test == true
                 and (.target.kind | index("test"))
-                and (.target.name | startswith("dahdi_"))) | .executable')
+                and (.target.name | test("^(dahdi_|no_alloc_dahdi)"))) | .executable')
 [ ${#BINS[@]} -gt 0 ] || { echo "run-vm-tests: no test binaries built" >&2; exit 1; }
 for b in "${BINS[@]}"; do
   if ldd "$b" 2>&1 | grep -q '=>'; then

@@ -51,7 +51,7 @@
 //!         let _ = service(&mut ch, &mut buf);
 //!     }
 //!     // On a machine without DAHDI the error says so.
-//!     Err(e) => assert!(e.to_string().starts_with("channel 1: ")),
+//!     Err(e) => assert!(e.to_string().starts_with("channel 1")),
 //! }
 //! ```
 #![deny(missing_docs)]
