@@ -649,10 +649,11 @@ impl SimBoard {
     }
 
     /// Makes the agent on station `number` lift the handset and run `persona` (e.g. to dial).
-    /// Returns the call id, or `None` if the station is not idle.
+    /// Returns the call id, or `None` if the station is not idle (or is wired to a trunk).
     pub fn lift_handset(&mut self, number: u16, persona: Arc<Persona>, seed: u64) -> Option<u64> {
         let i = self.index(number)?;
         if self.ports[i].kind != PortType::FxsStation
+            || self.ports[i].peer.is_some()
             || !matches!(self.ports[i].state, LineState::Idle)
         {
             return None;
