@@ -243,6 +243,8 @@ pub enum Outcome {
     ReleasedByUs,
     /// No trunk was free (load generator only).
     Blocked,
+    /// The line went into alarm (span down, cable cut) during the call.
+    LineDown,
 }
 
 /// Everything known about one simulated call.
@@ -338,6 +340,7 @@ struct Port {
     state: LineState,
     peer: Option<usize>,
     wired_ring_since: Option<u64>,
+    alarm: bool,
     last_tx: [i16; FRAME_SAMPLES],
     idle_audio: Option<Box<[i16]>>,
     idle_pos: usize,
@@ -460,6 +463,7 @@ impl SimBoard {
                 state: LineState::Idle,
                 peer: None,
                 wired_ring_since: None,
+                alarm: false,
                 last_tx: [0; FRAME_SAMPLES],
                 idle_audio: (kind == PortType::FxsStation && options.capture_audio)
                     .then(|| vec![0i16; IDLE_AUDIO].into_boxed_slice()),
@@ -566,6 +570,7 @@ impl SimBoard {
         let free = self.ports.iter().position(|p| {
             p.kind.is_trunk()
                 && p.peer.is_none()
+                && !p.alarm
                 && !p.off_hook
                 && matches!(p.state, LineState::Idle)
         });
@@ -607,6 +612,7 @@ impl SimBoard {
         let p = &self.ports[i];
         if !p.kind.is_trunk()
             || p.peer.is_some()
+            || p.alarm
             || p.off_hook
             || !matches!(p.state, LineState::Idle)
         {
@@ -654,6 +660,7 @@ impl SimBoard {
         let i = self.index(number)?;
         if self.ports[i].kind != PortType::FxsStation
             || self.ports[i].peer.is_some()
+            || self.ports[i].alarm
             || !matches!(self.ports[i].state, LineState::Idle)
         {
             return None;
@@ -695,6 +702,20 @@ impl SimBoard {
         }
     }
 
+    /// The call with board-wide id `id`, if it is in progress.
+    pub fn active_call_by_id(&self, id: u64) -> Option<&CallRecord> {
+        self.ports.iter().find_map(|p| match &p.state {
+            LineState::Incoming { call, .. }
+            | LineState::Connected { call, .. }
+            | LineState::Ringing { call, .. }
+                if call.record.id == id =>
+            {
+                Some(&call.record)
+            }
+            _ => None,
+        })
+    }
+
     /// Whether channel `number`'s far end is sending busy tone (the far end hung up).
     pub fn far_end_gone(&self, number: u16) -> bool {
         self.index(number)
@@ -717,6 +738,51 @@ impl SimBoard {
         s.rx_overruns = self.ports.iter().map(|p| p.rx_overruns).sum();
         s.tx_underruns = self.ports.iter().map(|p| p.tx_underruns).sum();
         s
+    }
+
+    /// Puts channel `number` into alarm (`on`: span down, cable cut; the board reports
+    /// `Alarm`, a call in progress ends as [`Outcome::LineDown`], no audio, no new calls) or
+    /// clears it (`NoAlarm`). Returns whether the state changed.
+    pub fn set_alarm(&mut self, number: u16, on: bool) -> bool {
+        let Some(i) = self.index(number) else {
+            return false;
+        };
+        if self.ports[i].alarm == on {
+            return false;
+        }
+        self.ports[i].alarm = on;
+        if on {
+            let now = self.now_ms;
+            self.end_call(i, now, Outcome::LineDown);
+            let p = &mut self.ports[i];
+            p.state = LineState::Idle;
+            if p.kind == PortType::FxsStation {
+                p.off_hook = false;
+            }
+            p.wired_ring_since = None;
+            p.ev.push(LineEvent::Alarm);
+        } else {
+            self.ports[i].ev.push(LineEvent::NoAlarm);
+        }
+        true
+    }
+
+    /// Puts every channel of card `card` (0-based, in profile order) into alarm or clears it,
+    /// as when an E1 span goes down. Returns how many channels changed.
+    pub fn set_card_alarm(&mut self, card: usize, on: bool) -> usize {
+        let Some(c) = self.profile.cards.get(card) else {
+            return 0;
+        };
+        let before: u16 = self.profile.cards[..card]
+            .iter()
+            .flat_map(|c| c.ports.iter())
+            .map(|g| g.count)
+            .sum();
+        let count: u16 = c.ports.iter().map(|g| g.count).sum();
+        let first = self.profile.first_channel + before;
+        (first..first + count)
+            .filter(|&n| self.set_alarm(n, on))
+            .count()
     }
 
     /// Events dropped on channel `number` because its queue was full.
@@ -777,6 +843,10 @@ impl SimBoard {
     fn port_input(&mut self, i: usize, start: u64) {
         let fb = self.profile.law.frame_bytes();
         while let Some(hook) = self.ports[i].commands.try_pop() {
+            if self.ports[i].alarm {
+                // A line in alarm takes hook commands but nothing happens on it.
+                continue;
+            }
             if self.ports[i].peer.is_some() {
                 self.apply_wired_hook(i, hook, start);
             } else {
@@ -798,6 +868,18 @@ impl SimBoard {
         let fb = self.profile.law.frame_bytes();
         self.tx_pcm = self.ports[i].last_tx;
         self.rx_f = [0.0; FRAME_SAMPLES];
+        if self.ports[i].alarm {
+            // A line in alarm carries no audio and no far end.
+            let p = &mut self.ports[i];
+            if p.rx.vacant_len() >= fb {
+                self.codec
+                    .encode(&[0; FRAME_SAMPLES], &mut self.frame[..fb]);
+                p.rx.push_slice(&self.frame[..fb]);
+            } else {
+                p.rx_overruns += 1;
+            }
+            return;
+        }
         if let Some(j) = self.ports[i].peer {
             self.wired_frame(i, j, start);
             return;

@@ -664,3 +664,61 @@ fn our_own_prompt_comes_back_as_echo_at_the_profile_loss_and_delay() {
         );
     }
 }
+
+#[test]
+fn a_span_alarm_drops_its_calls_and_the_other_cards_keep_working() {
+    let (_, profile) = profiles()
+        .into_iter()
+        .find(|(p, _)| p.ends_with("install-120.toml"))
+        .unwrap();
+    let mut board = simboard::SimBoard::from_profile(profile);
+    let mut span1 = board.take_channel(1).unwrap();
+    let mut span2 = board.take_channel(31).unwrap();
+    let p = Arc::new(patient(vec![Step::Wait(60_000)]));
+    let spec = |seed| simboard::CallSpec {
+        persona: p.clone(),
+        caller_id: tel_types::CallerId::default(),
+        hold_ms: None,
+        give_up_ms: None,
+        seed,
+    };
+    board.offer_call(1, spec(1)).unwrap();
+    board.offer_call(31, spec(2)).unwrap();
+    board.advance_ms(1_100);
+    span1.set_hook(Hook::OffHook).unwrap();
+    span2.set_hook(Hook::OffHook).unwrap();
+    board.advance_ms(1_000);
+    let drain = |ch: &mut simboard::SimChannel| {
+        let mut ev = Vec::new();
+        while let Some(e) = ch.next_event().unwrap() {
+            ev.push(e);
+        }
+        ev
+    };
+    drain(&mut span1);
+    drain(&mut span2);
+    // Span 1 (card 0) goes down.
+    assert_eq!(board.set_card_alarm(0, true), 30);
+    board.advance_ms(100);
+    assert_eq!(drain(&mut span1), vec![LineEvent::Alarm]);
+    assert_eq!(drain(&mut span2), vec![]);
+    let rec = board
+        .finished_calls()
+        .iter()
+        .find(|c| c.channel == 1)
+        .unwrap();
+    assert_eq!(rec.outcome, Outcome::LineDown);
+    assert!(board.active_call(31).is_some(), "span 2's call goes on");
+    // New calls land on span 2 and beyond, never on the dead span.
+    for seed in 10..40 {
+        if let Some(id) = board.offer_call_any(spec(seed)) {
+            let c = board.active_call_by_id(id).expect("offered call is active");
+            assert!(c.channel > 30, "call offered on dead channel {}", c.channel);
+        }
+    }
+    assert!(board.offer_call(2, spec(99)).is_none());
+    // The span comes back.
+    assert_eq!(board.set_card_alarm(0, false), 30);
+    board.advance_ms(20);
+    assert_eq!(drain(&mut span1), vec![LineEvent::NoAlarm]);
+}

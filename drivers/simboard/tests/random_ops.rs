@@ -79,6 +79,10 @@ fn random_operations_keep_the_contract_on_every_profile() {
                         let p = Persona::new("dial", vec![Step::press("0"), Step::HangUp]);
                         board.lift_handset(n, Arc::new(p), seed);
                     }
+                    3 if rng.range_u32(0, 3) == 0 => {
+                        let n = numbers[rng.range_u32(0, numbers.len() as u32 - 1) as usize];
+                        board.set_alarm(n, rng.range_u32(0, 1) == 1);
+                    }
                     _ => board.advance_ms(u64::from(rng.range_u32(1, 200))),
                 }
                 for ch in chans.iter_mut() {
