@@ -3,6 +3,7 @@
 
 // The standalone modules (config, CDRs, metrics, dimensioning) live in the
 // library target, `src/lib.rs`, and are used here as `ivrd::...`.
+mod audio;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +23,9 @@ enum Command {
     Version,
     /// Trunks (Erlang B) and agents (Erlang C) needed for the peak hour.
     Dimension(ivrd::dimension::DimensionArgs),
+    /// Check that this machine keeps real time: run the audio loop over the simulated card
+    /// (or a bare timer-paced board) with every pipeline busy and report wake-up lateness.
+    AudioCheck(audio::check::Args),
     /// Decode WAV recordings: DTMF digits, caller ID and call-progress tones.
     Decode(decode::DecodeArgs),
 }
@@ -30,6 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match Cli::parse().command {
         Command::Version => println!("ivrd {}", env!("CARGO_PKG_VERSION")),
         Command::Dimension(args) => ivrd::dimension::cli(&args),
+        Command::AudioCheck(args) => audio::check::run(&args)?,
         Command::Decode(a) => std::process::exit(i32::from(!decode::run(a)?)),
     }
     Ok(())

@@ -1,0 +1,464 @@
+//! The audio loop against a scripted fake board, in virtual time (`service` is called
+//! directly), plus one run of the real poll loops in each wait mode.
+
+use std::collections::VecDeque;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use media::{Config, ControlHandle, PromptTable};
+use nix::sys::eventfd::{EfdFlags, EventFd};
+use tel_types::board::{PortKind, ReadOutcome, VoiceChannel, WriteOutcome};
+use tel_types::{
+    ChannelId, DigitSet, FRAME_SAMPLES, Hook, Law, LineEvent, MediaCommand, MediaEvent, SampleTime,
+};
+
+use super::{AudioLoop, AudioStats, HwBridge, Line, WaitMode};
+
+/// What the fake channel's next read returns.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Frame(i16),
+    Pending(LineEvent),
+    Fail,
+}
+
+#[derive(Debug)]
+struct FakeError;
+
+impl std::fmt::Display for FakeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("fake channel failed")
+    }
+}
+
+impl std::error::Error for FakeError {}
+
+/// A channel that reads what its script says, records writes and hook changes, and is
+/// readable (its eventfd) while the script is not empty.
+#[derive(Debug)]
+struct Fake {
+    number: u16,
+    script: VecDeque<Step>,
+    events: VecDeque<LineEvent>,
+    written: Vec<Vec<i16>>,
+    hooks: Vec<Hook>,
+    hw_conference: bool,
+    conferenced_with: Option<u16>,
+    /// Until its eventfd is written, the channel has nothing (the loop must wait for it).
+    gate_open: bool,
+    /// An event that arrives between the next read and its write (errno 500 on write).
+    event_on_write: Option<LineEvent>,
+    fd: EventFd,
+}
+
+impl Fake {
+    fn new(number: u16) -> Self {
+        Self {
+            number,
+            script: VecDeque::new(),
+            events: VecDeque::new(),
+            written: Vec::new(),
+            hooks: Vec::new(),
+            hw_conference: false,
+            conferenced_with: None,
+            gate_open: true,
+            event_on_write: None,
+            fd: EventFd::from_value_and_flags(0, EfdFlags::EFD_NONBLOCK).expect("eventfd"),
+        }
+    }
+}
+
+impl AsFd for Fake {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl HwBridge for Fake {
+    fn hw_bridge(&mut self, peer: u16) -> bool {
+        if self.hw_conference {
+            self.conferenced_with = Some(peer);
+        }
+        self.hw_conference
+    }
+
+    fn hw_unbridge(&mut self) {
+        self.conferenced_with = None;
+    }
+}
+
+impl VoiceChannel for Fake {
+    type Error = FakeError;
+
+    fn number(&self) -> u16 {
+        self.number
+    }
+
+    fn port_kind(&self) -> PortKind {
+        PortKind::FxoTrunk
+    }
+
+    fn law(&self) -> Law {
+        Law::Linear
+    }
+
+    fn read_frame(&mut self, buf: &mut [u8]) -> Result<ReadOutcome, FakeError> {
+        if !self.gate_open {
+            match self.fd.read() {
+                Ok(_) => self.gate_open = true,
+                Err(_) => return Ok(ReadOutcome::WouldBlock),
+            }
+        }
+        match self.script.front().copied() {
+            None => {
+                let _ = self.fd.read(); // no longer readable
+                Ok(ReadOutcome::WouldBlock)
+            }
+            Some(Step::Frame(v)) => {
+                self.script.pop_front();
+                for pair in buf.chunks_exact_mut(2) {
+                    pair.copy_from_slice(&v.to_le_bytes());
+                }
+                Ok(ReadOutcome::Data(buf.len()))
+            }
+            Some(Step::Pending(ev)) => {
+                // Like DAHDI: reads keep failing with "event pending" until it is taken.
+                if self.events.is_empty() {
+                    self.events.push_back(ev);
+                    self.script.pop_front();
+                }
+                Ok(ReadOutcome::EventPending)
+            }
+            Some(Step::Fail) => Err(FakeError),
+        }
+    }
+
+    fn write_frame(&mut self, buf: &[u8]) -> Result<WriteOutcome, FakeError> {
+        if let Some(ev) = self.event_on_write.take() {
+            self.events.push_back(ev);
+        }
+        if !self.events.is_empty() {
+            return Ok(WriteOutcome::EventPending);
+        }
+        let frame = buf
+            .chunks_exact(2)
+            .map(|b| i16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        self.written.push(frame);
+        Ok(WriteOutcome::Written(buf.len()))
+    }
+
+    fn next_event(&mut self) -> Result<Option<LineEvent>, FakeError> {
+        Ok(self.events.pop_front())
+    }
+
+    fn set_hook(&mut self, hook: Hook) -> Result<(), FakeError> {
+        self.hooks.push(hook);
+        Ok(())
+    }
+}
+
+struct Rig {
+    audio: AudioLoop<Fake>,
+    ctls: Vec<ControlHandle>,
+    control_poll: mio::Poll,
+}
+
+const WAKE: mio::Token = mio::Token(0);
+
+fn rig(fakes: Vec<Fake>, prompts: &'static PromptTable) -> Rig {
+    let control_poll = mio::Poll::new().expect("poll");
+    let waker = Arc::new(mio::Waker::new(control_poll.registry(), WAKE).expect("waker"));
+    let mut lines = Vec::new();
+    let mut ctls = Vec::new();
+    for dev in fakes {
+        let mut c = Config::new(ChannelId(dev.number), prompts);
+        c.law = Law::Linear;
+        c.dtmf_clamp = false;
+        let (pipe, ctl) = media::channel(c);
+        lines.push(Line { dev, pipe });
+        ctls.push(ctl);
+    }
+    Rig {
+        audio: AudioLoop::new(lines, waker, Arc::new(AudioStats::default())),
+        ctls,
+        control_poll,
+    }
+}
+
+fn events(ctl: &mut ControlHandle) -> Vec<MediaEvent> {
+    std::iter::from_fn(|| ctl.poll_event()).collect()
+}
+
+fn empty_prompts() -> &'static PromptTable {
+    Box::leak(Box::new(PromptTable::new()))
+}
+
+#[test]
+fn event_pending_is_taken_and_forwarded_then_audio_resumes() {
+    let mut fake = Fake::new(1);
+    fake.script.extend([
+        Step::Frame(5),
+        Step::Pending(LineEvent::RingOffHook),
+        Step::Frame(5),
+    ]);
+    let mut r = rig(vec![fake], empty_prompts());
+    r.audio.service(0);
+    assert_eq!(
+        events(&mut r.ctls[0]),
+        vec![MediaEvent::Line {
+            at: SampleTime(FRAME_SAMPLES as u64),
+            event: LineEvent::RingOffHook
+        }]
+    );
+    assert_eq!(r.audio.dev(0).written.len(), 2, "both frames went through");
+    assert_eq!(r.audio.stats.events_pending.load(Ordering::Relaxed), 1);
+    // The control thread was woken for it.
+    let mut evs = mio::Events::with_capacity(4);
+    r.audio.wake_control();
+    r.control_poll
+        .poll(&mut evs, Some(Duration::from_secs(5)))
+        .expect("poll");
+    assert!(evs.iter().any(|e| e.token() == WAKE));
+}
+
+#[test]
+fn event_pending_on_write_is_taken_and_the_frame_still_goes_out() {
+    let mut fake = Fake::new(1);
+    fake.script.push_back(Step::Frame(5));
+    fake.event_on_write = Some(LineEvent::WinkFlash);
+    let mut r = rig(vec![fake], empty_prompts());
+    r.audio.service(0);
+    assert_eq!(
+        r.audio.dev(0).written.len(),
+        1,
+        "written after the event was taken"
+    );
+    assert!(events(&mut r.ctls[0]).contains(&MediaEvent::Line {
+        at: SampleTime(FRAME_SAMPLES as u64),
+        event: LineEvent::WinkFlash
+    }));
+}
+
+#[test]
+fn hook_commands_are_applied_to_the_board_in_order() {
+    let mut fake = Fake::new(3);
+    fake.script.push_back(Step::Frame(0));
+    let mut r = rig(vec![fake], empty_prompts());
+    r.ctls[0]
+        .try_send(MediaCommand::SetHook(Hook::OffHook))
+        .unwrap();
+    r.ctls[0]
+        .try_send(MediaCommand::SetHook(Hook::Flash))
+        .unwrap();
+    r.audio.service(0);
+    assert_eq!(r.audio.dev(0).hooks, vec![Hook::OffHook, Hook::Flash]);
+}
+
+#[test]
+fn play_reaches_the_board_in_the_first_frame_after_the_command() {
+    let mut table = PromptTable::new();
+    let p = table.push(&[777; 480]);
+    let mut fake = Fake::new(1);
+    fake.script.extend([Step::Frame(0), Step::Frame(0)]);
+    let mut r = rig(vec![fake], Box::leak(Box::new(table)));
+    r.ctls[0]
+        .try_send(MediaCommand::Play {
+            prompt: p,
+            barge_in: DigitSet::EMPTY,
+        })
+        .unwrap();
+    r.audio.service(0);
+    assert_eq!(r.audio.dev(0).written[0][0], 777);
+}
+
+#[test]
+fn user_space_bridge_links_both_sides_and_carries_audio() {
+    let mut r = rig(vec![Fake::new(1), Fake::new(2)], empty_prompts());
+    r.ctls[0]
+        .try_send(MediaCommand::Bridge(ChannelId(2)))
+        .unwrap();
+    // One frame per channel per tick, as a board delivers them.
+    for _ in 0..4 {
+        r.audio.lines[0].dev.script.push_back(Step::Frame(100));
+        r.audio.lines[1].dev.script.push_back(Step::Frame(-200));
+        r.audio.service(0);
+        r.audio.service(1);
+    }
+    assert_eq!(r.audio.pipe(1).peer(), Some(ChannelId(1)));
+    let heard_by_b = &r.audio.dev(1).written;
+    let heard_by_a = &r.audio.dev(0).written;
+    assert!(
+        heard_by_b[0].iter().all(|&s| s == 100),
+        "B hears A in the same tick"
+    );
+    assert!(
+        heard_by_a[1].iter().all(|&s| s == -200),
+        "A hears B one tick later"
+    );
+    r.ctls[1].try_send(MediaCommand::Unbridge).unwrap();
+    r.audio.lines[1].dev.script.push_back(Step::Frame(-200));
+    r.audio.lines[0].dev.script.push_back(Step::Frame(100));
+    r.audio.service(1);
+    r.audio.service(0);
+    assert_eq!(r.audio.pipe(0).peer(), None);
+    assert!(
+        r.audio
+            .dev(0)
+            .written
+            .last()
+            .unwrap()
+            .iter()
+            .all(|&s| s == 0)
+    );
+}
+
+#[test]
+fn board_conferencing_is_used_where_offered() {
+    let mut a = Fake::new(1);
+    a.hw_conference = true;
+    a.script.push_back(Step::Frame(100));
+    let mut b = Fake::new(2);
+    b.script.push_back(Step::Frame(-200));
+    let mut r = rig(vec![a, b], empty_prompts());
+    r.ctls[0]
+        .try_send(MediaCommand::Bridge(ChannelId(2)))
+        .unwrap();
+    r.audio.service(0);
+    r.audio.service(1);
+    assert_eq!(r.audio.dev(0).conferenced_with, Some(2));
+    assert_eq!(r.audio.stats.hw_bridges.load(Ordering::Relaxed), 1);
+    // The pipelines do not mix as well.
+    assert!(r.audio.dev(1).written[0].iter().all(|&s| s == 0));
+    r.ctls[0].try_send(MediaCommand::Unbridge).unwrap();
+    r.audio.lines[0].dev.script.push_back(Step::Frame(0));
+    r.audio.service(0);
+    assert_eq!(r.audio.dev(0).conferenced_with, None);
+}
+
+#[test]
+fn a_failing_channel_is_taken_out_and_reported_while_others_go_on() {
+    let mut a = Fake::new(1);
+    a.script.extend([Step::Frame(0), Step::Fail]);
+    let mut b = Fake::new(2);
+    b.script.extend([Step::Frame(0), Step::Frame(0)]);
+    let mut r = rig(vec![a, b], empty_prompts());
+    r.audio.service(0);
+    r.audio.service(1);
+    assert!(r.audio.is_failed(0) && !r.audio.is_failed(1));
+    assert_eq!(r.audio.dev(1).written.len(), 2);
+    assert!(events(&mut r.ctls[0]).iter().any(|e| matches!(
+        e,
+        MediaEvent::Line {
+            event: LineEvent::Removed,
+            ..
+        }
+    )));
+    assert_eq!(r.audio.stats.channel_errors.load(Ordering::Relaxed), 1);
+}
+
+/// Runs the real loop in `mode` on its own thread; the test plays the control thread.
+fn run_loop_in(mode: WaitMode) {
+    let mut control_poll = mio::Poll::new().expect("poll");
+    let waker = Arc::new(mio::Waker::new(control_poll.registry(), WAKE).expect("waker"));
+    let mut c = Config::new(ChannelId(1), empty_prompts());
+    c.law = Law::Linear;
+    let (pipe, mut ctl) = media::channel(c);
+    // The channel is scripted before the loop owns it; the test keeps a duplicate of its
+    // eventfd to make it readable once the loop waits.
+    let mut dev = Fake::new(1);
+    dev.gate_open = false;
+    dev.script
+        .extend([Step::Frame(1), Step::Pending(LineEvent::RingBegin)]);
+    let kick_fd = dev.fd.as_fd().try_clone_to_owned().expect("dup");
+    let stop = Arc::new(AtomicBool::new(false));
+    let stats = Arc::new(AudioStats::default());
+    let thread_stop = Arc::clone(&stop);
+    let thread_stats = Arc::clone(&stats);
+    let audio = std::thread::spawn(move || {
+        let mut l = AudioLoop::new(vec![Line { dev, pipe }], waker, thread_stats);
+        l.run_channel_fds(mode, 20, &thread_stop)
+    });
+    nix::unistd::write(&kick_fd, &1u64.to_ne_bytes()).expect("kick");
+    let mut evs = mio::Events::with_capacity(4);
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        control_poll
+            .poll(&mut evs, Some(Duration::from_millis(100)))
+            .expect("poll");
+        got.extend(std::iter::from_fn(|| ctl.poll_event()));
+        if !got.is_empty() {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    audio.join().expect("audio thread").expect("loop ran");
+    assert_eq!(
+        got,
+        vec![MediaEvent::Line {
+            at: SampleTime(FRAME_SAMPLES as u64),
+            event: LineEvent::RingBegin
+        }]
+    );
+    assert_eq!(stats.frames.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn edge_triggered_loop_services_a_ready_channel_and_stops() {
+    run_loop_in(WaitMode::Edge);
+}
+
+#[test]
+fn level_triggered_loop_services_a_ready_channel_and_stops() {
+    run_loop_in(WaitMode::Level);
+}
+
+#[test]
+fn ticked_loop_services_every_port_of_a_timed_board() {
+    // A real 20 ms timer: the test waits for a handful of ticks (about 0.1 s).
+    let audio: &'static [u8] = Box::leak(vec![0xD5u8; 1600].into_boxed_slice());
+    let (channels, mut ticker, log) =
+        super::timed::board(3, Law::ALaw, audio, 100).expect("timerfd");
+    let control_poll = mio::Poll::new().expect("poll");
+    let waker = Arc::new(mio::Waker::new(control_poll.registry(), WAKE).expect("waker"));
+    let mut lines = Vec::new();
+    let mut ctls = Vec::new();
+    for dev in channels {
+        let (pipe, ctl) = media::channel(Config::new(ChannelId(dev.number()), empty_prompts()));
+        lines.push(Line { dev, pipe });
+        ctls.push(ctl);
+    }
+    ctls[1]
+        .try_send(MediaCommand::SetHook(Hook::OffHook))
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stats = Arc::new(AudioStats::default());
+    let audio_thread = {
+        let stop = Arc::clone(&stop);
+        let stats = Arc::clone(&stats);
+        std::thread::spawn(move || {
+            let mut l = AudioLoop::new(lines, waker, stats);
+            l.run_ticked(&mut ticker, WaitMode::Edge, 20, &stop)
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while log.ticks.load(Ordering::Acquire) < 5 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5)); // polling for progress, not timing
+    }
+    stop.store(true, Ordering::Relaxed);
+    audio_thread
+        .join()
+        .expect("audio thread")
+        .expect("loop ran");
+    let ticks = log.ticks.load(Ordering::Acquire);
+    assert!(ticks >= 5, "only {ticks} ticks in 10 s");
+    // Every port gets one frame per tick (the last tick may still be in flight).
+    let frames = stats.frames.load(Ordering::Relaxed);
+    assert!(
+        frames >= 3 * (ticks - 1) && frames <= 3 * (ticks + 1),
+        "{frames} frames, {ticks} ticks"
+    );
+    assert_eq!(ctls[1].stats().frames, ctls[0].stats().frames);
+}

@@ -1,0 +1,644 @@
+//! The audio thread's side of a channel: one call of [`Pipeline::process`] per 20 ms frame.
+
+use std::sync::Arc;
+
+use ringbuf::traits::{Consumer, Producer};
+use ringbuf::{HeapCons, HeapProd};
+use tel_types::{
+    CallerId, ChannelId, Digit, DigitSet, FRAME_SAMPLES, Hook, Law, LineEvent, MediaCommand,
+    MediaEvent, PromptId, RecordingId, SAMPLES_PER_MS, SampleTime,
+};
+
+use dsp::callerid::CallerIdSender;
+use dsp::fsk::FskModem;
+
+use crate::clamp::Clamp;
+use crate::control::{Command, Counters};
+use crate::detect::{Detected, Receivers};
+use crate::fifo::Fifo;
+use crate::gain::mix_into;
+use crate::tap::{TapFrame, TapProducer};
+use crate::tones::ToneSource;
+use crate::{Gain, PromptTable};
+
+/// One 20 ms frame of 8 kHz linear audio.
+pub type Frame = [i16; FRAME_SAMPLES];
+
+/// Level of caller ID sent to a station, dBm0 (Bellcore GR-30: -13.5 ± 1.5).
+const CID_LEVEL_DBM0: f32 = -13.5;
+/// Caller ID starts this long after a ring burst ends (at least 500 ms per GR-30).
+const CID_DELAY_SAMPLES: u64 = 600 * SAMPLES_PER_MS;
+
+/// Prompts that can wait behind the one playing.
+const QUEUE_DEPTH: usize = 16;
+/// Hook/bridge requests the loop has not collected yet.
+const LINE_CONTROL_DEPTH: usize = 8;
+
+/// Something the audio loop must do to the board (the pipeline itself never touches it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LineControl {
+    /// Change the hook state of this channel.
+    Hook(Hook),
+    /// Connect this channel with `peer` both ways. The loop tells the peer's pipeline with
+    /// [`Pipeline::set_peer`] (user-space bridge) or asks the board to conference them.
+    Bridge(ChannelId),
+    /// Undo the bridge with this peer.
+    Unbridge(ChannelId),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Queued {
+    prompt: PromptId,
+    barge_in: DigitSet,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Playing {
+    prompt: PromptId,
+    barge_in: DigitSet,
+    samples: &'static [i16],
+    pos: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Recording {
+    slot: RecordingId,
+    seq: u32,
+    samples: u32,
+    max_samples: u64,
+    silence_limit: u64,
+    started_at: SampleTime,
+    stop_keys: DigitSet,
+}
+
+/// An end-of-recording marker that did not fit in the tap ring yet.
+#[derive(Debug, Clone, Copy)]
+struct PendingEnd {
+    slot: RecordingId,
+    seq: u32,
+}
+
+/// The audio thread's end of one channel: receive detectors, playback, tones, recording,
+/// bridging, gain.
+///
+/// Everything it needs is allocated in [`crate::channel`]; no method here allocates, locks,
+/// blocks or frees memory (`tests/no_alloc.rs` checks this).
+///
+/// How it carries out [`MediaCommand`]s:
+///
+/// - `Play` queues up to 16 prompts, played back to back. An unknown prompt or a full queue
+///   is answered at once with `PlaybackDone { played_samples: 0 }` and counted. A key in the
+///   playing prompt's barge-in set stops it and the queue: one `PlaybackDone` each, with the
+///   samples played and the key.
+/// - `PlayTone` mixes the zone's tone (or a DTMF key, or the beep) into what is sent, for
+///   `duration_ms` or, with 0, until `StopTone` (the beep ends by itself).
+/// - `StartRecording` writes clean received audio to the recording tap until `StopRecording`,
+///   a stop key, `max_ms` (0: no limit), `end_on_silence_ms` of silence (0: off) or an
+///   on-hook event; then `RecordingDone`. Without a tap it is refused the same way as `Play`.
+/// - `Bridge`/`Unbridge`/`SetHook` come out of [`Pipeline::poll_line_control`] for the loop
+///   to carry out on the board.
+/// - `SendCallerId` (station ports) sends FSK caller ID (MDMF, the configured modem) 600 ms
+///   after the next ring burst ends ([`LineEvent::RingerOff`]); an answer cancels it.
+/// - `FlushDigits` is carried out by [`crate::ControlHandle::try_send`].
+pub struct Pipeline {
+    id: ChannelId,
+    law: Law,
+    prompts: &'static PromptTable,
+    commands: HeapCons<Command>,
+    events: HeapProd<MediaEvent>,
+    counters: Arc<Counters>,
+    record_tap: Option<TapProducer>,
+    listen_tap: Option<TapProducer>,
+
+    lost_events: u32,
+    wake: bool,
+    line_control: Fifo<LineControl, LINE_CONTROL_DEPTH>,
+
+    playing: Option<Playing>,
+    queue: Fifo<Queued, QUEUE_DEPTH>,
+    tone: ToneSource,
+    recording: Option<Recording>,
+    pending_end: Option<PendingEnd>,
+    cid_modem: FskModem,
+    /// Caller ID to send to a station after its next ring burst.
+    cid_pending: Option<CallerId>,
+    /// Caller ID being sent, and when it starts.
+    cid_sending: Option<(SampleTime, CallerIdSender)>,
+    listen_seq: Option<u32>,
+    peer: Option<ChannelId>,
+    tx_gain: Gain,
+    rx_gain: Gain,
+
+    receivers: Receivers,
+    clamp: Option<Clamp>,
+    rx_clean: Frame,
+}
+
+/// Arguments of [`Pipeline::new`], split out of [`crate::Config`] by [`crate::channel`].
+pub(crate) struct Parts {
+    pub(crate) commands: HeapCons<Command>,
+    pub(crate) events: HeapProd<MediaEvent>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) record_tap: Option<TapProducer>,
+    pub(crate) listen_tap: Option<TapProducer>,
+}
+
+impl Pipeline {
+    pub(crate) fn new(config: &crate::Config, parts: Parts) -> Self {
+        Self {
+            id: config.id,
+            law: config.law,
+            prompts: config.prompts,
+            commands: parts.commands,
+            events: parts.events,
+            counters: parts.counters,
+            record_tap: parts.record_tap,
+            listen_tap: parts.listen_tap,
+            lost_events: 0,
+            wake: false,
+            line_control: Fifo::new(),
+            playing: None,
+            queue: Fifo::new(),
+            tone: ToneSource::new(config),
+            recording: None,
+            pending_end: None,
+            cid_modem: config.caller_id_fsk.unwrap_or(FskModem::V23),
+            cid_pending: None,
+            cid_sending: None,
+            listen_seq: None,
+            peer: None,
+            tx_gain: config.tx_gain,
+            rx_gain: config.rx_gain,
+            receivers: Receivers::new(config),
+            clamp: config.dtmf_clamp.then(Clamp::new),
+            rx_clean: [0; FRAME_SAMPLES],
+        }
+    }
+
+    /// The channel.
+    pub fn id(&self) -> ChannelId {
+        self.id
+    }
+
+    /// How the board codes this channel's frames.
+    pub fn law(&self) -> Law {
+        self.law
+    }
+
+    /// Processes one frame received at `now` (the sample time of its first sample) and fills
+    /// `tx` with the frame to send.
+    ///
+    /// `peer` is the bridged peer's last clean received frame ([`Pipeline::last_rx`]), if this
+    /// channel is bridged in user space; the loop looks it up by [`Pipeline::peer`].
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block. Commands queued since the last call take effect in
+    /// this frame, so a prompt starts at most one frame after its `Play` command.
+    pub fn process(&mut self, now: SampleTime, rx: &Frame, tx: &mut Frame, peer: Option<&Frame>) {
+        self.drain_commands(now);
+
+        if self.rx_gain.is_unity() {
+            self.receive(now, rx);
+        } else {
+            let mut lin = *rx;
+            self.rx_gain.apply(&mut lin);
+            self.receive(now, &lin);
+        }
+
+        self.fill_tx(now, tx);
+        if let Some(peer_audio) = peer.filter(|_| self.peer.is_some()) {
+            mix_into(tx, peer_audio);
+        }
+        self.tx_gain.apply(tx);
+        self.listen(tx);
+        Counters::bump(&self.counters.frames, 1);
+    }
+
+    /// [`Pipeline::process`] on coded frames as the board reads and writes them (the
+    /// channel's [`Law`]); `rx` and `tx` are `law.frame_bytes()` long. A short `rx` is padded
+    /// with silence. Returns how many bytes of `tx` were filled.
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block.
+    pub fn process_coded(
+        &mut self,
+        now: SampleTime,
+        rx: &[u8],
+        tx: &mut [u8],
+        peer: Option<&Frame>,
+    ) -> usize {
+        let mut rx_lin = [0; FRAME_SAMPLES];
+        crate::codec::decode(self.law, rx, &mut rx_lin);
+        let mut tx_lin = [0; FRAME_SAMPLES];
+        self.process(now, &rx_lin, &mut tx_lin, peer);
+        crate::codec::encode(self.law, &tx_lin, tx)
+    }
+
+    /// The last received frame with DTMF clamped, for the bridged peer's transmit mix.
+    pub fn last_rx(&self) -> &Frame {
+        &self.rx_clean
+    }
+
+    /// The channel this one is bridged with in user space, if any.
+    pub fn peer(&self) -> Option<ChannelId> {
+        self.peer
+    }
+
+    /// Sets or clears the bridge peer without a command: the loop calls this on the other
+    /// side of a [`LineControl::Bridge`], or with `None` when the board bridges in hardware.
+    pub fn set_peer(&mut self, peer: Option<ChannelId>) {
+        self.peer = peer;
+    }
+
+    /// Handles a signalling event the board reported at `now`: forwards it to the control
+    /// side, and lets a digit from the board's own DTMF detector stop playback or recording.
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block.
+    pub fn on_line_event(&mut self, now: SampleTime, event: LineEvent) {
+        self.emit(MediaEvent::Line { at: now, event });
+        match event {
+            LineEvent::DtmfDown(d) => self.on_digit(now, d),
+            LineEvent::OnHook => self.finish_recording(None),
+            // A station's ring burst ended: caller ID goes out in the silence after it.
+            LineEvent::RingerOff => {
+                if let Some(cid) = self.cid_pending.take() {
+                    let sender = CallerIdSender::new(&cid, self.cid_modem, true, CID_LEVEL_DBM0);
+                    self.cid_sending = Some((now + CID_DELAY_SAMPLES, sender));
+                }
+            }
+            // The station answered: too late for caller ID.
+            LineEvent::RingOffHook => {
+                self.cid_pending = None;
+                self.cid_sending = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// The next hook or bridge change the loop must carry out, if any.
+    pub fn poll_line_control(&mut self) -> Option<LineControl> {
+        self.line_control.pop()
+    }
+
+    /// Whether events were queued since the last call (the loop then wakes the control
+    /// thread once for all channels).
+    pub fn take_wake(&mut self) -> bool {
+        core::mem::take(&mut self.wake)
+    }
+
+    /// Counts a frame the loop could not write to the board in time.
+    pub fn count_tx_underrun(&self) {
+        Counters::bump(&self.counters.tx_underruns, 1);
+    }
+
+    /// Whether a prompt is playing or queued.
+    pub fn is_playing(&self) -> bool {
+        self.playing.is_some() || self.queue.len() > 0
+    }
+
+    fn drain_commands(&mut self, now: SampleTime) {
+        while let Some(cmd) = self.commands.try_pop() {
+            match cmd {
+                Command::Media(m) => self.apply(now, m),
+                Command::Listen(on) => self.listen_seq = if on { Some(0) } else { None },
+                Command::TxGain(g) => self.tx_gain = g,
+                Command::RxGain(g) => self.rx_gain = g,
+            }
+        }
+    }
+
+    fn apply(&mut self, now: SampleTime, cmd: MediaCommand) {
+        match cmd {
+            MediaCommand::Play { prompt, barge_in } => {
+                // An unknown prompt or a full queue: refused, reported done at once.
+                let known = self.prompts.samples(prompt).is_some();
+                if !known || self.queue.push(Queued { prompt, barge_in }).is_err() {
+                    self.refuse_prompt(prompt);
+                }
+            }
+            MediaCommand::StopPlayback => self.stop_playback(None),
+            MediaCommand::PlayTone { tone, duration_ms } => {
+                self.tone
+                    .start(tone, u64::from(duration_ms) * SAMPLES_PER_MS);
+            }
+            MediaCommand::StopTone => self.tone.stop(),
+            MediaCommand::StartRecording {
+                slot,
+                max_ms,
+                end_on_silence_ms,
+                stop_keys,
+            } => self.start_recording(now, slot, max_ms, end_on_silence_ms, stop_keys),
+            MediaCommand::StopRecording => self.finish_recording(None),
+            MediaCommand::Bridge(peer) => {
+                if let Some(old) = self.peer.filter(|&p| p != peer) {
+                    self.request(LineControl::Unbridge(old));
+                }
+                self.peer = Some(peer);
+                self.request(LineControl::Bridge(peer));
+            }
+            MediaCommand::Unbridge => {
+                if let Some(old) = self.peer.take() {
+                    self.request(LineControl::Unbridge(old));
+                }
+            }
+            MediaCommand::SetHook(hook) => {
+                match hook {
+                    Hook::OffHook => self.receivers.set_on_hook(false),
+                    Hook::OnHook => self.receivers.set_on_hook(true),
+                    _ => {}
+                }
+                self.request(LineControl::Hook(hook));
+            }
+            MediaCommand::SendCallerId(cid) => self.cid_pending = Some(cid),
+            // Carried out by `ControlHandle::try_send`, which drops the digits still queued;
+            // keys heard from now on are new.
+            MediaCommand::FlushDigits => {}
+            _ => Counters::bump(&self.counters.bad_commands, 1),
+        }
+    }
+
+    fn refuse_prompt(&mut self, prompt: PromptId) {
+        Counters::bump(&self.counters.bad_commands, 1);
+        self.emit(MediaEvent::PlaybackDone {
+            prompt,
+            played_samples: 0,
+            barged_in_by: None,
+        });
+    }
+
+    fn request(&mut self, ctl: LineControl) {
+        if self.line_control.push(ctl).is_err() {
+            Counters::bump(&self.counters.line_control_dropped, 1);
+        }
+    }
+
+    /// Queues an event for the control side; a full ring is counted and reported later as
+    /// [`MediaEvent::EventsLost`], never a panic.
+    fn emit(&mut self, ev: MediaEvent) {
+        if self.lost_events > 0 {
+            let lost = MediaEvent::EventsLost {
+                count: self.lost_events,
+            };
+            if self.events.try_push(lost).is_ok() {
+                self.lost_events = 0;
+                self.wake = true;
+            }
+        }
+        if self.lost_events == 0 && self.events.try_push(ev).is_ok() {
+            self.wake = true;
+        } else {
+            self.lost_events = self.lost_events.saturating_add(1);
+            Counters::bump(&self.counters.events_lost, 1);
+        }
+    }
+
+    /// The receive side of a frame: receivers, clamping, recording.
+    fn receive(&mut self, now: SampleTime, lin: &Frame) {
+        self.detect(now, lin);
+        self.clean(now, lin);
+        self.record(now);
+    }
+
+    fn detect(&mut self, now: SampleTime, lin: &Frame) {
+        self.receivers.process(now, lin);
+        while let Some(det) = self.receivers.poll() {
+            match det {
+                Detected::Digit(ev) => {
+                    if let Some(c) = &mut self.clamp {
+                        c.key_down(ev.start);
+                    }
+                    self.emit(MediaEvent::Digit(ev));
+                    self.on_digit(ev.end, ev.digit);
+                }
+                Detected::DigitUp(ev) => {
+                    if let Some(c) = &mut self.clamp {
+                        c.key_up(ev.end);
+                    }
+                }
+                Detected::Progress(at, tone) => self.emit(MediaEvent::Progress { at, tone }),
+                Detected::CallerId(at, caller_id) => {
+                    self.emit(MediaEvent::CallerId { at, caller_id });
+                }
+                Detected::Silence(at) => self.emit(MediaEvent::Silence { at }),
+                Detected::Voice(at) => self.emit(MediaEvent::Voice { at }),
+            }
+        }
+    }
+
+    fn on_digit(&mut self, _now: SampleTime, digit: Digit) {
+        if self.playing.is_some_and(|p| p.barge_in.contains(digit)) {
+            self.stop_playback(Some(digit));
+        }
+        if self.recording.is_some_and(|r| r.stop_keys.contains(digit)) {
+            self.finish_recording(Some(digit));
+        }
+    }
+
+    /// Received audio with DTMF removed (delayed by [`crate::clamp::DELAY_FRAMES`] so a
+    /// key is muted from its first sample), or as received if clamping is off.
+    fn clean(&mut self, now: SampleTime, lin: &Frame) {
+        match &mut self.clamp {
+            Some(c) => c.push(now, lin, &mut self.rx_clean),
+            None => self.rx_clean = *lin,
+        }
+    }
+
+    fn fill_tx(&mut self, now: SampleTime, tx: &mut Frame) {
+        let mut filled = 0;
+        while filled < FRAME_SAMPLES {
+            if self.playing.is_none() {
+                let Some(next) = self.queue.pop() else { break };
+                let samples = self.prompts.samples(next.prompt).unwrap_or(&[]);
+                self.playing = Some(Playing {
+                    prompt: next.prompt,
+                    barge_in: next.barge_in,
+                    samples,
+                    pos: 0,
+                });
+            }
+            let Some(p) = &mut self.playing else { break };
+            let n = (p.samples.len() - p.pos).min(FRAME_SAMPLES - filled);
+            tx[filled..filled + n].copy_from_slice(&p.samples[p.pos..p.pos + n]);
+            p.pos += n;
+            filled += n;
+            if p.pos == p.samples.len() {
+                let done = MediaEvent::PlaybackDone {
+                    prompt: p.prompt,
+                    played_samples: p.pos as u32,
+                    barged_in_by: None,
+                };
+                self.playing = None;
+                self.emit(done);
+            }
+        }
+        // Nothing (more) to play: silence, never stale audio.
+        tx[filled..].fill(0);
+        self.tone.mix_into(now, tx);
+        if let Some((start, sender)) = &mut self.cid_sending {
+            if now >= *start {
+                let mut fsk = [0i16; FRAME_SAMPLES];
+                sender.fill(&mut fsk);
+                mix_into(tx, &fsk);
+                if sender.is_done() {
+                    self.cid_sending = None;
+                }
+            }
+        }
+    }
+
+    fn stop_playback(&mut self, by: Option<Digit>) {
+        if let Some(p) = self.playing.take() {
+            self.emit(MediaEvent::PlaybackDone {
+                prompt: p.prompt,
+                played_samples: p.pos as u32,
+                barged_in_by: by,
+            });
+        }
+        while let Some(q) = self.queue.pop() {
+            self.emit(MediaEvent::PlaybackDone {
+                prompt: q.prompt,
+                played_samples: 0,
+                barged_in_by: by,
+            });
+        }
+    }
+
+    fn start_recording(
+        &mut self,
+        now: SampleTime,
+        slot: RecordingId,
+        max_ms: u32,
+        silence_ms: u32,
+        keys: DigitSet,
+    ) {
+        self.finish_recording(None);
+        if self.record_tap.is_none() {
+            Counters::bump(&self.counters.bad_commands, 1);
+            self.emit(MediaEvent::RecordingDone {
+                slot,
+                samples: 0,
+                stopped_by: None,
+            });
+            return;
+        }
+        self.recording = Some(Recording {
+            slot,
+            seq: 0,
+            samples: 0,
+            max_samples: u64::from(max_ms) * SAMPLES_PER_MS,
+            silence_limit: u64::from(silence_ms) * SAMPLES_PER_MS,
+            started_at: now,
+            stop_keys: keys,
+        });
+    }
+
+    fn record(&mut self, now: SampleTime) {
+        self.flush_pending_end();
+        let Some(rec) = &mut self.recording else {
+            return;
+        };
+        let Some(tap) = &mut self.record_tap else {
+            return;
+        };
+        let room = if rec.max_samples == 0 {
+            FRAME_SAMPLES
+        } else {
+            (rec.max_samples - u64::from(rec.samples)).min(FRAME_SAMPLES as u64) as usize
+        };
+        let mut frame = TapFrame {
+            channel: self.id,
+            slot: rec.slot,
+            seq: rec.seq,
+            first: rec.seq == 0,
+            last: false,
+            len: room as u16,
+            samples: self.rx_clean,
+        };
+        frame.samples[room..].fill(0);
+        if tap.prod.try_push(frame).is_err() {
+            Counters::bump(&self.counters.record_frames_dropped, 1);
+        }
+        rec.seq += 1;
+        rec.samples += room as u32;
+        let full = rec.max_samples != 0 && u64::from(rec.samples) >= rec.max_samples;
+        // Silence counts from when it began, or from the start of the recording.
+        let frame_end = now + FRAME_SAMPLES as u64;
+        let quiet = rec.silence_limit != 0
+            && self.receivers.silence_since().is_some_and(|since| {
+                frame_end.saturating_since(since.max(rec.started_at)) >= rec.silence_limit
+            });
+        if full || quiet {
+            self.finish_recording(None);
+        }
+    }
+
+    fn finish_recording(&mut self, by: Option<Digit>) {
+        let Some(rec) = self.recording.take() else {
+            return;
+        };
+        self.pending_end = Some(PendingEnd {
+            slot: rec.slot,
+            seq: rec.seq,
+        });
+        self.flush_pending_end();
+        self.emit(MediaEvent::RecordingDone {
+            slot: rec.slot,
+            samples: rec.samples,
+            stopped_by: by,
+        });
+    }
+
+    /// Pushes the end-of-recording marker, retrying every frame until the writer makes room.
+    fn flush_pending_end(&mut self) {
+        let (Some(end), Some(tap)) = (self.pending_end, &mut self.record_tap) else {
+            return;
+        };
+        let frame = TapFrame {
+            channel: self.id,
+            slot: end.slot,
+            seq: end.seq,
+            first: end.seq == 0,
+            last: true,
+            len: 0,
+            samples: [0; FRAME_SAMPLES],
+        };
+        if tap.prod.try_push(frame).is_ok() {
+            self.pending_end = None;
+        }
+    }
+
+    fn listen(&mut self, tx: &Frame) {
+        let (Some(seq), Some(tap)) = (self.listen_seq, &mut self.listen_tap) else {
+            return;
+        };
+        let mut frame = TapFrame {
+            channel: self.id,
+            slot: RecordingId(0),
+            seq,
+            first: seq == 0,
+            last: false,
+            len: FRAME_SAMPLES as u16,
+            samples: self.rx_clean,
+        };
+        mix_into(&mut frame.samples, tx);
+        if tap.prod.try_push(frame).is_err() {
+            Counters::bump(&self.counters.listen_frames_dropped, 1);
+        }
+        self.listen_seq = Some(seq.wrapping_add(1));
+    }
+}
+
+impl core::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("id", &self.id)
+            .field("law", &self.law)
+            .field("playing", &self.playing.map(|p| (p.prompt, p.pos)))
+            .field("queued", &self.queue.len())
+            .field("recording", &self.recording.map(|r| r.slot))
+            .field("peer", &self.peer)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,440 @@
+//! Scenario tests of one or two pipelines in virtual time: each frame is one `step`.
+
+mod support;
+
+use media::{Gain, LineControl, MediaCommand, MediaEvent, SendError};
+use support::{Chan, prompt_table, ramp};
+use tel_types::{ChannelId, Digit, DigitSet, Hook, LineEvent, PromptId, RecordingId, SampleTime};
+
+#[test]
+fn prompts_play_in_queue_order_without_gaps_then_silence() {
+    let (table, ids) = prompt_table(&[(100, 250), (200, 100), (300, 30)]);
+    let mut ch = Chan::new(1, table);
+    for &p in &ids {
+        ch.send(MediaCommand::Play {
+            prompt: p,
+            barge_in: DigitSet::EMPTY,
+        });
+    }
+    let tx1 = ch.step_silent();
+    let tx2 = ch.step_silent();
+    let tx3 = ch.step_silent();
+    let mut out: Vec<i16> = [tx1, tx2, tx3].concat();
+    // 250 samples of prompt 0, then 100 of prompt 1, 30 of prompt 2, then silence.
+    assert!(out[..250].iter().all(|&s| s == 100));
+    assert!(out[250..350].iter().all(|&s| s == 200));
+    assert!(out[350..380].iter().all(|&s| s == 300));
+    assert!(out.drain(380..).all(|s| s == 0), "underrun must be silence");
+    let done: Vec<_> = ch.events();
+    assert_eq!(
+        done,
+        vec![
+            MediaEvent::PlaybackDone {
+                prompt: ids[0],
+                played_samples: 250,
+                barged_in_by: None
+            },
+            MediaEvent::PlaybackDone {
+                prompt: ids[1],
+                played_samples: 100,
+                barged_in_by: None
+            },
+            MediaEvent::PlaybackDone {
+                prompt: ids[2],
+                played_samples: 30,
+                barged_in_by: None
+            },
+        ]
+    );
+}
+
+#[test]
+fn play_command_reaches_the_line_in_the_next_frame() {
+    let (table, ids) = prompt_table(&[(1234, 1600)]);
+    let mut ch = Chan::new(1, table);
+    assert!(ch.step_silent().iter().all(|&s| s == 0));
+    ch.send(MediaCommand::Play {
+        prompt: ids[0],
+        barge_in: DigitSet::ALL,
+    });
+    let tx = ch.step_silent();
+    assert_eq!(tx[0], 1234, "first sample of the frame after the command");
+}
+
+#[test]
+fn barge_in_key_in_the_set_stops_the_prompt_and_the_queue_and_reports_position() {
+    let (table, ids) = prompt_table(&[(100, 8000), (200, 800)]);
+    let mut ch = Chan::new(1, table);
+    let barge = DigitSet::from_keys("#*");
+    ch.send(MediaCommand::Play {
+        prompt: ids[0],
+        barge_in: barge,
+    });
+    ch.send(MediaCommand::Play {
+        prompt: ids[1],
+        barge_in: barge,
+    });
+    for _ in 0..10 {
+        ch.step_silent();
+    }
+    // A key not in the set does nothing to playback.
+    ch.line_event(LineEvent::DtmfDown(Digit::D5));
+    ch.step_silent();
+    ch.line_event(LineEvent::DtmfDown(Digit::Hash));
+    let tx = ch.step_silent();
+    assert!(
+        tx.iter().all(|&s| s == 0),
+        "stopped prompt must not be heard"
+    );
+    let ev = ch.events();
+    let done: Vec<_> = ev
+        .iter()
+        .filter(|e| matches!(e, MediaEvent::PlaybackDone { .. }))
+        .collect();
+    assert_eq!(
+        done,
+        vec![
+            &MediaEvent::PlaybackDone {
+                prompt: ids[0],
+                played_samples: 11 * 160,
+                barged_in_by: Some(Digit::Hash)
+            },
+            &MediaEvent::PlaybackDone {
+                prompt: ids[1],
+                played_samples: 0,
+                barged_in_by: Some(Digit::Hash)
+            },
+        ]
+    );
+}
+
+#[test]
+fn uninterruptible_prompt_ignores_keys_and_stop_command_reports_position() {
+    let (table, ids) = prompt_table(&[(100, 8000)]);
+    let mut ch = Chan::new(1, table);
+    ch.send(MediaCommand::Play {
+        prompt: ids[0],
+        barge_in: DigitSet::EMPTY,
+    });
+    ch.step_silent();
+    ch.line_event(LineEvent::DtmfDown(Digit::D1));
+    assert_eq!(ch.step_silent()[0], 100);
+    ch.send(MediaCommand::StopPlayback);
+    assert_eq!(ch.step_silent()[0], 0);
+    assert!(ch.events().contains(&MediaEvent::PlaybackDone {
+        prompt: ids[0],
+        played_samples: 320,
+        barged_in_by: None
+    }));
+}
+
+#[test]
+fn unknown_prompt_is_reported_done_at_once_and_counted() {
+    let (table, _) = prompt_table(&[(1, 10)]);
+    let mut ch = Chan::new(1, table);
+    ch.send(MediaCommand::Play {
+        prompt: PromptId(99),
+        barge_in: DigitSet::EMPTY,
+    });
+    ch.step_silent();
+    assert_eq!(
+        ch.events(),
+        vec![MediaEvent::PlaybackDone {
+            prompt: PromptId(99),
+            played_samples: 0,
+            barged_in_by: None
+        }]
+    );
+    assert_eq!(ch.ctl.stats().bad_commands, 1);
+}
+
+#[test]
+fn tx_gain_scales_and_saturates() {
+    let (table, ids) = prompt_table(&[(10000, 320)]);
+    let mut ch = Chan::new(1, table);
+    assert!(ch.ctl.set_tx_gain(Gain::from_db(6.0206)));
+    ch.send(MediaCommand::Play {
+        prompt: ids[0],
+        barge_in: DigitSet::EMPTY,
+    });
+    assert!(ch.step_silent().iter().all(|&s| s == 20000));
+    assert!(ch.ctl.set_tx_gain(Gain::from_db(12.0)));
+    assert!(ch.step_silent().iter().all(|&s| s == i16::MAX));
+}
+
+#[test]
+fn hook_commands_come_out_for_the_loop_in_order() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::new(1, table);
+    ch.send(MediaCommand::SetHook(Hook::OffHook));
+    ch.send(MediaCommand::SetHook(Hook::Flash));
+    ch.step_silent();
+    assert_eq!(
+        ch.pipe.poll_line_control(),
+        Some(LineControl::Hook(Hook::OffHook))
+    );
+    assert_eq!(
+        ch.pipe.poll_line_control(),
+        Some(LineControl::Hook(Hook::Flash))
+    );
+    assert_eq!(ch.pipe.poll_line_control(), None);
+}
+
+#[test]
+fn line_events_are_forwarded_with_their_sample_time() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::new(1, table);
+    ch.step_silent();
+    ch.line_event(LineEvent::RingBegin);
+    assert!(ch.pipe.take_wake());
+    assert_eq!(
+        ch.events(),
+        vec![MediaEvent::Line {
+            at: SampleTime(160),
+            event: LineEvent::RingBegin
+        }]
+    );
+}
+
+#[test]
+fn bridge_carries_audio_both_ways_and_unbridge_stops_it() {
+    let (table, _) = prompt_table(&[]);
+    let mut a = Chan::new(1, table);
+    let mut b = Chan::new(2, table);
+    a.send(MediaCommand::Bridge(ChannelId(2)));
+    a.step_silent();
+    // The loop's side of it: link B back to A.
+    assert_eq!(
+        a.pipe.poll_line_control(),
+        Some(LineControl::Bridge(ChannelId(2)))
+    );
+    b.pipe.set_peer(Some(ChannelId(1)));
+
+    let from_a = ramp(0, 3);
+    let from_b = ramp(5000, -7);
+    let mut heard_by_b = Vec::new();
+    let mut heard_by_a = Vec::new();
+    for _ in 0..5 {
+        let (a_rx, b_rx) = (*a.pipe.last_rx(), *b.pipe.last_rx());
+        heard_by_a.extend(a.step(&from_a, Some(&b_rx)));
+        heard_by_b.extend(b.step(&from_b, Some(&a_rx)));
+    }
+    // Clamping delays bridged audio by two frames, the loop's exchange by one more.
+    assert!(heard_by_b[..3 * 160].iter().all(|&s| s == 0));
+    assert_eq!(&heard_by_b[3 * 160..4 * 160], &from_a[..]);
+    assert!(heard_by_a[..3 * 160].iter().all(|&s| s == 0));
+    assert_eq!(&heard_by_a[3 * 160..4 * 160], &from_b[..]);
+
+    a.send(MediaCommand::Unbridge);
+    let b_rx = *b.pipe.last_rx();
+    assert!(a.step(&from_a, Some(&b_rx)).iter().all(|&s| s == 0));
+    assert_eq!(
+        a.pipe.poll_line_control(),
+        Some(LineControl::Unbridge(ChannelId(2)))
+    );
+}
+
+#[test]
+fn recording_tap_carries_clean_rx_and_stops_at_max_time() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::new(1, table);
+    let mut tap = ch.ctl.take_record_tap().expect("tap configured");
+    ch.send(MediaCommand::StartRecording {
+        slot: RecordingId(7),
+        max_ms: 50,
+        end_on_silence_ms: 0,
+        stop_keys: DigitSet::EMPTY,
+    });
+    let audio = ramp(-400, 5);
+    for _ in 0..5 {
+        ch.step(&audio, None);
+    }
+    let frames: Vec<_> = std::iter::from_fn(|| tap.pop()).collect();
+    // 400 samples = 50 ms: two full frames, a partial one of 80, then the end marker.
+    let lens: Vec<_> = frames
+        .iter()
+        .map(|f| (f.seq, f.first, f.last, f.len))
+        .collect();
+    assert_eq!(
+        lens,
+        vec![
+            (0, true, false, 160),
+            (1, false, false, 160),
+            (2, false, false, 80),
+            (3, false, true, 0)
+        ]
+    );
+    assert!(frames.iter().all(|f| f.slot == RecordingId(7)));
+    // With clamping on, the tap is two frames behind: first the silence before.
+    assert!(frames[0].audio().iter().all(|&s| s == 0));
+    assert!(frames[1].audio().iter().all(|&s| s == 0));
+    assert_eq!(frames[2].audio(), &audio[..80]);
+    assert!(ch.events().contains(&MediaEvent::RecordingDone {
+        slot: RecordingId(7),
+        samples: 400,
+        stopped_by: None
+    }));
+}
+
+#[test]
+fn recording_stops_on_a_stop_key() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::new(1, table);
+    let mut tap = ch.ctl.take_record_tap().expect("tap configured");
+    ch.send(MediaCommand::StartRecording {
+        slot: RecordingId(1),
+        max_ms: 0,
+        end_on_silence_ms: 0,
+        stop_keys: DigitSet::from_keys("#"),
+    });
+    ch.step_silent();
+    ch.step_silent();
+    ch.line_event(LineEvent::DtmfDown(Digit::Hash));
+    ch.step_silent();
+    let frames: Vec<_> = std::iter::from_fn(|| tap.pop()).collect();
+    assert_eq!(frames.len(), 3);
+    assert!(frames[2].last);
+    assert!(ch.events().contains(&MediaEvent::RecordingDone {
+        slot: RecordingId(1),
+        samples: 320,
+        stopped_by: Some(Digit::Hash)
+    }));
+}
+
+#[test]
+fn a_slow_writer_loses_frames_counted_and_still_gets_the_end_marker() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::with(1, table, |c| c.record_tap_frames = 4);
+    let mut tap = ch.ctl.take_record_tap().expect("tap configured");
+    ch.send(MediaCommand::StartRecording {
+        slot: RecordingId(3),
+        max_ms: 0,
+        end_on_silence_ms: 0,
+        stop_keys: DigitSet::EMPTY,
+    });
+    for _ in 0..10 {
+        ch.step_silent();
+    }
+    ch.send(MediaCommand::StopRecording);
+    ch.step_silent();
+    assert_eq!(ch.ctl.stats().record_frames_dropped, 6);
+    let first: Vec<_> = std::iter::from_fn(|| tap.pop()).map(|f| f.seq).collect();
+    assert_eq!(first, vec![0, 1, 2, 3]);
+    ch.step_silent(); // the end marker goes out once there is room
+    let last = tap.pop().expect("end marker");
+    assert!(last.last && last.seq == 10);
+}
+
+#[test]
+fn full_event_ring_is_counted_and_reported_never_a_panic() {
+    let (table, ids) = prompt_table(&[(1, 1)]);
+    let mut ch = Chan::with(1, table, |c| c.event_capacity = 4);
+    for _ in 0..10 {
+        ch.line_event(LineEvent::RingBegin);
+    }
+    assert_eq!(ch.ctl.stats().events_lost, 6);
+    let first: Vec<_> = ch.events();
+    assert_eq!(first.len(), 4);
+    // The next event that fits is preceded by the count of those lost.
+    ch.send(MediaCommand::Play {
+        prompt: ids[0],
+        barge_in: DigitSet::EMPTY,
+    });
+    ch.step_silent();
+    assert_eq!(
+        ch.events(),
+        vec![
+            MediaEvent::EventsLost { count: 6 },
+            MediaEvent::PlaybackDone {
+                prompt: ids[0],
+                played_samples: 1,
+                barged_in_by: None
+            }
+        ]
+    );
+}
+
+#[test]
+fn full_command_ring_hands_the_command_back() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::with(1, table, |c| c.command_capacity = 2);
+    ch.send(MediaCommand::StopTone);
+    ch.send(MediaCommand::StopTone);
+    assert_eq!(
+        ch.ctl.try_send(MediaCommand::StopPlayback),
+        Err(SendError::Full(MediaCommand::StopPlayback))
+    );
+    ch.step_silent();
+    assert!(ch.ctl.try_send(MediaCommand::StopPlayback).is_ok());
+}
+
+#[test]
+fn listen_tap_hears_both_directions() {
+    let (table, ids) = prompt_table(&[(1000, 1600)]);
+    let mut ch = Chan::with(1, table, |c| c.dtmf_clamp = false);
+    let mut tap = ch.ctl.take_listen_tap().expect("listen tap configured");
+    ch.step_silent();
+    assert!(tap.pop().is_none(), "off until asked");
+    assert!(ch.ctl.set_listen(true));
+    ch.send(MediaCommand::Play {
+        prompt: ids[0],
+        barge_in: DigitSet::EMPTY,
+    });
+    ch.step(&[20; 160], None);
+    let f = tap.pop().expect("one frame");
+    assert!(f.first && f.audio().iter().all(|&s| s == 1020));
+    assert!(ch.ctl.set_listen(false));
+    ch.step(&[20; 160], None);
+    assert!(tap.pop().is_none());
+}
+
+#[test]
+fn recording_ends_when_the_line_goes_on_hook() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::new(1, table);
+    let _tap = ch.ctl.take_record_tap().expect("tap");
+    ch.send(MediaCommand::StartRecording {
+        slot: RecordingId(4),
+        max_ms: 0,
+        end_on_silence_ms: 0,
+        stop_keys: DigitSet::EMPTY,
+    });
+    ch.step_silent();
+    ch.line_event(LineEvent::OnHook);
+    assert!(ch.events().contains(&MediaEvent::RecordingDone {
+        slot: RecordingId(4),
+        samples: 160,
+        stopped_by: None
+    }));
+}
+
+#[test]
+fn recording_without_a_tap_is_refused_at_once() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::with(1, table, |c| c.record_tap_frames = 0);
+    ch.send(MediaCommand::StartRecording {
+        slot: RecordingId(5),
+        max_ms: 1000,
+        end_on_silence_ms: 0,
+        stop_keys: DigitSet::EMPTY,
+    });
+    ch.step_silent();
+    assert_eq!(
+        ch.events(),
+        vec![MediaEvent::RecordingDone {
+            slot: RecordingId(5),
+            samples: 0,
+            stopped_by: None
+        }]
+    );
+    assert_eq!(ch.ctl.stats().bad_commands, 1);
+}
+
+#[test]
+fn rx_gain_applies_to_what_is_recorded_and_bridged() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::with(1, table, |c| c.dtmf_clamp = false);
+    assert!(ch.ctl.set_rx_gain(Gain::from_db(-6.0206)));
+    ch.step(&[1000; 160], None);
+    assert!(ch.pipe.last_rx().iter().all(|&s| s == 500));
+}

@@ -1,0 +1,73 @@
+//! The board channel contract, run against the simulated card in virtual time: a station port
+//! wired back to back to a trunk port (like DAHDI's loop span pair), on every shipped profile
+//! that has both.
+
+use std::path::PathBuf;
+
+use hil_tests::contract::{self, LinePair};
+use simboard::{PortType, Profile, SimBoard, SimChannel};
+
+struct SimPair {
+    board: SimBoard,
+    exchange: SimChannel,
+    phone: SimChannel,
+}
+
+impl LinePair for SimPair {
+    type Ch = SimChannel;
+
+    fn exchange(&mut self) -> &mut SimChannel {
+        &mut self.exchange
+    }
+
+    fn phone(&mut self) -> &mut SimChannel {
+        &mut self.phone
+    }
+
+    fn wait_ms(&mut self, ms: u64) {
+        self.board.advance_ms(ms);
+    }
+}
+
+fn profiles() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../firmware-stubs");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn pair(profile: Profile) -> Option<SimPair> {
+    let station = profile.ports().find(|p| p.1 == PortType::FxsStation)?.0;
+    let trunk = profile.ports().find(|p| p.1.is_trunk())?.0;
+    let mut board = SimBoard::from_profile(profile);
+    board.wire_pair(station, trunk).unwrap();
+    Some(SimPair {
+        exchange: board.take_channel(station).unwrap(),
+        phone: board.take_channel(trunk).unwrap(),
+        board,
+    })
+}
+
+#[test]
+fn channel_contract_holds_on_every_profile_with_a_station_and_a_trunk() {
+    let mut ran = 0;
+    for path in profiles() {
+        let profile = Profile::load(&path).unwrap();
+        let Some(mut p) = pair(profile) else {
+            continue;
+        };
+        for (name, check) in contract::all::<SimPair>() {
+            contract::settle(&mut p).unwrap_or_else(|f| panic!("{}: {f}", path.display()));
+            match check(&mut p) {
+                Ok(report) => println!("{}: {name}: {report}", path.display()),
+                Err(f) => panic!("{}: {f}", path.display()),
+            }
+        }
+        ran += 1;
+    }
+    assert!(ran >= 3, "only {ran} profiles had a station and a trunk");
+}
