@@ -745,127 +745,17 @@ pub fn silence_byte(law: Law) -> u8 {
 
 /// Encodes linear samples into `out` in `law` (`out` is `pcm.len() * bytes_per_sample`).
 pub fn encode(law: Law, pcm: &[i16], out: &mut [u8]) {
-    match law {
-        Law::Linear => {
-            for (s, o) in pcm.iter().zip(out.chunks_exact_mut(2)) {
-                o.copy_from_slice(&s.to_le_bytes());
-            }
-        }
-        Law::ALaw => pcm.iter().zip(out).for_each(|(s, o)| *o = alaw_encode(*s)),
-        Law::MuLaw => pcm.iter().zip(out).for_each(|(s, o)| *o = ulaw_encode(*s)),
-    }
+    dsp::g711::encode_slice(law, pcm, out);
 }
 
 /// Decodes bytes in `law` into linear samples; returns how many samples were written.
 pub fn decode(law: Law, bytes: &[u8], out: &mut [i16]) -> usize {
-    match law {
-        Law::Linear => {
-            let mut n = 0;
-            for (c, o) in bytes.chunks_exact(2).zip(out.iter_mut()) {
-                *o = i16::from_le_bytes([c[0], c[1]]);
-                n += 1;
-            }
-            n
-        }
-        Law::ALaw | Law::MuLaw => {
-            let mut n = 0;
-            for (b, o) in bytes.iter().zip(out.iter_mut()) {
-                *o = if law == Law::ALaw {
-                    alaw_decode(*b)
-                } else {
-                    ulaw_decode(*b)
-                };
-                n += 1;
-            }
-            n
-        }
-    }
-}
-
-// G.711 (ITU-T G.711 tables 1a/2a), written from the segment/quantisation rules; used only to
-// measure levels in these checks, so clarity beats speed.
-
-fn alaw_encode(pcm: i16) -> u8 {
-    let sign: u8 = if pcm >= 0 { 0x80 } else { 0x00 };
-    let mag = (i32::from(pcm).abs() >> 3).min(0x0FFF); // 13-bit magnitude -> 12 bits
-    let (seg, mant) = if mag < 32 {
-        (0u8, (mag >> 1) as u8)
-    } else {
-        let seg = (31 - (mag as u32).leading_zeros()) as u8 - 4; // 1..=7
-        (seg, ((mag >> seg) & 0x0F) as u8)
-    };
-    (sign | (seg << 4) | mant) ^ 0x55
-}
-
-fn alaw_decode(code: u8) -> i16 {
-    let c = code ^ 0x55;
-    let seg = (c >> 4) & 0x07;
-    let mant = i32::from(c & 0x0F);
-    let mag = if seg == 0 {
-        (mant << 4) + 8
-    } else {
-        ((mant << 4) + 0x108) << (seg - 1)
-    };
-    let v = if c & 0x80 != 0 { mag } else { -mag };
-    v as i16
-}
-
-fn ulaw_encode(pcm: i16) -> u8 {
-    const BIAS: i32 = 0x84;
-    let mut v = i32::from(pcm);
-    let sign: u8 = if v < 0 {
-        v = -v;
-        0x80
-    } else {
-        0
-    };
-    let v = (v.min(32_635) + BIAS) as u32;
-    let seg = (31 - v.leading_zeros()) as u8 - 7; // 0..=7
-    let mant = ((v >> (seg + 3)) & 0x0F) as u8;
-    !(sign | (seg << 4) | mant)
-}
-
-fn ulaw_decode(code: u8) -> i16 {
-    let c = !code;
-    let seg = (c >> 4) & 0x07;
-    let mant = i32::from(c & 0x0F);
-    let mag = (((mant << 3) + 0x84) << seg) - 0x84;
-    (if c & 0x80 != 0 { -mag } else { mag }) as i16
+    dsp::g711::decode_slice(law, bytes, out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn g711_round_trips_within_quantisation() {
-        for law in [Law::ALaw, Law::MuLaw] {
-            for x in (-32_000i32..32_000).step_by(37) {
-                let x = x as i16;
-                let mut b = [0u8; 1];
-                encode(law, &[x], &mut b);
-                let mut y = [0i16; 1];
-                decode(law, &b, &mut y);
-                let err = (i32::from(x) - i32::from(y[0])).abs();
-                // Worst-case step is 1/16 of the value's segment: about 6 % of |x|, min 16.
-                let bound = (i32::from(x).abs() / 15).max(16);
-                assert!(err <= bound, "{law:?}: {x} -> {:#x} -> {}", b[0], y[0]);
-            }
-        }
-    }
-
-    #[test]
-    fn g711_known_codes() {
-        // Silence codes and the extremes, from the G.711 tables.
-        assert_eq!(alaw_encode(0), 0xD5);
-        assert_eq!(ulaw_encode(0), 0xFF);
-        assert_eq!(ulaw_decode(0xFF), 0);
-        assert_eq!(ulaw_decode(0x80), 32_124);
-        assert_eq!(ulaw_decode(0x00), -32_124);
-        assert_eq!(alaw_decode(0xD5), 8);
-        assert_eq!(alaw_decode(0xAA), 32_256);
-        assert_eq!(silence_byte(Law::ALaw), alaw_encode(0));
-    }
 
     #[test]
     fn tone_level_survives_companding() {
