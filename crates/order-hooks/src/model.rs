@@ -168,11 +168,15 @@ impl Phone {
             had_country_code = true;
         }
         let mut out = String::with_capacity(12);
-        if had_country_code && !national.starts_with('1') && !national.starts_with('0') {
-            // +86 21 12345678: the area code loses its 0 after the country code.
-            if !national.starts_with("400") && !national.starts_with("800") {
-                out.push('0');
-            }
+        let is_mobile = |n: &str| n.len() == 11 && n.starts_with('1') && !n.starts_with("10");
+        if had_country_code
+            && !national.starts_with('0')
+            && !is_mobile(national)
+            && !national.starts_with("400")
+            && !national.starts_with("800")
+        {
+            // +86 21 12345678, +86 10 …: the area code loses its 0 after the country code.
+            out.push('0');
         }
         // A trunk prefix 0 in front of a mobile (013812345678).
         if national.len() == 12 && national.starts_with("01") && !national.starts_with("010") {

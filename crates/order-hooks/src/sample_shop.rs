@@ -516,7 +516,13 @@ pub fn load(url: &str, preset: &str, count: u64, seed: u64) -> Result<Summary> {
     })
 }
 
+/// `(…),(…)` with `rows` groups of `cols` placeholders; the columns in `decimal` get a
+/// text parameter cast to NUMERIC on PostgreSQL (its client cannot bind decimals).
 fn placeholders(dialect: Dialect, rows: usize, cols: usize) -> String {
+    placeholders_with(dialect, rows, cols, &[])
+}
+
+fn placeholders_with(dialect: Dialect, rows: usize, cols: usize, decimal: &[usize]) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     let mut n = 0;
     for r in 0..rows {
@@ -530,6 +536,9 @@ fn placeholders(dialect: Dialect, rows: usize, cols: usize) -> String {
             }
             n += 1;
             match dialect {
+                Dialect::Postgres if decimal.contains(&c) => {
+                    s.push_str(&format!("${n}::text::numeric"))
+                }
                 Dialect::Postgres => s.push_str(&format!("${n}")),
                 Dialect::Sqlite => s.push_str(&format!("?{n}")),
                 Dialect::Mysql => s.push('?'),
@@ -589,7 +598,7 @@ fn write_batch(
          consignee, address, tel, mobile, shipping_id, shipping_name, pay_id, pay_name, goods_amount, \
          shipping_fee, money_paid, order_amount, add_time, confirm_time, pay_time, shipping_time, invoice_no, \
          tax) VALUES {}",
-        placeholders(dialect, b.len(), cols)
+        placeholders_with(dialect, b.len(), cols, &[14, 15, 16, 17, 23])
     );
     let yuan = |fen: i64| Value::Text(crate::model::Fen(fen).to_string());
     let mut p = Vec::with_capacity(b.len() * cols);

@@ -1,0 +1,94 @@
+//! A database that accepts the TCP connection and never answers: every backend must return
+//! `Timeout` within the budget, and the circuit breaker must then answer `Unavailable` at
+//! once. A refused connection is `Unavailable`.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use order_hooks::{
+    BreakerState, Error, GuardConfig, Guarded, ManualClock, OrderNo, Phone, Preset, Shop,
+    ShopConfig, SqlShop,
+};
+
+fn hung(url: &str) -> SqlShop {
+    let mut cfg = ShopConfig::new(url, Preset::Generic);
+    cfg.pool_size = 2;
+    SqlShop::open(&cfg).unwrap()
+}
+
+#[test]
+fn postgres_that_never_answers_times_out() {
+    let (addr, _srv) = silent_server();
+    let shop = hung(&format!("postgres://ivr@{addr}/shop"));
+    let no = OrderNo::parse("2025010100000001").unwrap();
+    for _ in 0..3 {
+        assert_times_out(Duration::from_millis(250), |b| shop.order(&no, b));
+    }
+}
+
+#[test]
+fn mysql_that_never_answers_times_out() {
+    let (addr, _srv) = silent_server();
+    let shop = hung(&format!("mysql://ivr:ivr@{addr}/shop"));
+    let p = Phone::parse("13812345678").unwrap();
+    for _ in 0..3 {
+        assert_times_out(Duration::from_millis(250), |b| shop.recent_orders(&p, 3, b));
+    }
+}
+
+#[test]
+fn breaker_answers_unavailable_at_once_after_repeated_timeouts() {
+    let (addr, _srv) = silent_server();
+    let clock = Arc::new(ManualClock::new());
+    let cfg = GuardConfig {
+        failure_threshold: 3,
+        open_for: Duration::from_secs(30),
+        ..GuardConfig::default()
+    };
+    let shop = Guarded::with_clock(
+        hung(&format!("postgres://ivr@{addr}/shop")),
+        cfg,
+        clock.clone(),
+    );
+    let no = OrderNo::parse("2025010100000001").unwrap();
+    for _ in 0..3 {
+        assert_times_out(Duration::from_millis(200), |b| shop.order(&no, b));
+    }
+    assert!(matches!(shop.breaker_state(), BreakerState::Open { .. }));
+    for _ in 0..100 {
+        let t = Instant::now();
+        let e = shop.order(&no, Duration::from_millis(200)).unwrap_err();
+        assert!(
+            t.elapsed() < Duration::from_millis(20),
+            "open breaker answers at once"
+        );
+        assert!(matches!(e, Error::Unavailable { .. }), "{e}");
+        assert!(e.to_string().contains("circuit breaker open"), "{e}");
+    }
+    clock.advance(Duration::from_secs(31));
+    // The probe goes to the database, times out, and the breaker opens again.
+    assert_times_out(Duration::from_millis(200), |b| shop.order(&no, b));
+    assert!(matches!(shop.breaker_state(), BreakerState::Open { .. }));
+}
+
+#[test]
+fn refused_connections_are_unavailable() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    drop(l);
+    let no = OrderNo::parse("2025010100000001").unwrap();
+    for url in [
+        format!("postgres://ivr@{addr}/shop"),
+        format!("mysql://ivr:ivr@{addr}/shop"),
+    ] {
+        let e = hung(&url).order(&no, Duration::from_secs(2)).unwrap_err();
+        assert!(matches!(e, Error::Unavailable { .. }), "{url}: {e}");
+        assert!(
+            !e.to_string().contains("ivr:ivr"),
+            "no password in messages: {e}"
+        );
+    }
+}
