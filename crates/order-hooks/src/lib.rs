@@ -56,6 +56,11 @@ pub mod sample_shop;
 pub mod shop;
 pub mod sql;
 
+/// The integrator guide (`docs/integrator-guide.md`), included here so that its examples
+/// are compiled and run as doc tests.
+#[doc = include_str!("../../../docs/integrator-guide.md")]
+pub mod integrator_guide {}
+
 pub use error::{Error, Result};
 pub use guard::{Breaker, BreakerState, GuardConfig, Guarded};
 pub use model::{

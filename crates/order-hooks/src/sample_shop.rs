@@ -282,7 +282,7 @@ fn civil_date(t: i64) -> (i64, i64, i64) {
 pub fn orders(count: u64, seed: u64) -> impl Iterator<Item = SampleOrder> {
     let count = count.min(MAX_ORDERS);
     let customers = (count / 3).max(1);
-    let mut rng = Rng(seed ^ 0x5EED_0F_5A0F);
+    let mut rng = Rng(seed ^ 0x005E_ED0F_5A0F);
     (0..count).map(move |i| {
         // Customer i % customers, regenerated from its own seed (no table in memory).
         let c = customer(&mut Rng(seed
@@ -518,6 +518,25 @@ pub fn load(url: &str, preset: &str, count: u64, seed: u64) -> Result<Summary> {
 
 /// `(…),(…)` with `rows` groups of `cols` placeholders; the columns in `decimal` get a
 /// text parameter cast to NUMERIC on PostgreSQL (its client cannot bind decimals).
+/// Runs administrative statements (e.g. `CREATE DATABASE`) on the database at `url`, one
+/// by one, outside any transaction. For tests and benchmarks that need a fresh database.
+///
+/// # Errors
+/// `Config` for a bad URL, `Unavailable`/`Backend` if the database fails.
+pub fn exec_admin(url: &str, statements: &[String]) -> Result<()> {
+    let cfg = ShopConfig::new(url, Preset::Generic);
+    let (_, connector) = connector_for(&cfg)?;
+    let mut conn = connector
+        .connect(Instant::now() + std::time::Duration::from_secs(30))
+        .map_err(|e| Error::Unavailable {
+            reason: format!("{}: {e:?}", connector.describe()),
+        })?;
+    for s in statements {
+        conn.exec_raw(s, &[]).map_err(gen_err)?;
+    }
+    Ok(())
+}
+
 fn placeholders(dialect: Dialect, rows: usize, cols: usize) -> String {
     placeholders_with(dialect, rows, cols, &[])
 }

@@ -101,7 +101,7 @@ impl Slot {
                 *lock(&self.cancel) = c.canceller();
                 self.conn = Some(c);
             }
-            let conn = self.conn.as_mut().map(|c| &mut **c);
+            let conn = self.conn.as_deref_mut();
             let r = f(conn.unwrap_or_else(|| unreachable!("connection just opened")));
             match r {
                 Err(DbError::Lost(e)) => {
