@@ -8,7 +8,9 @@
 //! bash crates/order-hooks/scripts/db-servers.sh stop /tmp/oh-db
 //! ```
 //!
-//! `ORDER_HOOKS_BENCH_ORDERS` changes the shop size (default 1,000,000). Goals (SQLite):
+//! `ORDER_HOOKS_BENCH_ORDERS` changes the shop size (default 1,000,000);
+//! `ORDER_HOOKS_BENCH_ECSHOP=1` also measures the ECShop schema on the servers (SQLite's
+//! ECShop schema is always measured). Goals (SQLite):
 //! lookup p99 <= 5 ms, recent-by-phone p99 <= 20 ms.
 #![allow(missing_docs)]
 
@@ -25,8 +27,8 @@ fn pct(v: &mut [Duration], p: f64) -> f64 {
     v[i].as_secs_f64() * 1e3
 }
 
-fn run(name: &str, url: &str, orders: u64, probes: &[(String, String)]) {
-    let shop = SqlShop::open(&ShopConfig::new(url, Preset::Generic)).expect("open shop");
+fn run(name: &str, url: &str, preset: Preset, orders: u64, probes: &[(String, String)]) {
+    let shop = SqlShop::open(&ShopConfig::new(url, preset)).expect("open shop");
     let budget = Duration::from_secs(5);
     // Warm up the connection and caches.
     for (no, phone) in probes.iter().take(200) {
@@ -48,13 +50,19 @@ fn run(name: &str, url: &str, orders: u64, probes: &[(String, String)]) {
         assert!(!v.is_empty());
     }
     println!(
-        "{name:<10} {orders} orders, {} probes: lookup by number p50 {:.3} ms p99 {:.3} ms; recent by phone p50 {:.3} ms p99 {:.3} ms",
+        "{name:<11} {orders} orders, {} probes: lookup by number p50 {:.3} ms p99 {:.3} ms; recent by phone p50 {:.3} ms p99 {:.3} ms",
         probes.len(),
         pct(&mut by_no, 0.50),
         pct(&mut by_no, 0.99),
         pct(&mut by_phone, 0.50),
         pct(&mut by_phone, 0.99),
     );
+}
+
+fn ecshop() -> Preset {
+    Preset::Ecshop {
+        prefix: "ecs_".into(),
+    }
 }
 
 fn fresh_db(url: &str, db: &str) -> String {
@@ -98,10 +106,26 @@ fn main() {
     run(
         "sqlite",
         &format!("sqlite:{}", path.display()),
+        Preset::Generic,
+        orders,
+        &probes,
+    );
+    std::fs::remove_file(&path).unwrap();
+    let ecs = dir.join("ecshop.db");
+    let s = sample_shop::create_sqlite_ecshop(&ecs, orders, SEED).unwrap();
+    println!(
+        "sqlite-ecs  generated {} ECShop orders in {:.1} s",
+        s.orders, s.seconds
+    );
+    run(
+        "sqlite-ecs",
+        &format!("sqlite:{}", ecs.display()),
+        ecshop(),
         orders,
         &probes,
     );
     let _ = std::fs::remove_dir_all(&dir);
+    let with_ecshop = std::env::var("ORDER_HOOKS_BENCH_ECSHOP").is_ok_and(|v| v == "1");
 
     for (name, var) in [
         ("postgres", "ORDER_HOOKS_PG_URL"),
@@ -117,6 +141,15 @@ fn main() {
             "{name:<10} loaded {} orders in {:.1} s",
             s.orders, s.seconds
         );
-        run(name, &url, orders, &probes);
+        run(name, &url, Preset::Generic, orders, &probes);
+        if with_ecshop {
+            let url = fresh_db(&url, "oh_bench_ecs");
+            let s = sample_shop::load(&url, "ecshop", orders, SEED).unwrap();
+            println!(
+                "{name:<10} loaded {} ECShop orders in {:.1} s",
+                s.orders, s.seconds
+            );
+            run(&format!("{name}-ecs"), &url, ecshop(), orders, &probes);
+        }
     }
 }

@@ -54,8 +54,13 @@ pub enum BreakerState {
         /// When a probe is allowed.
         until: Instant,
     },
-    /// One probe call is in flight; others are refused.
-    HalfOpen,
+    /// One probe call is in flight since `since`; others are refused. (If the probe never
+    /// reports back, e.g. a custom shop panicked, another probe is allowed after
+    /// `open_for`.)
+    HalfOpen {
+        /// When the probe was let through.
+        since: Instant,
+    },
 }
 
 /// The circuit breaker on its own (sans-IO: time is an argument).
@@ -86,11 +91,15 @@ impl Breaker {
         match self.state {
             BreakerState::Closed { .. } => Ok(()),
             BreakerState::Open { until } if now >= until => {
-                self.state = BreakerState::HalfOpen;
+                self.state = BreakerState::HalfOpen { since: now };
                 Ok(())
             }
             BreakerState::Open { until } => Err(Some(until)),
-            BreakerState::HalfOpen => Err(None),
+            BreakerState::HalfOpen { since } if now >= since + self.open_for => {
+                self.state = BreakerState::HalfOpen { since: now };
+                Ok(())
+            }
+            BreakerState::HalfOpen { .. } => Err(None),
         }
     }
 
@@ -107,6 +116,30 @@ impl Breaker {
                 until: now + self.open_for,
             },
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_open_allows_one_probe_and_recovers_from_a_lost_probe() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs(1);
+        let mut b = Breaker::new(2, s);
+        assert_eq!(b.admit(t0), Ok(()));
+        b.record(t0, true);
+        assert_eq!(b.state(), BreakerState::Closed { failures: 1 });
+        b.record(t0, true);
+        assert_eq!(b.admit(t0), Err(Some(t0 + s)));
+        assert_eq!(b.admit(t0 + s), Ok(()), "probe");
+        assert_eq!(b.admit(t0 + s), Err(None), "only one probe");
+        // The probe never reports (its caller panicked): another probe after open_for.
+        assert_eq!(b.admit(t0 + s * 2), Ok(()));
+        b.record(t0 + s * 2, false);
+        assert_eq!(b.state(), BreakerState::Closed { failures: 0 });
+        assert_eq!(Breaker::new(0, s).threshold, 1, "a zero threshold means 1");
     }
 }
 
@@ -179,7 +212,7 @@ impl<S: Shop, C: Clock> Guarded<S, C> {
         let mut b = lock(&self.breaker);
         let before = b.state();
         b.record(now, outage);
-        if let (BreakerState::Closed { .. } | BreakerState::HalfOpen, BreakerState::Open { .. }) =
+        if let (BreakerState::Closed { .. } | BreakerState::HalfOpen { .. }, BreakerState::Open { .. }) =
             (before, b.state())
         {
             log::warn!(

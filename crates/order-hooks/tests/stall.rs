@@ -92,3 +92,41 @@ fn refused_connections_are_unavailable() {
         );
     }
 }
+
+#[test]
+fn callers_get_unavailable_at_once_when_every_connection_is_stuck() {
+    // One connection thread, stuck on a server that never answers; four calls may wait
+    // behind it (the bounded queue), every further caller is refused at once.
+    let (addr, _srv) = silent_server();
+    let mut cfg = ShopConfig::new(&format!("mysql://ivr:ivr@{addr}/shop"), Preset::Generic);
+    cfg.pool_size = 1;
+    let shop = Arc::new(SqlShop::open(&cfg).unwrap());
+    let no = OrderNo::parse("2025010100000001").unwrap();
+    let budget = Duration::from_secs(1);
+    let callers: Vec<_> = (0..8)
+        .map(|_| {
+            let (shop, no) = (shop.clone(), no.clone());
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                let r = shop.order(&no, budget);
+                (r, t.elapsed())
+            })
+        })
+        .collect();
+    let (mut timeouts, mut refused) = (0, 0);
+    for c in callers {
+        match c.join().unwrap() {
+            (Err(Error::Timeout { .. }), took) => {
+                assert!(took >= budget - Duration::from_millis(5) && took < budget + Duration::from_millis(250), "{took:?}");
+                timeouts += 1;
+            }
+            (Err(e @ Error::Unavailable { .. }), took) => {
+                assert!(e.to_string().contains("busy"), "{e}");
+                assert!(took < Duration::from_millis(50), "refused at once, took {took:?}");
+                refused += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((timeouts, refused), (5, 3), "1 running + 4 queued time out, 3 are refused");
+}
