@@ -212,8 +212,10 @@ impl<S: Shop, C: Clock> Guarded<S, C> {
         let mut b = lock(&self.breaker);
         let before = b.state();
         b.record(now, outage);
-        if let (BreakerState::Closed { .. } | BreakerState::HalfOpen { .. }, BreakerState::Open { .. }) =
-            (before, b.state())
+        if let (
+            BreakerState::Closed { .. } | BreakerState::HalfOpen { .. },
+            BreakerState::Open { .. },
+        ) = (before, b.state())
         {
             log::warn!(
                 "order-hooks: circuit breaker opened after {op} failed: {}",

@@ -438,7 +438,7 @@ fn create_sqlite_with(path: &Path, preset: &str, orders: u64, seed: u64) -> Resu
     if path.exists() {
         return Err(Error::Config {
             file: path.display().to_string(),
-            key: "-".into(),
+            key: "sample shop".into(),
             problem: "already exists; the sample shop is only created into a new file".into(),
         });
     }

@@ -117,16 +117,27 @@ fn callers_get_unavailable_at_once_when_every_connection_is_stuck() {
     for c in callers {
         match c.join().unwrap() {
             (Err(Error::Timeout { .. }), took) => {
-                assert!(took >= budget - Duration::from_millis(5) && took < budget + Duration::from_millis(250), "{took:?}");
+                assert!(
+                    took >= budget - Duration::from_millis(5)
+                        && took < budget + Duration::from_millis(250),
+                    "{took:?}"
+                );
                 timeouts += 1;
             }
             (Err(e @ Error::Unavailable { .. }), took) => {
                 assert!(e.to_string().contains("busy"), "{e}");
-                assert!(took < Duration::from_millis(50), "refused at once, took {took:?}");
+                assert!(
+                    took < Duration::from_millis(50),
+                    "refused at once, took {took:?}"
+                );
                 refused += 1;
             }
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!((timeouts, refused), (5, 3), "1 running + 4 queued time out, 3 are refused");
+    assert_eq!(
+        (timeouts, refused),
+        (5, 3),
+        "1 running + 4 queued time out, 3 are refused"
+    );
 }

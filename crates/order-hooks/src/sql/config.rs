@@ -116,7 +116,7 @@ impl ShopConfig {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
             file: file.clone(),
-            key: "-".into(),
+            key: "file".into(),
             problem: format!("cannot read: {e}"),
         })?;
         Self::from_toml(&text, &file)
@@ -139,7 +139,7 @@ impl ShopConfig {
                     let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
                     format!("line {line}")
                 })
-                .unwrap_or_else(|| "-".into());
+                .unwrap_or_else(|| "toml".into());
             err(&at, e.message().to_owned())
         })?;
         let preset_name = raw.preset.as_deref().unwrap_or(if raw.queries.is_some() {
@@ -359,6 +359,18 @@ mod tests {
                 .contains("a.toml: line 2: unknown field `pool_sise`"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn files_are_named_in_errors() {
+        let e = ShopConfig::from_file(Path::new("/nonexistent/shop.toml")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("/nonexistent/shop.toml: file: cannot read"),
+            "{e}"
+        );
+        let e = ShopConfig::from_toml("url = ", "b.toml").unwrap_err();
+        assert!(e.to_string().starts_with("b.toml: line 1: "), "{e}");
     }
 
     #[test]
