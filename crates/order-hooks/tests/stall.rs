@@ -58,16 +58,23 @@ fn breaker_answers_unavailable_at_once_after_repeated_timeouts() {
         assert_times_out(Duration::from_millis(200), |b| shop.order(&no, b));
     }
     assert!(matches!(shop.breaker_state(), BreakerState::Open { .. }));
+    let all = Instant::now();
     for _ in 0..100 {
         let t = Instant::now();
-        let e = shop.order(&no, Duration::from_millis(200)).unwrap_err();
+        let e = shop.order(&no, Duration::from_secs(2)).unwrap_err();
+        // Far below the 2 s budget (the margin only absorbs scheduling on a busy machine).
         assert!(
-            t.elapsed() < Duration::from_millis(20),
+            t.elapsed() < Duration::from_millis(100),
             "open breaker answers at once"
         );
         assert!(matches!(e, Error::Unavailable { .. }), "{e}");
         assert!(e.to_string().contains("circuit breaker open"), "{e}");
     }
+    assert!(
+        all.elapsed() < Duration::from_secs(1),
+        "100 refusals took {:?}",
+        all.elapsed()
+    );
     clock.advance(Duration::from_secs(31));
     // The probe goes to the database, times out, and the breaker opens again.
     assert_times_out(Duration::from_millis(200), |b| shop.order(&no, b));
@@ -127,7 +134,7 @@ fn callers_get_unavailable_at_once_when_every_connection_is_stuck() {
             (Err(e @ Error::Unavailable { .. }), took) => {
                 assert!(e.to_string().contains("busy"), "{e}");
                 assert!(
-                    took < Duration::from_millis(50),
+                    took < Duration::from_millis(200),
                     "refused at once, took {took:?}"
                 );
                 refused += 1;
