@@ -142,9 +142,10 @@ fn callers_get_unavailable_at_once_when_every_connection_is_stuck() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!(
-        (timeouts, refused),
-        (5, 3),
-        "1 running + 4 queued time out, 3 are refused"
+    // Four wait in the queue, plus the one the thread has taken if it took it before the
+    // others arrived; everyone else is refused.
+    assert!(
+        matches!((timeouts, refused), (4, 4) | (5, 3)),
+        "{timeouts} timed out, {refused} refused"
     );
 }
