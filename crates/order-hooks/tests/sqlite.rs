@@ -97,7 +97,7 @@ fn sqlite_locked_database_times_out_within_budget_and_recovers() {
     };
     shop.create_after_sales(&req, BUDGET).unwrap();
     // Another writer holds the database: the insert waits only as long as the budget.
-    let locker = rusqlite::Connection::open(&path).unwrap();
+    let locker = rusqlite::Connection::open(&*path).unwrap();
     locker
         .execute_batch(
             "BEGIN EXCLUSIVE; UPDATE shop_orders SET item_count = item_count WHERE id = 1;",

@@ -53,11 +53,29 @@ pub fn fresh_database(url: &str, name: &str) -> String {
     format!("{base}/{db}")
 }
 
-pub fn temp_path(name: &str) -> std::path::PathBuf {
+/// A database path in a fresh temporary directory, removed when dropped.
+pub struct TempDb(std::path::PathBuf);
+
+impl std::ops::Deref for TempDb {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+pub fn temp_path(name: &str) -> TempDb {
     let dir = std::env::temp_dir().join(format!("order-hooks-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir.join("shop.db")
+    TempDb(dir.join("shop.db"))
 }
 
 pub fn expected() -> Vec<SampleOrder> {
