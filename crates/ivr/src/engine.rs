@@ -1462,7 +1462,7 @@ impl Engine {
         );
         self.set_var(i, &format!("{}.seconds", r.var), Value::Int(secs.into()));
         let (b, label) = if empty {
-            (r.on_empty.or(r.on_done), "empty")
+            (r.on_empty, "empty")
         } else {
             (r.on_done, "done")
         };

@@ -264,6 +264,13 @@ fn check_case(case: &Case, out: &ivr::sim::SimOutcome) -> Vec<String> {
     fails
 }
 
+fn key_of(script: &ivr::Script, l: ivr::Loc, label: &str) -> (String, u32, u32, String) {
+    let name = script.file_name(l.file);
+    let file = std::fs::canonicalize(name)
+        .map_or_else(|_| name.to_string(), |p| p.to_string_lossy().into_owned());
+    (file, l.line, l.col, label.to_string())
+}
+
 pub(crate) fn run(a: TestArgs) -> i32 {
     let files = test_files(&a.paths);
     if files.is_empty() {
@@ -271,10 +278,10 @@ pub(crate) fn run(a: TestArgs) -> i32 {
         return 2;
     }
     let (mut passed, mut failed) = (0, 0);
-    let mut scripts: BTreeMap<
-        PathBuf,
-        (std::sync::Arc<ivr::Script>, BTreeSet<(ivr::Loc, String)>),
-    > = BTreeMap::new();
+    let mut scripts: BTreeMap<PathBuf, std::sync::Arc<ivr::Script>> = BTreeMap::new();
+    // Branches hit, by file, line, column and label: a flow shared through `include` counts as
+    // covered for every script that includes it.
+    let mut hits: BTreeSet<(String, u32, u32, String)> = BTreeSet::new();
     let mut broken = false;
     for f in files {
         let tf = match parse(&f) {
@@ -296,7 +303,7 @@ pub(crate) fn run(a: TestArgs) -> i32 {
                 failed += tf.cases.len().max(1);
                 continue;
             };
-            scripts.insert(key.clone(), (std::sync::Arc::new(s), BTreeSet::new()));
+            scripts.insert(key.clone(), std::sync::Arc::new(s));
         }
         let shop = match &tf.shop {
             Some(p) => match Shop::load(p) {
@@ -309,7 +316,7 @@ pub(crate) fn run(a: TestArgs) -> i32 {
             },
             None => Shop::default(),
         };
-        let Some((script, hits)) = scripts.get_mut(&key) else {
+        let Some(script) = scripts.get(&key) else {
             continue;
         };
         let dir = super::default_prompts_dir(&tf.script);
@@ -324,7 +331,7 @@ pub(crate) fn run(a: TestArgs) -> i32 {
                 ..case.cfg.clone()
             };
             let out = simulate(&mut engine, &cfg, &case.actions, &mut shop);
-            hits.extend(out.branches.iter().cloned());
+            hits.extend(out.branches.iter().map(|(l, lab)| key_of(script, *l, lab)));
             let fails = check_case(case, &out);
             if fails.is_empty() {
                 passed += 1;
@@ -345,11 +352,11 @@ pub(crate) fn run(a: TestArgs) -> i32 {
     }
     let mut low = false;
     println!();
-    for (path, (script, hits)) in &scripts {
+    for (path, script) in &scripts {
         let all = script.branches();
         let covered = all
             .iter()
-            .filter(|b| hits.contains(&(b.loc, b.label.clone())))
+            .filter(|b| hits.contains(&key_of(script, b.loc, &b.label)))
             .count();
         let pct = if all.is_empty() {
             100
@@ -363,7 +370,7 @@ pub(crate) fn run(a: TestArgs) -> i32 {
         );
         for b in all
             .iter()
-            .filter(|b| !hits.contains(&(b.loc, b.label.clone())))
+            .filter(|b| !hits.contains(&key_of(script, b.loc, &b.label)))
         {
             println!("    not covered: {} {}", script.locate(b.loc), b.label);
         }
