@@ -295,6 +295,22 @@ pub enum Output {
     Timeout(Option<Instant>),
 }
 
+/// A runtime error inside the interpreter: where exactly (if known) and what.
+#[derive(Debug)]
+struct RtErr(Option<Loc>, String);
+
+impl From<String> for RtErr {
+    fn from(s: String) -> Self {
+        Self(None, s)
+    }
+}
+
+impl From<&str> for RtErr {
+    fn from(s: &str) -> Self {
+        Self(None, s.to_string())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Value {
     Str(String),
@@ -605,10 +621,10 @@ impl Engine {
                     self.queue_drained(i, now);
                 }
             }
-            MediaEvent::RecordingDone { slot, samples, .. } => {
-                if self.calls[i].wait == Wait::Record(slot) {
-                    self.record_done(i, now, slot, samples);
-                }
+            MediaEvent::RecordingDone { slot, samples, .. }
+                if self.calls[i].wait == Wait::Record(slot) =>
+            {
+                self.record_done(i, now, slot, samples);
             }
             _ => {}
         }
@@ -698,8 +714,8 @@ impl Engine {
             match self.exec(i, now, ins, &script) {
                 Ok(Step::Continue) => {}
                 Ok(Step::Wait) | Ok(Step::End) => return,
-                Err(msg) => {
-                    self.runtime_error(i, now, ins.loc, msg);
+                Err(RtErr(loc, msg)) => {
+                    self.runtime_error(i, now, loc.unwrap_or(ins.loc), msg);
                 }
             }
         }
@@ -738,7 +754,7 @@ impl Engine {
         now: Instant,
         ins: &Instr,
         script: &Script,
-    ) -> Result<Step, String> {
+    ) -> Result<Step, RtErr> {
         match &ins.op {
             Op::Answer => {
                 if !self.calls[i].info.outbound {
@@ -945,7 +961,7 @@ impl Engine {
             }
             Op::Call(fi, args, into) => {
                 if self.calls[i].frames.len() >= MAX_CALL_DEPTH {
-                    return Err(format!("sub-flows nested deeper than {MAX_CALL_DEPTH}"));
+                    return Err(format!("sub-flows nested deeper than {MAX_CALL_DEPTH}").into());
                 }
                 let flow = &script.flows[*fi];
                 let mut vars = Vec::with_capacity(flow.params.len());
@@ -1025,12 +1041,12 @@ impl Engine {
         (l.ymd(), l.weekday(), mins.min(24 * 60 - 1))
     }
 
-    fn eval(&self, i: usize, now: Instant, e: &Expr, script: &Script) -> Result<Value, String> {
+    fn eval(&self, i: usize, now: Instant, e: &Expr, script: &Script) -> Result<Value, RtErr> {
         Ok(match e {
             Expr::Str(s) => Value::Str(s.clone()),
             Expr::Int(n) => Value::Int(*n),
             Expr::Bool(b) => Value::Bool(*b),
-            Expr::Var(name, _) => {
+            Expr::Var(name, vloc) => {
                 let c = &self.calls[i];
                 if let Some((_, v)) = c
                     .frames
@@ -1066,7 +1082,10 @@ impl Engine {
                     ),
                     "error" => Value::Str(c.last_error.clone()),
                     _ if name.contains('.') => Value::Str(String::new()),
-                    _ => return Err(format!("variable `{name}` has no value here")),
+                    _ => {
+                        let msg = format!("variable `{name}` has no value here");
+                        return Err(RtErr(Some(*vloc), msg));
+                    }
                 }
             }
             Expr::Not(a) => Value::Bool(!self.eval(i, now, a, script)?.truthy()),
@@ -1101,7 +1120,8 @@ impl Engine {
                                 "cannot compare \"{}\" and \"{}\" by size: they are not both numbers",
                                 x.as_string(),
                                 y.as_string()
-                            ));
+                            )
+                            .into());
                         }
                     },
                 };

@@ -449,15 +449,13 @@ impl Parser<'_> {
     fn flow(&mut self, loc: Loc) -> PResult<Flow> {
         let (name, _) = self.ident("the flow's name")?;
         let mut params = Vec::new();
-        if self.eat_sym("(") {
-            if !self.eat_sym(")") {
-                loop {
-                    params.push(self.ident("a parameter name")?.0);
-                    if self.eat_sym(")") {
-                        break;
-                    }
-                    self.expect_sym(",")?;
+        if self.eat_sym("(") && !self.eat_sym(")") {
+            loop {
+                params.push(self.ident("a parameter name")?.0);
+                if self.eat_sym(")") {
+                    break;
                 }
+                self.expect_sym(",")?;
             }
         }
         self.expect_newline()?;

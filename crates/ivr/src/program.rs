@@ -10,16 +10,16 @@ pub(crate) enum Expr {
     Int(i64),
     Bool(bool),
     Var(String, Loc),
-    Not(Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
-    Cmp(CmpOp, Box<Expr>, Box<Expr>, Loc),
-    Add(Box<Expr>, Box<Expr>),
+    Not(Box<Self>),
+    And(Box<Self>, Box<Self>),
+    Or(Box<Self>, Box<Self>),
+    Cmp(CmpOp, Box<Self>, Box<Self>, Loc),
+    Add(Box<Self>, Box<Self>),
     /// `open(hours)`, `holiday(hours)`: index into the script's hours tables.
     Open(usize, Loc),
     Holiday(usize, Loc),
     /// `len(x)`.
-    Len(Box<Expr>),
+    Len(Box<Self>),
     /// An unresolved hours name (only between parsing and linking).
     HoursRef(bool, String, Loc),
 }

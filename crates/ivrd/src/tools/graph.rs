@@ -31,16 +31,13 @@ pub(crate) fn run(a: GraphArgs) -> i32 {
             .arg(&out)
             .stdin(Stdio::piped())
             .spawn();
-        let mut child = match child {
-            Ok(c) => c,
-            Err(_) => {
-                let alt = out.with_extension("dot");
-                eprintln!(
-                    "ivrd graph: Graphviz `dot` is not installed (apt install graphviz); writing DOT to {}",
-                    alt.display()
-                );
-                return write_file(&alt, &dot);
-            }
+        let Ok(mut child) = child else {
+            let alt = out.with_extension("dot");
+            eprintln!(
+                "ivrd graph: Graphviz `dot` is not installed (apt install graphviz); writing DOT to {}",
+                alt.display()
+            );
+            return write_file(&alt, &dot);
         };
         if let Some(mut stdin) = child.stdin.take() {
             if stdin.write_all(dot.as_bytes()).is_err() {
