@@ -644,8 +644,13 @@ impl Engine {
         }
     }
 
-    fn branch(&mut self, i: usize, loc: Loc, what: &str, label: &str) {
-        self.calls[i].path.push(format!("{what}: {label}"));
+    fn branch(&mut self, i: usize, loc: Loc, (kind, name): (&str, &str), label: &str) {
+        let entry = if kind.is_empty() {
+            format!("{name}: {label}")
+        } else {
+            format!("{kind} {name}: {label}")
+        };
+        self.calls[i].path.push(entry);
         self.trace(i, || Trace::Branch {
             loc,
             label: label.to_string(),
@@ -688,6 +693,7 @@ impl Engine {
 
     fn run(&mut self, i: usize, now: Instant) {
         let mut steps = 0;
+        let script = self.calls[i].script.clone();
         loop {
             if self.calls[i].ended || self.calls[i].wait != Wait::Run {
                 return;
@@ -702,7 +708,6 @@ impl Engine {
                 steps = 0;
                 continue;
             }
-            let script = self.calls[i].script.clone();
             let (flow, pc) = match self.calls[i].frames.last() {
                 Some(f) => (f.flow, f.pc),
                 None => return,
@@ -1055,22 +1060,32 @@ impl Engine {
                 {
                     return Ok(v.clone());
                 }
-                let (date, wd, mins) = self.local(i, now);
+                let local = || self.local(i, now);
                 match name.as_str() {
                     "caller_id" => Value::Str(c.info.caller_id.clone()),
                     "dialled" => Value::Str(c.info.dialled.clone()),
                     "trunk" => Value::Str(c.info.trunk.clone()),
                     "channel" => Value::Int(c.ch.0.into()),
-                    "date" => Value::Str(format!(
-                        "{:04}-{:02}-{:02}",
-                        date / 10_000,
-                        date / 100 % 100,
-                        date % 100
-                    )),
-                    "time" => Value::Str(format!("{:02}:{:02}", mins / 60, mins % 60)),
-                    "weekday" => Value::Str(
-                        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][wd as usize % 7].into(),
-                    ),
+                    "date" => {
+                        let date = local().0;
+                        Value::Str(format!(
+                            "{:04}-{:02}-{:02}",
+                            date / 10_000,
+                            date / 100 % 100,
+                            date % 100
+                        ))
+                    }
+                    "time" => {
+                        let mins = local().2;
+                        Value::Str(format!("{:02}:{:02}", mins / 60, mins % 60))
+                    }
+                    "weekday" => {
+                        let wd = local().1;
+                        Value::Str(
+                            ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][wd as usize % 7]
+                                .into(),
+                        )
+                    }
                     "language" => Value::Str(script.languages[c.lang].clone()),
                     "direction" => Value::Str(
                         if c.info.outbound {
@@ -1222,12 +1237,12 @@ impl Engine {
         self.calls[i].timers[T_INPUT] = None;
         if let Some(&(_, pc, kl)) = m.keys.iter().find(|(k, _, _)| *k == d) {
             self.calls[i].digits.clear();
-            self.branch(i, kl, &format!("menu {}", m.name), &format!("key {d}"));
+            self.branch(i, kl, ("menu", &m.name), &format!("key {d}"));
             self.go_branch(i, now, pc);
             return;
         }
         self.calls[i].invalid += 1;
-        self.branch(i, loc, &format!("menu {}", m.name), "invalid key");
+        self.branch(i, loc, ("menu", &m.name), "invalid key");
         if self.calls[i].invalid >= m.invalid_limit {
             self.menu_limit(i, now, m, loc, true);
         } else {
@@ -1237,7 +1252,7 @@ impl Engine {
 
     fn menu_timeout(&mut self, i: usize, now: Instant, m: &Menu, loc: Loc) {
         self.calls[i].timeouts += 1;
-        self.branch(i, loc, &format!("menu {}", m.name), "timeout");
+        self.branch(i, loc, ("menu", &m.name), "timeout");
         if self.calls[i].timeouts >= m.timeout_limit {
             self.menu_limit(i, now, m, loc, false);
         } else {
@@ -1269,12 +1284,7 @@ impl Engine {
         } else {
             (m.on_timeout_limit, "timeout-limit")
         };
-        self.branch(
-            i,
-            b.map_or(loc, |b| b.1),
-            &format!("menu {}", m.name),
-            label,
-        );
+        self.branch(i, b.map_or(loc, |b| b.1), ("menu", &m.name), label);
         match b {
             Some((pc, _)) => self.go_branch(i, now, pc),
             None => self.fallback(i, now),
@@ -1306,7 +1316,7 @@ impl Engine {
                 self.branch(
                     i,
                     col.on_stop.map_or(loc, |b| b.1),
-                    &format!("collect {}", col.var),
+                    ("collect", &col.var),
                     "stop",
                 );
                 self.go_branch(i, now, col.on_stop.map_or(col.end, |b| b.0));
@@ -1338,7 +1348,7 @@ impl Engine {
             self.branch(
                 i,
                 col.on_ok.map_or(loc, |b| b.1),
-                &format!("collect {}", col.var),
+                ("collect", &col.var),
                 "ok",
             );
             self.go_branch(i, now, col.on_ok.map_or(col.end, |b| b.0));
@@ -1356,7 +1366,7 @@ impl Engine {
             self.branch(
                 i,
                 col.on_fail.map_or(loc, |b| b.1),
-                &format!("collect {}", col.var),
+                ("collect", &col.var),
                 "fail",
             );
             match col.on_fail {
@@ -1365,7 +1375,7 @@ impl Engine {
             }
             return;
         }
-        self.branch(i, loc, &format!("collect {}", col.var), "retry");
+        self.branch(i, loc, ("collect", &col.var), "retry");
         let att = self.calls[i].attempt as usize;
         let list = if invalid { &col.invalid } else { &col.no_input };
         if !list.is_empty() {
@@ -1436,7 +1446,7 @@ impl Engine {
             "error" => h.on_error,
             _ => h.on_timeout,
         };
-        self.branch(i, bl.map_or(ins.loc, |b| b.1), what, label);
+        self.branch(i, bl.map_or(ins.loc, |b| b.1), ("", what), label);
         match b {
             Some(pc) => self.go_branch(i, now, pc),
             None => self.fallback(i, now),
@@ -1486,12 +1496,7 @@ impl Engine {
         } else {
             (r.on_done, "done")
         };
-        self.branch(
-            i,
-            b.map_or(ins.loc, |b| b.1),
-            &format!("record {}", r.var),
-            label,
-        );
+        self.branch(i, b.map_or(ins.loc, |b| b.1), ("record", &r.var), label);
         self.go_branch(i, now, b.map_or(r.end, |b| b.0));
     }
 

@@ -7,6 +7,32 @@ use crate::say;
 use std::collections::{HashMap, HashSet};
 use tel_types::PromptId;
 
+/// FNV-1a: a fast hash for the short prompt names looked up for every say-back fragment.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Fnv;
+
+/// The state of one FNV-1a hash.
+#[derive(Debug)]
+pub(crate) struct FnvHasher(u64);
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
 /// Variables every call has, set by the engine.
 pub const BUILTIN_VARS: [&str; 10] = [
     "caller_id",
@@ -33,7 +59,7 @@ pub struct Script {
     pub(crate) fallback: (TransferKind, String),
     pub(crate) max_call_ms: u64,
     pub(crate) prompt_names: Vec<String>,
-    prompt_index: HashMap<String, u16>,
+    prompt_index: HashMap<String, u16, Fnv>,
     /// `ids[lang * names + name]`.
     ids: Vec<Option<PromptId>>,
     catalogue: Vec<PromptEntry>,
@@ -466,7 +492,7 @@ impl Linker {
             languages,
             fallback,
             max_call_ms,
-            prompt_index: prompts.index,
+            prompt_index: prompts.index.into_iter().collect(),
             prompt_names: prompts.names,
             ids,
             catalogue,
