@@ -258,13 +258,21 @@ fn the_bundled_prompt_packs_are_complete() {
 fn graph_renders_svg_with_graphviz_or_says_it_is_missing() {
     let d = tmp("svg");
     let out = d.join("hotline.svg");
-    let o = ivrd(&["graph", scripts().join("shop-hotline.ivr").to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = ivrd(&[
+        "graph",
+        scripts().join("shop-hotline.ivr").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     let t = text(&o);
     let have_dot = Command::new("dot").arg("-V").output().is_ok();
     if have_dot {
         assert_eq!(o.status.code(), Some(0), "{t}");
         let svg = std::fs::read_to_string(&out).unwrap();
-        assert!(svg.contains("<svg") && svg.contains("main_menu"), "not an SVG of the flow");
+        assert!(
+            svg.contains("<svg") && svg.contains("main_menu"),
+            "not an SVG of the flow"
+        );
     } else {
         assert!(t.contains("`dot` is not installed"), "{t}");
         assert!(d.join("hotline.dot").is_file());
