@@ -418,7 +418,7 @@ fn zh_group(g: u32, leading: bool, unit: usize, liang: bool, out: &mut Vec<&'sta
             out.push(NUM[0]);
             zero = false;
         }
-        let lone_two_before_unit = d == 2 && pos == 0 && !emitted && unit > 0 && leading;
+        let lone_two_before_unit = d == 2 && pos == 0 && !emitted && unit > 0;
         if pos == 1 && d == 1 && leading && !emitted {
             // 十五, not 一十五, at the very start of a number.
         } else if d == 2 && liang && (pos >= 2 || lone_two_before_unit) {
@@ -749,6 +749,8 @@ mod tests {
             ("200000000", "两亿"),
             ("100010000", "一亿零一万"),
             ("100000001", "一亿零一"),
+            ("200020000", "两亿零两万"),
+            ("1020000", "一百零二万"),
             ("1234567890", "十二亿三千四百五十六万七千八百九十"),
             ("50000800", "五千万零八百"),
         ];
