@@ -178,6 +178,8 @@ pub enum EndReason {
     Transferred,
     /// The call hit its maximum length.
     MaxCallTime,
+    /// The daemon stopped.
+    Shutdown,
 }
 
 /// A call-detail record for reports.
@@ -272,6 +274,8 @@ pub enum Input {
     },
     /// Time passed: fire every timer due at `now`.
     Timeout(Instant),
+    /// The daemon is stopping: hang up every call (result `shutdown`) now.
+    Shutdown(Instant),
 }
 
 /// An output of the engine; drain with [`Engine::poll_output`] until `Timeout`.
@@ -529,6 +533,17 @@ impl Engine {
                 let i = self.find(ch)?;
                 if self.calls[i].wait == Wait::Hook(id) {
                     self.hook_reply(i, now, reply);
+                }
+                Ok(())
+            }
+            Input::Shutdown(now) => {
+                for i in 0..self.calls.len() {
+                    if !self.calls[i].ended {
+                        if self.calls[i].result.is_none() {
+                            self.calls[i].result = Some("shutdown".into());
+                        }
+                        self.end(i, now, EndReason::Shutdown, true);
+                    }
                 }
                 Ok(())
             }

@@ -435,3 +435,89 @@ fn the_outbound_survey_does_not_answer() {
     );
     assert!(c.transcript().contains("Play"));
 }
+
+#[test]
+fn shutdown_hangs_up_every_call() {
+    let s = script("flow main\n  answer\n  pause 1min\n  hangup\nend\n");
+    let mut c = Caller::new(Engine::new(s));
+    c.arrive(CallInfo::default());
+    c.ch = ChannelId(2);
+    c.arrive(CallInfo::default());
+    c.outputs.clear();
+    let now = c.now;
+    c.input(Input::Shutdown(now));
+    let hangups = c
+        .outputs
+        .iter()
+        .filter(|o| matches!(o, Output::Media(_, MediaCommand::SetHook(Hook::OnHook))))
+        .count();
+    assert_eq!(hangups, 2);
+    assert_eq!(c.engine.calls(), 0);
+    assert_eq!(ended(&c).unwrap().reason, EndReason::Shutdown);
+    assert_eq!(c.deadline, None);
+}
+
+/// The engine's raw inputs and outputs for a small flow, pinned as a golden transcript.
+#[test]
+fn raw_engine_transcript() {
+    let text = r#"
+flow main
+  answer
+  menu m
+    greeting "hello"
+    key 1
+      collect no
+        prompt "enter"
+        min 3
+        max 4
+        on fail: hangup
+      end
+      hook find_order(no) -> o
+        timeout 3s
+        hold "wait"
+        on not-found: play "none"
+        on error: hangup
+        on timeout: hangup
+      end
+      say status o.status
+      say money "2.50"
+    end
+    on invalid-limit: hangup
+    on timeout-limit: hangup
+  end
+  hangup
+end
+"#;
+    let mut c = Caller::new(Engine::new(script(text)));
+    c.arrive(CallInfo {
+        caller_id: "13800138000".into(),
+        ..CallInfo::default()
+    });
+    c.sleep(1200);
+    c.finish_prompts();
+    c.sleep(800);
+    c.key('1');
+    c.sleep(1500);
+    c.finish_prompts();
+    for k in "123".chars() {
+        c.sleep(300);
+        c.key(k);
+    }
+    c.advance(); // inter-digit timeout ends the entry
+    let id = c.outputs.iter().find_map(|o| match o {
+        Output::Hook(_, id, _) => Some(*id),
+        _ => None,
+    });
+    c.sleep(400);
+    let (now, ch) = (c.now, c.ch);
+    let reply = HookReply::Found(vec![("status".into(), "in_transit".into())]);
+    c.input(Input::HookReply {
+        now,
+        ch,
+        id: id.unwrap(),
+        reply,
+    });
+    c.sleep(2000);
+    c.finish_prompts();
+    support::golden("engine__raw_menu_collect_hook", &c.transcript());
+}

@@ -251,6 +251,7 @@ fn check_case(case: &Case, out: &ivr::sim::SimOutcome) -> Vec<String> {
                     Some(ivr::EndReason::Transferred) => "transfer",
                     Some(ivr::EndReason::CallerHungUp) => "caller",
                     Some(ivr::EndReason::MaxCallTime) => "max-time",
+                    Some(ivr::EndReason::Shutdown) => "shutdown",
                     _ => "(did not end)",
                 };
                 if got != how {
