@@ -77,6 +77,8 @@ pub struct SimConfig {
     pub give_up: Duration,
     /// Show each say-back fragment as its own `play` line.
     pub verbose: bool,
+    /// What each prompt says, by id, shown after its `play` line (from the pack's text list).
+    pub prompt_texts: Vec<Option<String>>,
 }
 
 impl Default for SimConfig {
@@ -101,6 +103,7 @@ impl Default for SimConfig {
             default_prompt: Duration::from_millis(1500),
             give_up: Duration::from_secs(1800),
             verbose: false,
+            prompt_texts: Vec::new(),
         }
     }
 }
@@ -190,7 +193,11 @@ pub fn simulate(
                     MediaCommand::Play { prompt, .. } => {
                         let (name, frag) = fragment_or_prompt(&script, prompt);
                         if !frag || cfg.verbose {
-                            out_line(&mut transcript, now, format!("-> play {name}"));
+                            let line = match cfg.prompt_texts.get(prompt.0 as usize) {
+                                Some(Some(t)) => format!("-> play {name} \"{t}\""),
+                                _ => format!("-> play {name}"),
+                            };
+                            out_line(&mut transcript, now, line);
                         }
                         play_q.push_back(prompt);
                         if play_end.is_none() {

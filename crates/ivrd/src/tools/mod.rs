@@ -79,3 +79,33 @@ pub(crate) fn prompt_lengths(script: &ivr::Script, dir: Option<&Path>) -> Vec<iv
         })
         .collect()
 }
+
+/// What each prompt says, by id: script prompts from `<pack>/prompts.<language>.txt`
+/// (`name<TAB>text` lines), say-back fragments from the built-in rules.
+pub(crate) fn prompt_texts(script: &ivr::Script, dir: Option<&Path>) -> Vec<Option<String>> {
+    let mut lists: std::collections::HashMap<String, std::collections::HashMap<String, String>> =
+        std::collections::HashMap::new();
+    for lang in script.languages() {
+        let map = dir
+            .and_then(|d| std::fs::read_to_string(d.join(format!("prompts.{lang}.txt"))).ok())
+            .map(|t| {
+                t.lines()
+                    .filter(|l| !l.starts_with('#'))
+                    .filter_map(|l| l.split_once('\t'))
+                    .map(|(n, t)| (n.trim().to_string(), t.trim().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        lists.insert(lang.clone(), map);
+    }
+    script
+        .prompts()
+        .iter()
+        .map(|p| {
+            lists
+                .get(&p.language)
+                .and_then(|m| m.get(&p.name).cloned())
+                .or_else(|| ivr::say::fragment_text(&p.language, &p.name).map(str::to_string))
+        })
+        .collect()
+}

@@ -115,6 +115,7 @@ pub(crate) fn run(a: SimulateArgs) -> i32 {
     let dir = super::default_prompts_dir(&a.script);
     let mut cfg = SimConfig {
         prompt_lengths: super::prompt_lengths(&script, dir.as_deref()),
+        prompt_texts: super::prompt_texts(&script, dir.as_deref()),
         verbose: a.verbose,
         ..SimConfig::default()
     };

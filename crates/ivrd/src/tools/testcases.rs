@@ -322,6 +322,7 @@ pub(crate) fn run(a: TestArgs) -> i32 {
         };
         let dir = super::default_prompts_dir(&tf.script);
         let lengths = super::prompt_lengths(script, dir.as_deref());
+        let texts = super::prompt_texts(script, dir.as_deref());
         println!("{} ({})", tf.path.display(), tf.script.display());
         for case in &tf.cases {
             let mut engine = ivr::Engine::new_shared(script.clone());
@@ -329,6 +330,7 @@ pub(crate) fn run(a: TestArgs) -> i32 {
             shop.forced = case.forced.clone();
             let cfg = SimConfig {
                 prompt_lengths: lengths.clone(),
+                prompt_texts: texts.clone(),
                 ..case.cfg.clone()
             };
             let out = simulate(&mut engine, &cfg, &case.actions, &mut shop);
