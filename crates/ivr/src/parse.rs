@@ -42,6 +42,9 @@ pub(crate) struct FileAst {
     pub(crate) flows: Vec<Flow>,
 }
 
+/// Deepest nesting of blocks (`if` inside `menu` inside …) and of brackets in expressions.
+const MAX_DEPTH: u32 = 100;
+
 const STATEMENTS: [&str; 17] = [
     "answer", "hangup", "play", "say", "set", "result", "language", "pause", "goto", "if", "menu",
     "collect", "hook", "record", "transfer", "call", "return",
@@ -60,6 +63,8 @@ pub(crate) struct Parser<'a> {
     pos: usize,
     prompts: &'a mut PromptNames,
     errors: Vec<ParseError>,
+    /// Nesting of blocks and brackets, bounded so no script can overflow the stack.
+    depth: u32,
     // The flow being built.
     code: Vec<Instr>,
     labels: Vec<(String, usize, Loc)>,
@@ -74,6 +79,7 @@ pub(crate) fn parse_file(
         toks,
         pos: 0,
         prompts,
+        depth: 0,
         errors: Vec::new(),
         code: Vec::new(),
         labels: Vec::new(),
@@ -298,6 +304,12 @@ impl Parser<'_> {
     fn prompt_list(&mut self) -> PResult<PromptList> {
         let mut v = vec![self.prompt_name()?];
         while self.eat_sym(",") {
+            if v.len() >= 32 {
+                return Err(
+                    ParseError::new(self.loc(), "more than 32 prompts in one list")
+                        .hint("split the list over several `play` lines"),
+                );
+            }
             v.push(self.prompt_name()?);
         }
         Ok(v)
@@ -498,6 +510,21 @@ impl Parser<'_> {
     /// Statements until `end` (or `else` when `allow_else`); consumes the terminator word and
     /// returns true if it was `else`.
     fn body(&mut self, opener: &str, open_loc: Loc, allow_else: bool) -> PResult<bool> {
+        self.depth += 1;
+        let r = if self.depth > MAX_DEPTH {
+            Err(ParseError::new(
+                open_loc,
+                format!("blocks are nested more than {MAX_DEPTH} deep here"),
+            )
+            .hint("move inner parts into a sub-flow (`flow name ... end` and `call name`)"))
+        } else {
+            self.body_inner(opener, open_loc, allow_else)
+        };
+        self.depth -= 1;
+        r
+    }
+
+    fn body_inner(&mut self, opener: &str, open_loc: Loc, allow_else: bool) -> PResult<bool> {
         loop {
             self.skip_newlines();
             match self.peek().clone() {
@@ -1096,8 +1123,28 @@ impl Parser<'_> {
     // ---------- expressions ----------
 
     pub(crate) fn expr(&mut self) -> PResult<Expr> {
+        self.depth += 1;
+        let r = if self.depth > MAX_DEPTH {
+            Err(ParseError::new(
+                self.loc(),
+                format!("this expression is nested more than {MAX_DEPTH} deep"),
+            ))
+        } else {
+            self.expr_inner()
+        };
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_inner(&mut self) -> PResult<Expr> {
         let mut a = self.and_expr()?;
+        let mut n = 0;
         while self.eat_word("or") {
+            n += 1;
+            if n > MAX_DEPTH {
+                return Err(ParseError::new(self.loc(), "this expression is too long")
+                    .hint("split it with `set` into shorter steps"));
+            }
             let b = self.and_expr()?;
             a = Expr::Or(Box::new(a), Box::new(b));
         }
@@ -1106,7 +1153,13 @@ impl Parser<'_> {
 
     fn and_expr(&mut self) -> PResult<Expr> {
         let mut a = self.not_expr()?;
+        let mut n = 0;
         while self.eat_word("and") {
+            n += 1;
+            if n > MAX_DEPTH {
+                return Err(ParseError::new(self.loc(), "this expression is too long")
+                    .hint("split it with `set` into shorter steps"));
+            }
             let b = self.not_expr()?;
             a = Expr::And(Box::new(a), Box::new(b));
         }
@@ -1115,7 +1168,16 @@ impl Parser<'_> {
 
     fn not_expr(&mut self) -> PResult<Expr> {
         if self.eat_word("not") {
-            return Ok(Expr::Not(Box::new(self.not_expr()?)));
+            let mut n = 1;
+            while self.eat_word("not") {
+                n += 1;
+            }
+            let inner = self.not_expr()?;
+            return Ok(if n % 2 == 1 {
+                Expr::Not(Box::new(inner))
+            } else {
+                Expr::Not(Box::new(Expr::Not(Box::new(inner))))
+            });
         }
         let a = self.add_expr()?;
         let loc = self.loc();
@@ -1138,7 +1200,13 @@ impl Parser<'_> {
 
     fn add_expr(&mut self) -> PResult<Expr> {
         let mut a = self.primary()?;
+        let mut n = 0;
         while self.eat_sym("+") {
+            n += 1;
+            if n > MAX_DEPTH {
+                return Err(ParseError::new(self.loc(), "this expression is too long")
+                    .hint("split it with `set` into shorter steps"));
+            }
             let b = self.primary()?;
             a = Expr::Add(Box::new(a), Box::new(b));
         }

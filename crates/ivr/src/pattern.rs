@@ -80,20 +80,37 @@ impl Pattern {
         })
     }
 
-    /// Whether the whole of `keys` matches.
+    /// Whether the whole of `keys` matches. Linear in pattern × keys (no backtracking, so
+    /// no pattern a designer writes can make it slow).
     pub fn matches(&self, keys: &str) -> bool {
         let ks: Vec<u16> = keys.chars().map(|c| key_bit(c).unwrap_or(0)).collect();
-        Self::m(&self.items, &ks)
-    }
-
-    fn m(items: &[Item], ks: &[u16]) -> bool {
-        match items.split_first() {
-            None => ks.is_empty(),
-            Some((Item::One(mask), rest)) => {
-                ks.first().is_some_and(|k| k & mask != 0) && Self::m(rest, &ks[1..])
+        // reach[j]: the items so far can consume exactly the first j keys.
+        let mut reach = vec![false; ks.len() + 1];
+        reach[0] = true;
+        for item in &self.items {
+            let mut next = vec![false; ks.len() + 1];
+            match item {
+                Item::One(mask) => {
+                    for j in 0..ks.len() {
+                        if reach[j] && ks[j] & mask != 0 {
+                            next[j + 1] = true;
+                        }
+                    }
+                }
+                Item::Rest(min) => {
+                    // Any run of at least `min` keys.
+                    let mut seen = false;
+                    for j in 0..=ks.len() {
+                        if j >= *min && reach[j - min] {
+                            seen = true;
+                        }
+                        next[j] = seen;
+                    }
+                }
             }
-            Some((Item::Rest(min), rest)) => (*min..=ks.len()).any(|n| Self::m(rest, &ks[n..])),
+            reach = next;
         }
+        reach[ks.len()]
     }
 
     /// The pattern as written.
@@ -117,6 +134,12 @@ mod tests {
         assert!(!p.matches("20261"));
         assert!(Pattern::parse("ZN!").unwrap().matches("12"));
         assert!(Pattern::parse("[12").is_err());
+        assert!(Pattern::parse("!").unwrap().matches(""));
+        assert!(!Pattern::parse(".").unwrap().matches(""));
+        // Many wildcards against a long entry stay fast (no backtracking blow-up).
+        let p = Pattern::parse(&".X".repeat(30)).unwrap();
+        assert!(!p.matches(&"1".repeat(59)));
+        assert!(p.matches(&"1".repeat(60)));
         assert!(Pattern::parse("Q").is_err());
     }
 }

@@ -391,3 +391,51 @@ fn dot_graph_names_every_menu() {
         assert!(dot.contains(m), "{m} missing from the graph");
     }
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let ifs = "if true\n".repeat(50_000);
+    let d = diags(&format!("flow main\n{ifs}end\n"));
+    assert!(
+        d.iter()
+            .any(|x| x.message.contains("nested more than 100 deep")),
+        "{}",
+        show(&d[..d.len().min(3)])
+    );
+    let brackets = format!(
+        "flow main\n  set x = {}1{}\nend\n",
+        "(".repeat(50_000),
+        ")".repeat(50_000)
+    );
+    let d = diags(&brackets);
+    assert!(
+        d.iter()
+            .any(|x| x.message.contains("nested more than 100 deep")),
+        "{}",
+        show(&d[..d.len().min(3)])
+    );
+    let nots = format!(
+        "flow main\n  set x = {}true\n  say number x\nend\n",
+        "not ".repeat(50_000)
+    );
+    let d = diags(&nots);
+    assert!(
+        !d.iter().any(|x| x.severity == Severity::Error),
+        "{}",
+        show(&d)
+    );
+}
+
+#[test]
+fn very_long_expressions_are_an_error() {
+    let sum = format!(
+        "flow main\n  set x = 1{}\n  say number x\nend\n",
+        " + 1".repeat(50_000)
+    );
+    let d = diags(&sum);
+    assert!(
+        d.iter().any(|x| x.message.contains("too long")),
+        "{}",
+        show(&d[..d.len().min(3)])
+    );
+}
