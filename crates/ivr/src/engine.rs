@@ -511,8 +511,10 @@ impl Engine {
     /// Feeds one input.
     ///
     /// # Errors
-    /// [`InputError`] for a caller bug (an event for a channel with no call, a second call on
-    /// a busy channel); nothing a script does makes this fail.
+    /// [`InputError`] for an input the engine cannot take: an event for a channel with no call
+    /// (also the normal race of a late hook reply or `PlaybackDone` after the call ended —
+    /// the daemon may ignore [`InputError::NoCall`]), or a second call on a busy channel.
+    /// Nothing a script does makes this fail.
     pub fn handle_input(&mut self, input: Input) -> Result<(), InputError> {
         let r = self.dispatch(input);
         if self.calls.iter().any(|c| c.ended) {
