@@ -108,6 +108,10 @@ pub(crate) fn to_dot(s: &Script) -> String {
             }
             for (k, t) in succ.iter().enumerate() {
                 let lab = labels.get(k).cloned().unwrap_or_default();
+                if matches!(&code[pc].op, Op::Collect(c) if c.stop_keys.is_empty()) && lab == "stop"
+                {
+                    continue;
+                }
                 match t {
                     Some(t) => {
                         let t = resolve(code, *t);
