@@ -629,6 +629,10 @@ impl Engine {
                 ..
             } => self.digit(i, now, d),
             MediaEvent::Digit(e) => self.digit(i, now, e.digit),
+            // Caller ID decoded after the call was presented fills a missing `caller_id`.
+            MediaEvent::CallerId { caller_id, .. } if self.calls[i].info.caller_id.is_empty() => {
+                self.calls[i].info.caller_id = caller_id.number.as_str().to_string();
+            }
             MediaEvent::PlaybackDone { prompt, .. } => {
                 let c = &mut self.calls[i];
                 if let Some(pos) = c.playing.iter().position(|p| *p == prompt) {

@@ -521,3 +521,20 @@ end
     c.finish_prompts();
     support::golden("engine__raw_menu_collect_hook", &c.transcript());
 }
+
+#[test]
+fn late_caller_id_fills_an_empty_caller_id() {
+    let s = script("flow main\n  answer\n  pause 1s\n  result caller_id\n  hangup\nend\n");
+    let mut c = Caller::new(Engine::new(s));
+    c.arrive(CallInfo::default());
+    let caller_id = tel_types::CallerId {
+        number: tel_types::FixedStr::new_truncated("13912345678"),
+        ..Default::default()
+    };
+    c.media(MediaEvent::CallerId {
+        at: SampleTime::ZERO,
+        caller_id,
+    });
+    c.advance();
+    assert_eq!(ended(&c).unwrap().result, "13912345678");
+}
