@@ -66,7 +66,8 @@ fn one_call(
                     break;
                 }
                 Output::Media(_, MediaCommand::Play { prompt, .. }) => plays.push(prompt),
-                Output::Media(_, MediaCommand::StopPlayback) => plays.clear(),
+                // The pipeline reports stopped prompts done too; `plays` keeps them in order.
+                Output::Media(_, MediaCommand::StopPlayback) => {}
                 Output::Hook(_, id, _) => hook = Some(id),
                 Output::CallEnded(_, rec) => {
                     assert_eq!(

@@ -372,6 +372,52 @@ enum Wait {
     Record(RecordingId),
 }
 
+/// The prompts sent to the media pipeline and not yet reported done, in order. The pipeline
+/// reports one `PlaybackDone` per `Play`, also for prompts a stop or a barge-in cut short;
+/// those are kept as `stale` until their report arrives, and do not count as playing.
+#[derive(Debug, Default)]
+struct Playback {
+    q: VecDeque<(PromptId, bool)>,
+}
+
+impl Playback {
+    fn push(&mut self, id: PromptId) {
+        // A pipeline that never reports stopped prompts must not make this grow forever.
+        while self.q.len() >= 256 && self.q.front().is_some_and(|e| e.1) {
+            self.q.pop_front();
+        }
+        self.q.push_back((id, false));
+    }
+
+    fn len(&self) -> usize {
+        self.q.iter().filter(|e| !e.1).count()
+    }
+
+    /// Nothing audible is queued.
+    fn is_idle(&self) -> bool {
+        self.q.iter().all(|e| e.1)
+    }
+
+    /// Marks everything as stopped; returns whether anything was audible.
+    fn stop(&mut self) -> bool {
+        let audible = !self.is_idle();
+        for e in &mut self.q {
+            e.1 = true;
+        }
+        audible
+    }
+
+    /// A `PlaybackDone`: returns true if it ended the last audible prompt.
+    fn done(&mut self, id: PromptId) -> bool {
+        let Some(pos) = self.q.iter().position(|e| e.0 == id) else {
+            return false;
+        };
+        let was_audible = self.q.iter().take(pos + 1).any(|e| !e.1);
+        self.q.drain(..=pos);
+        was_audible && self.is_idle()
+    }
+}
+
 const T_INPUT: usize = 0;
 const T_HOOK: usize = 1;
 const T_MAX: usize = 2;
@@ -386,7 +432,7 @@ struct Call {
     frames: Vec<Frame>,
     wait: Wait,
     timers: [Option<Instant>; 3],
-    playing: VecDeque<PromptId>,
+    playing: Playback,
     digits: VecDeque<Digit>,
     started: Instant,
     result: Option<String>,
@@ -486,7 +532,7 @@ impl Engine {
         self.calls
             .iter()
             .find(|c| c.ch == ch)
-            .is_some_and(|c| matches!(c.wait, Wait::Menu | Wait::Collect) && c.playing.is_empty())
+            .is_some_and(|c| matches!(c.wait, Wait::Menu | Wait::Collect) && c.playing.is_idle())
     }
 
     /// The script and language of the call on `ch`, for transcripts.
@@ -591,7 +637,7 @@ impl Engine {
             script,
             wait: Wait::Run,
             timers,
-            playing: VecDeque::new(),
+            playing: Playback::default(),
             digits: VecDeque::new(),
             started: now,
             result: None,
@@ -635,10 +681,7 @@ impl Engine {
             }
             MediaEvent::PlaybackDone { prompt, .. } => {
                 let c = &mut self.calls[i];
-                if let Some(pos) = c.playing.iter().position(|p| *p == prompt) {
-                    c.playing.drain(..=pos);
-                }
-                if c.playing.is_empty() {
+                if c.playing.done(prompt) {
                     self.queue_drained(i, now);
                 }
             }
@@ -682,7 +725,7 @@ impl Engine {
         for &n in list {
             let c = &self.calls[i];
             if let Some(id) = c.script.prompt_id(c.lang, n) {
-                self.calls[i].playing.push_back(id);
+                self.calls[i].playing.push(id);
                 self.emit_media(
                     i,
                     MediaCommand::Play {
@@ -695,8 +738,7 @@ impl Engine {
     }
 
     fn stop_playback(&mut self, i: usize) {
-        if !self.calls[i].playing.is_empty() {
-            self.calls[i].playing.clear();
+        if self.calls[i].playing.stop() {
             self.emit_media(i, MediaCommand::StopPlayback);
         }
     }
@@ -766,7 +808,7 @@ impl Engine {
     /// For statements that must not start while prompts are still playing.
     fn need_drain(&mut self, i: usize) -> bool {
         let c = &mut self.calls[i];
-        if c.playing.is_empty() {
+        if c.playing.is_idle() {
             false
         } else {
             c.wait = Wait::Drain;
@@ -818,7 +860,7 @@ impl Engine {
                 for f in frags {
                     let c = &self.calls[i];
                     if let Some(id) = script.fragment_id(c.lang, f) {
-                        self.calls[i].playing.push_back(id);
+                        self.calls[i].playing.push(id);
                         self.emit_media(
                             i,
                             MediaCommand::Play {
@@ -934,8 +976,8 @@ impl Engine {
                 c.wait = Wait::Hook(id);
                 c.hold = h.hold.and_then(|n| c.script.prompt_id(c.lang, n));
                 if let Some(hold) = c.hold {
-                    if c.playing.is_empty() {
-                        c.playing.push_back(hold);
+                    if c.playing.is_idle() {
+                        c.playing.push(hold);
                         self.emit_media(
                             i,
                             MediaCommand::Play {
@@ -1208,7 +1250,7 @@ impl Engine {
             Wait::Hook(_) => {
                 let c = &mut self.calls[i];
                 if let Some(h) = c.hold {
-                    c.playing.push_back(h);
+                    c.playing.push(h);
                     self.emit_media(
                         i,
                         MediaCommand::Play {
@@ -1245,8 +1287,8 @@ impl Engine {
     /// Menu: consume type-ahead keys, or arm the no-input timer once prompts are done.
     fn menu_poll(&mut self, i: usize, now: Instant, m: &Menu, loc: Loc) {
         let c = &self.calls[i];
-        if c.digits.is_empty() || (!m.barge_in && !c.playing.is_empty()) {
-            if c.playing.is_empty() && c.digits.is_empty() && c.timers[T_INPUT].is_none() {
+        if c.digits.is_empty() || (!m.barge_in && !c.playing.is_idle()) {
+            if c.playing.is_idle() && c.digits.is_empty() && c.timers[T_INPUT].is_none() {
                 self.calls[i].timers[T_INPUT] = Some(now + Duration::from_millis(m.timeout_ms));
             }
             return;
@@ -1315,8 +1357,8 @@ impl Engine {
     fn collect_poll(&mut self, i: usize, now: Instant, col: &Collect, loc: Loc) {
         loop {
             let c = &self.calls[i];
-            if c.digits.is_empty() || (!col.barge_in && !c.playing.is_empty()) {
-                if c.playing.is_empty() && c.timers[T_INPUT].is_none() {
+            if c.digits.is_empty() || (!col.barge_in && !c.playing.is_idle()) {
+                if c.playing.is_idle() && c.timers[T_INPUT].is_none() {
                     let ms = if c.buf.is_empty() {
                         col.first_timeout_ms
                     } else {
@@ -1639,7 +1681,7 @@ impl Engine {
         c.ended = true;
         c.timers = [None; 3];
         let ch = c.ch;
-        let playing = !c.playing.is_empty();
+        let playing = !c.playing.is_idle();
         let recording = matches!(c.wait, Wait::Record(_));
         let result = c.result.take().unwrap_or_else(|| {
             if reason == EndReason::CallerHungUp {

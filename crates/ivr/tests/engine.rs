@@ -538,3 +538,41 @@ fn late_caller_id_fills_an_empty_caller_id() {
     c.advance();
     assert_eq!(ended(&c).unwrap().result, "13912345678");
 }
+
+#[test]
+fn a_stopped_prompt_reported_late_does_not_end_its_replay() {
+    // The pipeline reports every stopped prompt done. The stale report of the barged-in
+    // greeting must not count for the greeting queued again after the invalid key.
+    let text = MENU
+        .replace("BARGE", "on")
+        .replace("greeting \"long\" then \"short\"", "greeting \"long\"");
+    let (s, names) = (script(&text), script(&text));
+    let mut c = Caller::new(Engine::new(s));
+    c.arrive(CallInfo::default());
+    let greeting = c.outputs.iter().find_map(|o| match o {
+        Output::Media(_, MediaCommand::Play { prompt, .. }) => Some(*prompt),
+        _ => None,
+    });
+    c.outputs.clear();
+    c.sleep(500);
+    c.key('7');
+    assert_eq!(
+        c.outputs[0],
+        Output::Media(c.ch, MediaCommand::StopPlayback)
+    );
+    assert_eq!(prompt_names(&c, &names), ["bad", "long"]);
+    // The stale report of the first greeting arrives now.
+    c.media(MediaEvent::PlaybackDone {
+        prompt: greeting.unwrap(),
+        played_samples: 4000,
+        barged_in_by: Some(tel_types::Digit::D7),
+    });
+    assert_eq!(
+        c.deadline,
+        Some(Instant::from_secs(30 * 60)),
+        "no input timer while bad+long still play"
+    );
+    c.sleep(3000);
+    c.finish_prompts();
+    assert_eq!(c.deadline, Some(Instant::from_millis(3500 + 4000)));
+}
