@@ -439,3 +439,33 @@ fn very_long_expressions_are_an_error() {
         show(&d[..d.len().min(3)])
     );
 }
+
+#[test]
+fn a_variable_set_on_only_some_paths_is_flagged_where_it_is_read() {
+    let text = "flow main\n  answer\n  if caller_id == \"1\"\n    set x = \"a\"\n  end\n  say digits x\n  set y = \"b\"\n  if y == \"b\"\n    say digits y\n  end\n  hangup\nend\n";
+    let d = diags(text);
+    assert!(
+        has(
+            &d,
+            Severity::Warning,
+            "s.ivr:6:14",
+            "variable `x` may have no value here"
+        ),
+        "{}",
+        show(&d)
+    );
+    assert!(
+        !d.iter().any(|x| x.message.contains("`y` may have")),
+        "{}",
+        show(&d)
+    );
+    // A loop that sets the variable before reading it is fine.
+    let d = diags(
+        "flow main\n  answer\ntop:\n  collect n\n    prompt \"p\"\n    on fail: hangup\n  end\n  say digits n\n  goto top\nend\n",
+    );
+    assert!(
+        !d.iter().any(|x| x.message.contains("may have no value")),
+        "{}",
+        show(&d)
+    );
+}
