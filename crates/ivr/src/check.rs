@@ -248,11 +248,7 @@ fn check_flow(
         })
         .collect();
     for (name, pc, loc) in &flow.labels {
-        if !targets.contains(pc)
-            || !code
-                .iter()
-                .any(|i| matches!(&i.op, Op::GotoPc(t) if t == pc))
-        {
+        if !targets.contains(pc) {
             warnings.push(
                 ParseError::new(*loc, format!("label `{name}` is never used by a goto"))
                     .hint("remove it, or add `goto` where the flow should come back"),

@@ -114,6 +114,12 @@ fn syntax_errors_point_at_file_line_col_with_hints() {
         ),
         ("flow other\nend\n", "s.ivr:0:0", "no `flow main`", ""),
         (
+            "flow main\na:\n  play \"x\"\na:\n  goto a\nend\n",
+            "s.ivr:4:1",
+            "label `a` is defined twice",
+            "",
+        ),
+        (
             "flow main\n  call nowhere(1)\nend\n",
             "s.ivr:2:3",
             "there is no flow `nowhere`",
