@@ -1460,6 +1460,8 @@ impl Engine {
         let ins = &script.flows[flow].code[pc];
         let Op::Hook(h) = &ins.op else { return };
         self.calls[i].timers[T_HOOK] = None;
+        // Keys pressed while the shop was being asked are impatience, not menu choices.
+        self.calls[i].digits.clear();
         if self.calls[i].hold.take().is_some() {
             self.stop_playback(i);
         }

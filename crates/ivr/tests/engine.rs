@@ -576,3 +576,26 @@ fn a_stopped_prompt_reported_late_does_not_end_its_replay() {
     c.finish_prompts();
     assert_eq!(c.deadline, Some(Instant::from_millis(3500 + 4000)));
 }
+
+#[test]
+fn keys_pressed_during_a_lookup_do_not_choose_in_the_next_menu() {
+    let text = "flow main\n  answer\n  hook find_order(\"1\") -> o\n    hold \"wait\"\n    on error: hangup\n    on timeout: hangup\n  end\n  menu m\n    greeting \"g\"\n    key 1\n      result \"one\"\n      hangup\n    end\n    on invalid-limit: hangup\n    on timeout-limit\n      result \"none\"\n      hangup\n    end\n  end\nend\n";
+    let mut c = Caller::new(Engine::new(script(text)));
+    c.arrive(CallInfo::default());
+    let id = c.outputs.iter().find_map(|o| match o {
+        Output::Hook(_, id, _) => Some(*id),
+        _ => None,
+    });
+    c.key('1');
+    let (now, ch) = (c.now, c.ch);
+    c.input(Input::HookReply {
+        now,
+        ch,
+        id: id.unwrap(),
+        reply: HookReply::NotFound,
+    });
+    assert!(
+        ended(&c).is_none(),
+        "the key pressed on hold must not pick key 1"
+    );
+}
