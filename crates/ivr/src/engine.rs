@@ -474,6 +474,13 @@ pub struct Engine {
     next_rec: u32,
     trace: bool,
     max_calls: usize,
+    /// Some timer changed since `deadline` was computed.
+    timers_dirty: bool,
+    deadline: Option<Instant>,
+    /// A call ended during the current input (remove it before the next).
+    ended_any: bool,
+    /// Call index by channel number (`u32::MAX`: no call).
+    by_ch: Vec<u32>,
 }
 
 enum Step {
@@ -499,6 +506,10 @@ impl Engine {
             next_rec: 1,
             trace: false,
             max_calls: 1024,
+            timers_dirty: false,
+            deadline: None,
+            ended_any: false,
+            by_ch: Vec::new(),
         }
     }
 
@@ -529,15 +540,15 @@ impl Engine {
     /// Whether the call on `ch` waits for keys with nothing left to play (simulators press
     /// keys then).
     pub fn is_waiting_for_keys(&self, ch: ChannelId) -> bool {
-        self.calls
-            .iter()
-            .find(|c| c.ch == ch)
-            .is_some_and(|c| matches!(c.wait, Wait::Menu | Wait::Collect) && c.playing.is_idle())
+        self.find(ch).is_ok_and(|i| {
+            matches!(self.calls[i].wait, Wait::Menu | Wait::Collect)
+                && self.calls[i].playing.is_idle()
+        })
     }
 
     /// The script and language of the call on `ch`, for transcripts.
     pub fn call_script(&self, ch: ChannelId) -> Option<&Arc<Script>> {
-        self.calls.iter().find(|c| c.ch == ch).map(|c| &c.script)
+        self.find(ch).ok().map(|i| &self.calls[i].script)
     }
 
     /// The next output; call until it returns [`Output::Timeout`].
@@ -545,13 +556,16 @@ impl Engine {
         if let Some(o) = self.out.pop_front() {
             return o;
         }
-        Output::Timeout(
-            self.calls
+        if self.timers_dirty {
+            self.timers_dirty = false;
+            self.deadline = self
+                .calls
                 .iter()
                 .flat_map(|c| c.timers.iter().flatten())
                 .min()
-                .copied(),
-        )
+                .copied();
+        }
+        Output::Timeout(self.deadline)
     }
 
     /// Feeds one input.
@@ -563,8 +577,10 @@ impl Engine {
     /// Nothing a script does makes this fail.
     pub fn handle_input(&mut self, input: Input) -> Result<(), InputError> {
         let r = self.dispatch(input);
-        if self.calls.iter().any(|c| c.ended) {
+        if self.ended_any {
+            self.ended_any = false;
             self.calls.retain(|c| !c.ended);
+            self.reindex();
         }
         r
     }
@@ -607,14 +623,28 @@ impl Engine {
     }
 
     fn find(&self, ch: ChannelId) -> Result<usize, InputError> {
-        self.calls
-            .iter()
-            .position(|c| c.ch == ch && !c.ended)
-            .ok_or(InputError::NoCall(ch))
+        match self.by_ch.get(usize::from(ch.0)) {
+            Some(&i) if i != u32::MAX && !self.calls[i as usize].ended => Ok(i as usize),
+            _ => Err(InputError::NoCall(ch)),
+        }
+    }
+
+    fn reindex(&mut self) {
+        for v in &mut self.by_ch {
+            *v = u32::MAX;
+        }
+        for (i, c) in self.calls.iter().enumerate() {
+            let n = usize::from(c.ch.0);
+            if self.by_ch.len() <= n {
+                self.by_ch.resize(n + 1, u32::MAX);
+            }
+            self.by_ch[n] = i as u32;
+        }
+        self.timers_dirty = true;
     }
 
     fn arrive(&mut self, now: Instant, ch: ChannelId, info: CallInfo) -> Result<(), InputError> {
-        if self.calls.iter().any(|c| c.ch == ch) {
+        if self.find(ch).is_ok() {
             return Err(InputError::ChannelBusy(ch));
         }
         if self.calls.len() >= self.max_calls {
@@ -654,6 +684,12 @@ impl Engine {
             ended: false,
         });
         let i = self.calls.len() - 1;
+        let n = usize::from(ch.0);
+        if self.by_ch.len() <= n {
+            self.by_ch.resize(n + 1, u32::MAX);
+        }
+        self.by_ch[n] = i as u32;
+        self.timers_dirty = true;
         self.run(i, now);
         Ok(())
     }
@@ -894,6 +930,7 @@ impl Engine {
                 }
                 let c = &mut self.calls[i];
                 c.timers[T_INPUT] = Some(now + Duration::from_millis(*ms));
+                self.timers_dirty = true;
                 c.wait = Wait::Pause;
                 return Ok(Step::Wait);
             }
@@ -973,6 +1010,7 @@ impl Engine {
                 self.out.push_back(Output::Hook(ch, id, call));
                 let c = &mut self.calls[i];
                 c.timers[T_HOOK] = Some(now + Duration::from_millis(h.timeout_ms));
+                self.timers_dirty = true;
                 c.wait = Wait::Hook(id);
                 c.hold = h.hold.and_then(|n| c.script.prompt_id(c.lang, n));
                 if let Some(hold) = c.hold {
@@ -1010,6 +1048,7 @@ impl Engine {
                     );
                     let c = &mut self.calls[i];
                     c.timers[T_INPUT] = Some(now + Duration::from_millis(BEEP_MS));
+                    self.timers_dirty = true;
                     c.wait = Wait::Beep;
                 } else {
                     self.start_recording(i, now, r);
@@ -1280,6 +1319,7 @@ impl Engine {
         let c = &mut self.calls[i];
         c.wait = Wait::Run;
         c.timers[T_INPUT] = None;
+        self.timers_dirty = true;
         self.set_pc(i, pc);
         self.run(i, now);
     }
@@ -1290,6 +1330,7 @@ impl Engine {
         if c.digits.is_empty() || (!m.barge_in && !c.playing.is_idle()) {
             if c.playing.is_idle() && c.digits.is_empty() && c.timers[T_INPUT].is_none() {
                 self.calls[i].timers[T_INPUT] = Some(now + Duration::from_millis(m.timeout_ms));
+                self.timers_dirty = true;
             }
             return;
         }
@@ -1298,6 +1339,7 @@ impl Engine {
         };
         self.stop_playback(i);
         self.calls[i].timers[T_INPUT] = None;
+        self.timers_dirty = true;
         if let Some(&(_, pc, kl)) = m.keys.iter().find(|(k, _, _)| *k == d) {
             self.calls[i].digits.clear();
             self.branch(i, kl, ("menu", &m.name), &format!("key {d}"));
@@ -1365,6 +1407,7 @@ impl Engine {
                         col.digit_timeout_ms
                     };
                     self.calls[i].timers[T_INPUT] = Some(now + Duration::from_millis(ms));
+                    self.timers_dirty = true;
                 }
                 return;
             }
@@ -1373,6 +1416,7 @@ impl Engine {
             };
             self.stop_playback(i);
             self.calls[i].timers[T_INPUT] = None;
+            self.timers_dirty = true;
             if col.stop_keys.contains(d) {
                 self.calls[i].digits.clear();
                 self.set_var(i, &col.var, Value::Str(String::new()));
@@ -1424,6 +1468,7 @@ impl Engine {
         let c = &mut self.calls[i];
         c.attempt += 1;
         c.timers[T_INPUT] = None;
+        self.timers_dirty = true;
         if c.attempt >= col.attempts {
             self.set_var(i, &col.var, Value::Str(String::new()));
             self.branch(
@@ -1460,6 +1505,7 @@ impl Engine {
         let ins = &script.flows[flow].code[pc];
         let Op::Hook(h) = &ins.op else { return };
         self.calls[i].timers[T_HOOK] = None;
+        self.timers_dirty = true;
         // Keys pressed while the shop was being asked are impatience, not menu choices.
         self.calls[i].digits.clear();
         if self.calls[i].hold.take().is_some() {
@@ -1535,6 +1581,7 @@ impl Engine {
         c.wait = Wait::Record(slot);
         // A safety net in case the pipeline never reports the end.
         c.timers[T_INPUT] = Some(now + Duration::from_millis(r.max_ms + 5000));
+        self.timers_dirty = true;
     }
 
     fn record_done(&mut self, i: usize, now: Instant, slot: RecordingId, samples: u32) {
@@ -1544,6 +1591,7 @@ impl Engine {
         let ins = &script.flows[flow].code[pc];
         let Op::Record(r) = &ins.op else { return };
         self.calls[i].timers[T_INPUT] = None;
+        self.timers_dirty = true;
         let secs = samples / tel_types::SAMPLE_RATE_HZ;
         let empty = samples < tel_types::SAMPLE_RATE_HZ / 2;
         self.set_var(
@@ -1586,6 +1634,7 @@ impl Engine {
         }
         if self.calls[i].timers[T_HOOK].is_some_and(|t| t <= now) {
             self.calls[i].timers[T_HOOK] = None;
+            self.timers_dirty = true;
             if let Wait::Hook(_) = self.calls[i].wait {
                 self.hook_reply(i, now, HookReply::Timeout);
             }
@@ -1595,6 +1644,7 @@ impl Engine {
         }
         if self.calls[i].timers[T_INPUT].is_some_and(|t| t <= now) {
             self.calls[i].timers[T_INPUT] = None;
+            self.timers_dirty = true;
             let Some((script, flow, pc)) = self.cur_op(i) else {
                 return;
             };
@@ -1646,7 +1696,9 @@ impl Engine {
                 });
                 c.wait = Wait::Run;
                 c.timers[T_INPUT] = None;
+                self.timers_dirty = true;
                 c.timers[T_HOOK] = None;
+                self.timers_dirty = true;
                 c.path.push("error: on_error".into());
                 return;
             }
@@ -1681,7 +1733,9 @@ impl Engine {
             return;
         }
         c.ended = true;
+        self.ended_any = true;
         c.timers = [None; 3];
+        self.timers_dirty = true;
         let ch = c.ch;
         let playing = !c.playing.is_idle();
         let recording = matches!(c.wait, Wait::Record(_));
