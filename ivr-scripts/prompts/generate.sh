@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Generates the zh-CN and en prompt packs with espeak-ng (synthesised speech):
-# 8 kHz mono 16-bit WAV, silence trimmed, normalised to -6 dBFS.
+# 8 kHz mono A-law WAV (the line's own coding, half the size of 16-bit), silence trimmed, normalised to -6 dBFS.
 #   apt install espeak-ng sox; cargo build -p ivrd; bash ivr-scripts/prompts/generate.sh
 # Texts: prompts.<lang>.txt (script prompts) + `ivrd prompts texts <lang>` (say-back fragments).
 set -euo pipefail
@@ -17,7 +17,7 @@ for lang in zh-CN en; do
     espeak-ng -v "$voice" -s "$speed" -w "$tmp/raw.wav" -- "$text"
     # Trim leading and trailing silence, shorten pauses to 120 ms, pad 40 ms, normalise.
     sox -q -D "$tmp/raw.wav" "$tmp/trim.wav" silence -l 1 0.01 0.5% -1 0.12 0.5% reverse silence 1 0.01 0.5% reverse pad 0.04 0.04 norm -6
-    "$ivrd" prompts convert "$tmp/trim.wav" "$out" >/dev/null
+    "$ivrd" prompts convert --alaw "$tmp/trim.wav" "$out" >/dev/null
   done
 done
 du -sh "$here"

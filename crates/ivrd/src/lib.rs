@@ -10,3 +10,4 @@ pub mod cdr;
 pub mod config;
 pub mod dimension;
 pub mod metrics;
+pub mod prompt_wav;

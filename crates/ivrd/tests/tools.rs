@@ -217,8 +217,50 @@ fn prompts_convert_any_wav_to_8k_mono_16_bit_without_aliasing() {
     // The converted file passes the pack check; the original does not.
     let o = ivrd(&["prompts", "check", d.to_str().unwrap()]);
     let t = text(&o);
-    assert!(t.contains("hi.wav: 44100 Hz (needs 8000)"), "{t}");
+    assert!(
+        t.contains("hi.wav: sample rate is 44100 Hz, need 8000 Hz"),
+        "{t}"
+    );
     assert!(!t.contains("hi-8k.wav:"), "{t}");
+}
+
+#[test]
+fn prompts_convert_to_alaw_for_packs_half_the_size_and_playable() {
+    let d = tmp("alaw");
+    let inp = d.join("src.wav");
+    write_wav(&inp, 16_000, 1, 16, false, 1000.0, 1.0);
+    let lin = d.join("pack/lin.wav");
+    let alaw = d.join("pack/alaw.wav");
+    for (out, extra) in [(&lin, None), (&alaw, Some("--alaw"))] {
+        let mut args = vec!["prompts", "convert"];
+        args.extend(extra);
+        args.extend([inp.to_str().unwrap(), out.to_str().unwrap()]);
+        let o = ivrd(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+    // 8,000 samples: 16,044 bytes as 16-bit, 8,046 as A-law.
+    assert!(
+        size(&alaw) * 2 < size(&lin) + 100,
+        "{} vs {}",
+        size(&alaw),
+        size(&lin)
+    );
+    let o = ivrd(&["prompts", "check", d.join("pack").to_str().unwrap()]);
+    let t = text(&o);
+    assert!(t.contains("2 prompt file(s), 0 unusable"), "{t}");
+    // Converting the A-law file back gives the same level (G.711 keeps it within 0.1 dB).
+    let back = d.join("back.wav");
+    let o = ivrd(&[
+        "prompts",
+        "convert",
+        alaw.to_str().unwrap(),
+        back.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let (_, n, e) = rms(&back);
+    assert!((7990..=8010).contains(&n), "{n} samples");
+    assert!((e - 0.3536).abs() < 0.01, "rms {e}");
 }
 
 #[test]

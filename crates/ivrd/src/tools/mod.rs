@@ -69,11 +69,7 @@ pub(crate) fn prompt_lengths(script: &ivr::Script, dir: Option<&Path>) -> Vec<iv
         .map(|p| {
             let ms = dir
                 .map(|d| d.join(&p.language).join(format!("{}.wav", p.name)))
-                .and_then(|f| hound::WavReader::open(f).ok())
-                .map(|r| {
-                    let s = r.spec();
-                    u64::from(r.duration()) * 1000 / u64::from(s.sample_rate.max(1))
-                })
+                .and_then(|f| ivrd::prompt_wav::duration_ms(&f).ok())
                 .unwrap_or(if p.used_at.is_some() { 1500 } else { 400 });
             ivr::Duration::from_millis(ms)
         })

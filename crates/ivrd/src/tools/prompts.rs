@@ -14,20 +14,25 @@ pub(crate) struct PromptsArgs {
 
 #[derive(Debug, Subcommand)]
 enum PromptsCmd {
-    /// Check every WAV of a pack is 8 kHz mono 16-bit, and list the prompts each script is missing.
+    /// Check every WAV of a pack is 8 kHz mono (16-bit, A-law or µ-law), and list the prompts
+    /// each script is missing.
     Check {
         /// The pack: `<dir>/<language>/<name>.wav`.
         dir: PathBuf,
         /// Scripts (or folders of scripts) whose prompts must be in the pack.
         scripts: Vec<PathBuf>,
     },
-    /// Convert WAV files (any rate, mono or stereo, 8-32 bit integer or float) to 8 kHz mono
-    /// 16-bit. With a folder, converts every `.wav` under it into the output folder.
+    /// Convert WAV files (any rate, mono or stereo, 8-32 bit integer or float, G.711) to
+    /// 8 kHz mono 16-bit, or A-law with `--alaw`. With a folder, converts every `.wav` under
+    /// it into the output folder.
     Convert {
         /// A WAV file or a folder.
         input: PathBuf,
         /// The output file or folder.
         output: PathBuf,
+        /// Write G.711 A-law (the bundled packs' format: half the size, what the line carries).
+        #[arg(long)]
+        alaw: bool,
     },
     /// Print the say-back fragments of a language as `name<TAB>text` (for building packs).
     Texts {
@@ -56,40 +61,24 @@ impl std::fmt::Display for PromptError {
     }
 }
 
-/// What is wrong with a pack file for playing as is (`None` if it is 8 kHz mono 16-bit PCM).
+/// What is wrong with a pack file for playing as is (`None` if it is 8 kHz mono 16-bit PCM,
+/// A-law or µ-law): the same reader the daemon loads packs with decides.
 pub(crate) fn problem(path: &Path) -> Option<String> {
-    let r = match hound::WavReader::open(path) {
-        Ok(r) => r,
-        Err(e) => return Some(format!("{}: not a readable WAV file: {e}", path.display())),
-    };
-    let s = r.spec();
-    let mut why = Vec::new();
-    if s.sample_rate != 8000 {
-        why.push(format!("{} Hz (needs 8000)", s.sample_rate));
-    }
-    if s.channels != 1 {
-        why.push(format!("{} channels (needs mono)", s.channels));
-    }
-    if s.bits_per_sample != 16 || s.sample_format != hound::SampleFormat::Int {
-        why.push(format!(
-            "{}-bit {:?} (needs 16-bit integer)",
-            s.bits_per_sample, s.sample_format
-        ));
-    }
-    if r.duration() == 0 {
-        why.push("no audio".into());
-    }
-    (!why.is_empty()).then(|| {
-        format!(
-            "{}: {}; fix with `ivrd prompts convert`",
-            path.display(),
-            why.join(", ")
-        )
-    })
+    ivrd::prompt_wav::read(path).err().map(|e| e.to_string())
 }
 
 /// Reads any WAV as mono f32 in -1..1 and its sample rate.
 fn read_mono(path: &Path) -> Result<(Vec<f32>, u32), PromptError> {
+    // G.711 files (hound reads only PCM and float): decode the first channel.
+    if let Ok(bytes) = std::fs::read(path)
+        && let Ok(w) = dsp::wav::parse(&bytes)
+        && w.encoding != dsp::wav::Encoding::Linear16
+    {
+        let mut pcm = vec![0i16; w.frames()];
+        let n = w.decode_into(&mut pcm);
+        let mono = pcm[..n].iter().map(|&v| f32::from(v) / 32768.0).collect();
+        return Ok((mono, w.sample_rate));
+    }
     let mut r = hound::WavReader::open(path).map_err(|e| PromptError::Open(path.into(), e))?;
     let s = r.spec();
     if s.channels == 0 || s.sample_rate == 0 {
@@ -161,8 +150,8 @@ fn to_8k(path: &Path, x: Vec<f32>, rate: u32) -> Result<Vec<f32>, PromptError> {
     Ok(out[delay.min(end)..end].to_vec())
 }
 
-/// Converts one WAV file to 8 kHz mono 16-bit PCM.
-pub(crate) fn convert(input: &Path, output: &Path) -> Result<usize, PromptError> {
+/// Converts one WAV file to 8 kHz mono: 16-bit PCM, or A-law with `alaw` (the packs' format).
+pub(crate) fn convert(input: &Path, output: &Path, alaw: bool) -> Result<usize, PromptError> {
     let (x, rate) = read_mono(input)?;
     if x.is_empty() {
         return Err(PromptError::Format(input.into(), "no audio".into()));
@@ -170,6 +159,15 @@ pub(crate) fn convert(input: &Path, output: &Path) -> Result<usize, PromptError>
     let y = to_8k(input, x, rate)?;
     if let Some(d) = output.parent() {
         std::fs::create_dir_all(d).map_err(|e| PromptError::Write(output.into(), e.to_string()))?;
+    }
+    if alaw {
+        let pcm: Vec<i16> = y
+            .iter()
+            .map(|v| (v.clamp(-1.0, 1.0) * 32767.0).round() as i16)
+            .collect();
+        ivrd::prompt_wav::write_alaw(output, &pcm)
+            .map_err(|e| PromptError::Write(output.into(), e.to_string()))?;
+        return Ok(y.len());
     }
     let spec = hound::WavSpec {
         channels: 1,
@@ -259,7 +257,11 @@ pub(crate) fn run(a: PromptsArgs) -> i32 {
             }
             0
         }
-        PromptsCmd::Convert { input, output } => {
+        PromptsCmd::Convert {
+            input,
+            output,
+            alaw,
+        } => {
             let pairs: Vec<(PathBuf, PathBuf)> = if input.is_dir() {
                 let mut files = Vec::new();
                 wavs(&input, &mut files);
@@ -275,7 +277,7 @@ pub(crate) fn run(a: PromptsArgs) -> i32 {
             };
             let mut bad = 0;
             for (i, o) in pairs {
-                match convert(&i, &o) {
+                match convert(&i, &o, alaw) {
                     Ok(n) => println!("{} -> {} ({} ms)", i.display(), o.display(), n / 8),
                     Err(e) => {
                         eprintln!("{e}");
