@@ -3,7 +3,8 @@
 //! # How it works
 //!
 //! Audio is cut into 5 ms slots of 40 samples. A slot whose energy is below the sensitivity
-//! floor is skipped at once (most of a call). Otherwise the receiver correlates the slot with
+//! floor is skipped at once (most of a call), and so is one whose spectral centroid (from
+//! the first-difference energy) is outside the DTMF band. Otherwise the receiver correlates the slot with
 //! the eight Q.23 frequencies (a single-bin DFT per frequency, as a few vectorisable dot
 //! products) and keeps the complex results with an absolute phase reference. From these:
 //!
@@ -357,6 +358,8 @@ pub struct DtmfReceiver {
     t_slot: u64,
     /// Per frequency: (f · slot index) mod 200, the index into `ROT`.
     ph: [u16; 8],
+    /// The sample before the next slot (for the first difference).
+    last_sample: f32,
     started: bool,
     // History ring.
     hist: [Slot; H],
@@ -399,6 +402,7 @@ impl DtmfReceiver {
             pend_n: 0,
             t_slot: 0,
             ph: [0; 8],
+            last_sample: 0.0,
             started: false,
             hist: [Slot::default(); H],
             hn: 0,
@@ -514,6 +518,9 @@ impl DtmfReceiver {
 
     #[inline]
     fn slot(&mut self, x: &[i16]) {
+        // Energy, and energy of the first difference: their ratio is 2(1 - cos ω) for a
+        // tone at ω, 0.29-1.43 across the DTMF band (about 0.33-1.3 for any valid pair
+        // with noise), about 2 for white noise and mostly below 0.2 for voiced speech.
         let mut sq = [0f32; 8];
         for c in x.chunks_exact(8) {
             for i in 0..8 {
@@ -522,6 +529,8 @@ impl DtmfReceiver {
             }
         }
         let e = sq.iter().sum::<f32>();
+        let prev = self.last_sample;
+        self.last_sample = x[M - 1] as f32;
         let t0 = self.t_slot;
         self.t_slot += M as u64;
         let ph = self.ph;
@@ -548,6 +557,26 @@ impl DtmfReceiver {
         slot.silent = false;
         for b in 0..8 {
             slot.ph[b] = ph[b] as u8;
+        }
+        let mut dq = [0f32; 8];
+        for c in x.chunks_exact(8) {
+            for i in 1..8 {
+                let d = c[i] as f32 - c[i - 1] as f32;
+                dq[i] += d * d;
+            }
+        }
+        let mut dr = dq.iter().sum::<f32>();
+        let mut p = prev;
+        for c in x.chunks_exact(8) {
+            let d = c[0] as f32 - p;
+            dr += d * d;
+            p = c[7] as f32;
+        }
+        if self.phase == Phase::Idle && (dr < 0.22 * e || dr > 1.7 * e) {
+            // Spectrally impossible for a key: skip the correlations.
+            slot.tonal = false;
+            slot.y = [0.0; 16];
+            return;
         }
         let y = correlate(x);
         slot.y = y;

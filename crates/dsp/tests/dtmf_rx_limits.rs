@@ -254,3 +254,12 @@ fn full_detection_in_white_noise_at_10db_snr() {
         assert_eq!(got, want, "{law:?}");
     }
 }
+
+#[test]
+fn full_detection_at_10db_snr_with_twist_at_both_limits() {
+    let mut rng = Rng(0x7157);
+    for twist in [(0.0, -8.0), (-4.0, 0.0)] {
+        let (got, want) = noisy_run(&mut rng, 10.0, 150, twist, Law::ALaw);
+        assert_eq!(got, want, "twist {twist:?}");
+    }
+}

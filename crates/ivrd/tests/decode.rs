@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ivrd-decode-test-{}", std::process::id()));
+fn dir(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ivrd-decode-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -63,7 +63,7 @@ fn ivrd(args: &[&str], stdin: &str) -> (String, String, i32) {
 
 #[test]
 fn batch_prints_path_tab_digits_and_goes_on_after_bad_files() {
-    let d = dir();
+    let d = dir("batch");
     let linear = d.join("linear.wav");
     write_wav(&linear, Encoding::Linear16, &keys_audio("123#", 80));
     let alaw = d.join("alaw.wav");
@@ -117,8 +117,7 @@ fn batch_prints_path_tab_digits_and_goes_on_after_bad_files() {
 
 #[test]
 fn report_lists_digits_caller_id_and_tones_with_times() {
-    let d = dir().join("report");
-    std::fs::create_dir_all(&d).unwrap();
+    let d = dir("report");
     // DTMF caller ID, then China's busy tone.
     let mut a = keys_audio("A13800138000C", 70);
     let cn = dsp::zones::ToneZone::by_code("cn").unwrap();
@@ -140,5 +139,31 @@ fn report_lists_digits_caller_id_and_tones_with_times() {
     assert!(out.contains("digits: A13800138000C"), "{out}");
     // Timestamps: the first key starts 250 ms in.
     assert!(out.contains("    0.250s  DTMF A"), "{out}");
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn report_shows_fsk_caller_id_from_a_mu_law_file() {
+    let d = dir("fsk");
+    let cid = tel_types::CallerId {
+        number: tel_types::FixedStr::new_truncated("02087654321"),
+        name: tel_types::FixedStr::new_truncated("CHEN"),
+        datetime: tel_types::FixedStr::new_truncated("11221005"),
+        presentation: tel_types::CallerIdPresentation::Available,
+    };
+    let mut tx = dsp::callerid::CallerIdSender::new(&cid, dsp::fsk::FskModem::V23, true, -13.0);
+    let mut a = vec![0i16; 4000];
+    let mut burst = vec![0i16; 12000];
+    tx.fill(&mut burst);
+    a.extend(burst);
+    let f = d.join("cid.wav");
+    write_wav(&f, Encoding::MuLaw, &a);
+    let (out, err, code) = ivrd(&["decode", f.to_str().unwrap()], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("µ-law"), "{out}");
+    assert!(
+        out.contains("CALLER ID (FSK MDMF)  number 02087654321, name \"CHEN\", date/time 11221005"),
+        "{out}"
+    );
     std::fs::remove_dir_all(&d).ok();
 }
