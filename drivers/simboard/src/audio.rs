@@ -93,6 +93,8 @@ impl Codec {
     }
 }
 
+const NOISE_LEN: usize = 8192;
+
 /// Gaussian-like white noise from a table, cheap per sample.
 #[derive(Clone)]
 pub(crate) struct NoiseTable {
@@ -109,7 +111,7 @@ impl NoiseTable {
     /// 8192 samples of unit-RMS noise (sum of four uniforms) from a fixed seed.
     pub(crate) fn new() -> Self {
         let mut rng = crate::rng::Rng::new(0x05ee_d0f0_015e);
-        let v: Vec<f32> = (0..8192)
+        let v: Vec<f32> = (0..NOISE_LEN)
             .map(|_| {
                 let s: f64 = (0..4).map(|_| rng.next_f64() - 0.5).sum();
                 // Four uniforms on [-0.5, 0.5] have variance 4/12.
@@ -121,11 +123,14 @@ impl NoiseTable {
 
     /// Adds noise of RMS `rms` to `out`, reading from `*pos` (which advances).
     pub(crate) fn add_to(&self, out: &mut [f32], rms: f32, pos: &mut usize) {
-        let n = self.samples.len();
+        const MASK: usize = NOISE_LEN - 1;
+        let mut p = *pos & MASK;
         for o in out.iter_mut() {
-            *o += self.samples[*pos % n] * rms;
-            *pos = (*pos + 7919) % n;
+            *o += self.samples[p] * rms;
+            // An odd stride visits every entry before repeating.
+            p = (p + 7919) & MASK;
         }
+        *pos = p;
     }
 }
 
@@ -155,32 +160,41 @@ pub(crate) fn render_zone_tone(zone: Zone, tone: tel_types::Tone) -> Arc<[i16]> 
     v.into()
 }
 
-/// The caller-ID signal the exchange sends for `cid`, in linear samples.
-pub(crate) fn render_caller_id(standard: CallerIdStandard, cid: &CallerId) -> Vec<i16> {
+/// Level of FSK caller ID from the exchange, dBm0 (Bellcore: −13.5 dBm at the set).
+const CID_FSK_DBM0: f32 = -13.5;
+
+/// The caller-ID signal the exchange sends for `cid`, in linear samples: FSK (channel
+/// seizure, marks, SDMF or, with a name, MDMF) or DTMF keys (`D…C` in China, `A…C`
+/// elsewhere), rendered by the DSP crate.
+pub(crate) fn render_caller_id(standard: CallerIdStandard, zone: Zone, cid: &CallerId) -> Vec<i16> {
+    use dsp::callerid::{dtmf_caller_id_keys, fsk_caller_id};
+    use dsp::fsk::FskModem;
     match standard {
         CallerIdStandard::None => Vec::new(),
         CallerIdStandard::FskBell202 | CallerIdStandard::FskV23 => {
             let modem = if standard == CallerIdStandard::FskBell202 {
-                dsp_cid::FskStandard::Bell202
+                FskModem::Bell202
             } else {
-                dsp_cid::FskStandard::V23
+                FskModem::V23
             };
-            dsp_cid::render_fsk(modem, cid)
+            let mut out = vec![0i16; 2 * 8000];
+            let n = fsk_caller_id(cid, modem, !cid.name.is_empty(), CID_FSK_DBM0, &mut out);
+            out.truncate(n);
+            out
         }
-        CallerIdStandard::Dtmf => dsp_cid::render_dtmf(cid),
-    }
-}
-
-/// Stand-in for the caller-ID senders of the DSP crate, until `dsp` has them.
-mod dsp_cid {
-    pub(crate) enum FskStandard {
-        Bell202,
-        V23,
-    }
-    pub(crate) fn render_fsk(_s: FskStandard, _c: &tel_types::CallerId) -> Vec<i16> {
-        Vec::new()
-    }
-    pub(crate) fn render_dtmf(_c: &tel_types::CallerId) -> Vec<i16> {
-        Vec::new()
+        CallerIdStandard::Dtmf => {
+            let start = if zone == Zone::Cn { 'D' } else { 'A' };
+            let keys = dtmf_caller_id_keys(cid, start);
+            let mut g = dsp::dtmf_gen::DtmfGenerator::new(dsp::dtmf_gen::DtmfGenConfig {
+                on_ms: 70,
+                off_ms: 70,
+                low_dbm0: -9.0,
+                high_dbm0: -7.0,
+            });
+            g.push_str(keys.as_str());
+            let mut out = vec![0i16; keys.as_str().len() * 140 * 8];
+            g.fill(&mut out);
+            out
+        }
     }
 }

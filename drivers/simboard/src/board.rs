@@ -20,6 +20,8 @@ pub const BUFFER_FRAMES: usize = 8;
 pub const EVENT_QUEUE: usize = 64;
 const MAX_FRAME_BYTES: usize = 320;
 const ECHO_LEN: usize = 1024;
+/// Samples an idle station's phone remembers (4 s), for caller ID sent before the ring.
+const IDLE_AUDIO: usize = 32_000;
 
 /// A channel of the simulated card, as the board's user (the daemon's audio thread) sees it.
 ///
@@ -241,6 +243,8 @@ pub enum Outcome {
     ReleasedByUs,
     /// No trunk was free (load generator only).
     Blocked,
+    /// The line went into alarm (span down, cable cut) during the call.
+    LineDown,
 }
 
 /// Everything known about one simulated call.
@@ -279,6 +283,8 @@ pub struct CallSpec {
     pub caller_id: CallerId,
     /// Hang up this long after answer even if the script has not ended (the hold time).
     pub hold_ms: Option<u32>,
+    /// Give up if not answered within this many ms (`None`: the persona's own patience).
+    pub give_up_ms: Option<u32>,
     /// Seed for the persona's random manner.
     pub seed: u64,
 }
@@ -288,6 +294,7 @@ struct Call {
     record: CallRecord,
     run: Running,
     hold_ms: Option<u32>,
+    give_up_ms: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -333,7 +340,10 @@ struct Port {
     state: LineState,
     peer: Option<usize>,
     wired_ring_since: Option<u64>,
+    alarm: bool,
     last_tx: [i16; FRAME_SAMPLES],
+    idle_audio: Option<Box<[i16]>>,
+    idle_pos: usize,
     agent: Option<Arc<Persona>>,
     gain: f32,
     echo_gain: f32,
@@ -453,7 +463,11 @@ impl SimBoard {
                 state: LineState::Idle,
                 peer: None,
                 wired_ring_since: None,
+                alarm: false,
                 last_tx: [0; FRAME_SAMPLES],
+                idle_audio: (kind == PortType::FxsStation && options.capture_audio)
+                    .then(|| vec![0i16; IDLE_AUDIO].into_boxed_slice()),
+                idle_pos: 0,
                 agent: (kind == PortType::FxsStation)
                     .then(|| Arc::new(Persona::new("agent", Vec::new()))),
                 gain: db_gain(line.gain_db),
@@ -556,6 +570,7 @@ impl SimBoard {
         let free = self.ports.iter().position(|p| {
             p.kind.is_trunk()
                 && p.peer.is_none()
+                && !p.alarm
                 && !p.off_hook
                 && matches!(p.state, LineState::Idle)
         });
@@ -588,7 +603,7 @@ impl SimBoard {
             outcome: Outcome::InProgress,
             keys_sent: String::new(),
             key_log: Vec::new(),
-            hearing: Hearing::new(self.now_ms, self.options.capture_audio),
+            hearing: Hearing::new(self.profile.zone, self.options.capture_audio),
         }
     }
 
@@ -597,6 +612,7 @@ impl SimBoard {
         let p = &self.ports[i];
         if !p.kind.is_trunk()
             || p.peer.is_some()
+            || p.alarm
             || p.off_hook
             || !matches!(p.state, LineState::Idle)
         {
@@ -607,7 +623,7 @@ impl SimBoard {
         self.next_call_id += 1;
         let record = self.new_record(id, p.number, &spec);
         let cid_params = self.profile.caller_id;
-        let cid = render_caller_id(cid_params.standard, &spec.caller_id);
+        let cid = render_caller_id(cid_params.standard, self.profile.zone, &spec.caller_id);
         // Calls start on a frame boundary.
         let t0 = align_up(self.now_ms);
         let (cid_at_ms, first_ring_ms) = match cid_params.timing {
@@ -626,6 +642,7 @@ impl SimBoard {
             record,
             run: Running::new(spec.persona, spec.seed),
             hold_ms: spec.hold_ms,
+            give_up_ms: spec.give_up_ms,
         });
         self.ports[i].state = LineState::Incoming {
             call,
@@ -638,10 +655,12 @@ impl SimBoard {
     }
 
     /// Makes the agent on station `number` lift the handset and run `persona` (e.g. to dial).
-    /// Returns the call id, or `None` if the station is not idle.
+    /// Returns the call id, or `None` if the station is not idle (or is wired to a trunk).
     pub fn lift_handset(&mut self, number: u16, persona: Arc<Persona>, seed: u64) -> Option<u64> {
         let i = self.index(number)?;
         if self.ports[i].kind != PortType::FxsStation
+            || self.ports[i].peer.is_some()
+            || self.ports[i].alarm
             || !matches!(self.ports[i].state, LineState::Idle)
         {
             return None;
@@ -652,6 +671,7 @@ impl SimBoard {
             persona: persona.clone(),
             caller_id: CallerId::default(),
             hold_ms: None,
+            give_up_ms: None,
             seed,
         };
         let mut record = self.new_record(id, number, &spec);
@@ -664,6 +684,7 @@ impl SimBoard {
                 record,
                 run: Running::new(persona, seed),
                 hold_ms: None,
+                give_up_ms: None,
             }),
             released_at: None,
         };
@@ -679,6 +700,20 @@ impl SimBoard {
             | LineState::Ringing { call, .. } => Some(&call.record),
             _ => None,
         }
+    }
+
+    /// The call with board-wide id `id`, if it is in progress.
+    pub fn active_call_by_id(&self, id: u64) -> Option<&CallRecord> {
+        self.ports.iter().find_map(|p| match &p.state {
+            LineState::Incoming { call, .. }
+            | LineState::Connected { call, .. }
+            | LineState::Ringing { call, .. }
+                if call.record.id == id =>
+            {
+                Some(&call.record)
+            }
+            _ => None,
+        })
     }
 
     /// Whether channel `number`'s far end is sending busy tone (the far end hung up).
@@ -703,6 +738,51 @@ impl SimBoard {
         s.rx_overruns = self.ports.iter().map(|p| p.rx_overruns).sum();
         s.tx_underruns = self.ports.iter().map(|p| p.tx_underruns).sum();
         s
+    }
+
+    /// Puts channel `number` into alarm (`on`: span down, cable cut; the board reports
+    /// `Alarm`, a call in progress ends as [`Outcome::LineDown`], no audio, no new calls) or
+    /// clears it (`NoAlarm`). Returns whether the state changed.
+    pub fn set_alarm(&mut self, number: u16, on: bool) -> bool {
+        let Some(i) = self.index(number) else {
+            return false;
+        };
+        if self.ports[i].alarm == on {
+            return false;
+        }
+        self.ports[i].alarm = on;
+        if on {
+            let now = self.now_ms;
+            self.end_call(i, now, Outcome::LineDown);
+            let p = &mut self.ports[i];
+            p.state = LineState::Idle;
+            if p.kind == PortType::FxsStation {
+                p.off_hook = false;
+            }
+            p.wired_ring_since = None;
+            p.ev.push(LineEvent::Alarm);
+        } else {
+            self.ports[i].ev.push(LineEvent::NoAlarm);
+        }
+        true
+    }
+
+    /// Puts every channel of card `card` (0-based, in profile order) into alarm or clears it,
+    /// as when an E1 span goes down. Returns how many channels changed.
+    pub fn set_card_alarm(&mut self, card: usize, on: bool) -> usize {
+        let Some(c) = self.profile.cards.get(card) else {
+            return 0;
+        };
+        let before: u16 = self.profile.cards[..card]
+            .iter()
+            .flat_map(|c| c.ports.iter())
+            .map(|g| g.count)
+            .sum();
+        let count: u16 = c.ports.iter().map(|g| g.count).sum();
+        let first = self.profile.first_channel + before;
+        (first..first + count)
+            .filter(|&n| self.set_alarm(n, on))
+            .count()
     }
 
     /// Events dropped on channel `number` because its queue was full.
@@ -763,6 +843,10 @@ impl SimBoard {
     fn port_input(&mut self, i: usize, start: u64) {
         let fb = self.profile.law.frame_bytes();
         while let Some(hook) = self.ports[i].commands.try_pop() {
+            if self.ports[i].alarm {
+                // A line in alarm takes hook commands but nothing happens on it.
+                continue;
+            }
             if self.ports[i].peer.is_some() {
                 self.apply_wired_hook(i, hook, start);
             } else {
@@ -784,6 +868,18 @@ impl SimBoard {
         let fb = self.profile.law.frame_bytes();
         self.tx_pcm = self.ports[i].last_tx;
         self.rx_f = [0.0; FRAME_SAMPLES];
+        if self.ports[i].alarm {
+            // A line in alarm carries no audio and no far end.
+            let p = &mut self.ports[i];
+            if p.rx.vacant_len() >= fb {
+                self.codec
+                    .encode(&[0; FRAME_SAMPLES], &mut self.frame[..fb]);
+                p.rx.push_slice(&self.frame[..fb]);
+            } else {
+                p.rx_overruns += 1;
+            }
+            return;
+        }
         if let Some(j) = self.ports[i].peer {
             self.wired_frame(i, j, start);
             return;
@@ -794,7 +890,14 @@ impl SimBoard {
         let mut answered_station = false;
         let mut talking = false;
         match &mut p.state {
-            LineState::Idle => {}
+            LineState::Idle => {
+                // An idle phone still listens (for DTMF caller ID before the first ring).
+                if let Some(buf) = p.idle_audio.as_mut() {
+                    let at = p.idle_pos;
+                    buf[at..at + FRAME_SAMPLES].copy_from_slice(&self.tx_pcm);
+                    p.idle_pos = (at + FRAME_SAMPLES) % IDLE_AUDIO;
+                }
+            }
             LineState::Seized { pos } => {
                 add_loop(&self.dial, pos, &mut self.rx_f);
                 talking = true;
@@ -824,15 +927,23 @@ impl SimBoard {
                         call.record.hearing.note(start, NoteKind::CallerIdSent);
                     }
                 }
-                // Ring bursts.
-                if start >= *first_ring_ms && ring_burst_starts(ring, start - *first_ring_ms) {
-                    call.record.hearing.note(start, NoteKind::RingBurst);
-                    p.ev.push(LineEvent::RingBegin);
-                    p.ev.push(LineEvent::RingOffHook);
+                // Ring bursts: `RingBegin` when a burst starts and, as DAHDI reports ring
+                // detection, `RingOffHook` when it ends.
+                if start >= *first_ring_ms {
+                    let t = start - *first_ring_ms;
+                    if ring_burst_starts(ring, t) {
+                        call.record.hearing.note(start, NoteKind::RingBurst);
+                        p.ev.push(LineEvent::RingBegin);
+                    } else if ring_burst_ends(ring, t) {
+                        p.ev.push(LineEvent::RingOffHook);
+                    }
                 }
                 // The caller's patience.
                 if start.saturating_sub(call.record.arrived_ms)
-                    >= u64::from(call.run.persona.give_up_ringing_ms)
+                    >= u64::from(
+                        call.give_up_ms
+                            .unwrap_or(call.run.persona.give_up_ringing_ms),
+                    )
                 {
                     call.record.hearing.note(start, NoteKind::GaveUp);
                     finished = Some(Outcome::Abandoned);
@@ -952,10 +1063,11 @@ impl SimBoard {
     /// span pair: what one side's user writes, the other side's user reads (no impairments);
     /// the trunk side going off-hook, on-hook or flashing is seen on the station side as
     /// `RingOffHook`, `OnHook`, `WinkFlash`; ringing the station side rings the trunk side
-    /// (`RingBegin` and `RingOffHook` per burst). Both ports stop simulating a far end.
+    /// (`RingBegin` when a burst starts, `RingOffHook` when it ends). Both ports stop
+    /// simulating a far end.
     ///
     /// # Errors
-    /// [`WireError`] if a number is unknown, the kinds are not a station and a trunk, or a
+    /// [`crate::WireError`] if a number is unknown, the kinds are not a station and a trunk, or a
     /// port is already wired or busy.
     pub fn wire_pair(&mut self, station: u16, trunk: u16) -> Result<(), WireError> {
         let (Some(s), Some(t)) = (self.index(station), self.index(trunk)) else {
@@ -1023,9 +1135,9 @@ impl SimBoard {
             if ring_burst_starts(cad, t) {
                 self.ports[i].ev.push(LineEvent::RingerOn);
                 self.ports[j].ev.push(LineEvent::RingBegin);
-                self.ports[j].ev.push(LineEvent::RingOffHook);
             } else if ring_burst_ends(cad, t) {
                 self.ports[i].ev.push(LineEvent::RingerOff);
+                self.ports[j].ev.push(LineEvent::RingOffHook);
             }
         }
         let p = &mut self.ports[i];
@@ -1098,17 +1210,30 @@ impl SimBoard {
                         persona: agent.clone(),
                         caller_id: CallerId::default(),
                         hold_ms: None,
+                        give_up_ms: None,
                         seed: self.options.seed ^ id,
                     };
                     let mut record = self.new_record(id, self.ports[i].number, &spec);
                     record.caller_id = None;
                     let p = &mut self.ports[i];
+                    // What the phone heard just before it rang (oldest first).
+                    if let Some(buf) = p.idle_audio.as_ref() {
+                        let from = now.saturating_sub((IDLE_AUDIO / 8) as u64);
+                        for k in 0..IDLE_AUDIO / FRAME_SAMPLES {
+                            let at = (p.idle_pos + k * FRAME_SAMPLES) % IDLE_AUDIO;
+                            record.hearing.hear(
+                                from + k as u64 * u64::from(FRAME_MS),
+                                &buf[at..at + FRAME_SAMPLES],
+                            );
+                        }
+                    }
                     p.state = LineState::Ringing {
                         since_ms: now,
                         call: Box::new(Call {
                             record,
                             run: Running::new(agent, spec.seed),
                             hold_ms: None,
+                            give_up_ms: None,
                         }),
                     };
                 }
@@ -1252,4 +1377,32 @@ fn ring_in_burst(cadence: &[u32], t: u64) -> bool {
         t -= u64::from(seg);
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_board_and_its_channels_can_live_on_different_threads() {
+        fn send<T: Send>() {}
+        send::<SimBoard>();
+        send::<SimChannel>();
+    }
+
+    #[test]
+    fn cadence_edges() {
+        let gb = [400, 200, 400, 2000];
+        let starts: Vec<u64> = (0..6000)
+            .step_by(20)
+            .filter(|&t| ring_burst_starts(&gb, t))
+            .collect();
+        assert_eq!(starts, vec![0, 600, 3000, 3600]);
+        let ends: Vec<u64> = (0..6000)
+            .step_by(20)
+            .filter(|&t| ring_burst_ends(&gb, t))
+            .collect();
+        assert_eq!(ends, vec![400, 1000, 3400, 4000]);
+        assert!(ring_in_burst(&gb, 380) && !ring_in_burst(&gb, 400) && ring_in_burst(&gb, 600));
+    }
 }

@@ -6,6 +6,7 @@
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::time::TimeSpec;
 use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
 
@@ -62,6 +63,25 @@ impl RealTimeClock {
             board.advance_ms(due);
         }
         due
+    }
+
+    /// Blocks until at least one tick is due, then advances `board` by every tick due; returns
+    /// how many. For a simple loop without `mio` (a demo or a soak run in real time).
+    ///
+    /// # Errors
+    /// `poll` failed (other than by a signal).
+    pub fn wait_and_tick(&mut self, board: &mut SimBoard) -> nix::Result<u64> {
+        loop {
+            let due = self.tick(board);
+            if due > 0 {
+                return Ok(due);
+            }
+            let mut fds = [PollFd::new(self.timer.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Ticks delivered since start.

@@ -9,6 +9,8 @@ use std::fmt;
 
 use tel_types::{CallerId, Digit, ProgressTone};
 
+use crate::profile::Zone;
+
 /// Something that happened on the far end of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -43,8 +45,9 @@ pub struct Note {
 }
 
 /// What a persona heard and what happened, for one call.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Hearing {
+    zone: Zone,
     capture: bool,
     audio_start_ms: Option<u64>,
     audio: Vec<i16>,
@@ -52,10 +55,13 @@ pub struct Hearing {
 }
 
 impl Hearing {
-    pub(crate) fn new(_start_ms: u64, capture: bool) -> Self {
+    pub(crate) fn new(zone: Zone, capture: bool) -> Self {
         Self {
+            zone,
             capture,
-            ..Self::default()
+            audio_start_ms: None,
+            audio: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -96,10 +102,20 @@ impl Hearing {
         (self.audio_start_ms.unwrap_or(0), &self.audio)
     }
 
-    /// Analyses the heard audio into a timeline.
+    /// When the persona heard `prompt` (8 kHz linear, at least 200 ms): the board time in ms
+    /// where the heard audio's 20 ms level envelope best matches the prompt's, if it matches
+    /// within 2 dB on average (through the codec, line gain within ±6 dB). `None` if it was
+    /// not heard.
+    pub fn heard_prompt(&self, prompt: &[i16]) -> Option<u64> {
+        let (t0, audio) = self.audio();
+        crate::analysis::find_envelope(audio, prompt).map(|frame| t0 + frame as u64 * 20)
+    }
+
+    /// Analyses the heard audio into a timeline with the DSP crate's detectors (DTMF,
+    /// the zone's call-progress tones, FSK and DTMF caller ID).
     pub fn timeline(&self) -> Timeline {
         let (t0, audio) = self.audio();
-        crate::analysis::analyse(t0, audio)
+        crate::analysis::analyse(self.zone, t0, audio)
     }
 }
 

@@ -42,13 +42,14 @@
 //! let mut ch = board.take_channel(1).unwrap();
 //! let caller = Arc::new(Persona::new("caller", vec![Step::Wait(1000), Step::HangUp]));
 //! board.offer_call(1, CallSpec { persona: caller, caller_id: CallerId::default(),
-//!                                hold_ms: None, seed: 1 });
+//!                                hold_ms: None, give_up_ms: None, seed: 1 });
 //! board.advance_ms(20);
 //! let mut buf = [0u8; 160];
 //! assert_eq!(ch.read_frame(&mut buf).unwrap(), ReadOutcome::EventPending);
-//! assert_eq!(ch.next_event().unwrap(), Some(LineEvent::RingBegin));
-//! assert_eq!(ch.next_event().unwrap(), Some(LineEvent::RingOffHook));
+//! assert_eq!(ch.next_event().unwrap(), Some(LineEvent::RingBegin));   // a burst starts
 //! assert_eq!(ch.read_frame(&mut buf).unwrap(), ReadOutcome::Data(160));
+//! assert_eq!(board.advance_until_event(1, 2000), 1000);               // cn: 1 s bursts
+//! assert_eq!(ch.next_event().unwrap(), Some(LineEvent::RingOffHook)); // ring detected
 //! ch.set_hook(Hook::OffHook).unwrap();          // answer
 //! board.advance_ms(2000);                        // the caller hangs up after 1 s
 //! assert!(board.far_end_gone(1));                // the exchange now sends busy tone
@@ -63,6 +64,7 @@ mod board;
 mod clock;
 mod hearing;
 mod load;
+mod loadfile;
 mod persona;
 pub mod personas;
 mod profile;
@@ -70,7 +72,7 @@ mod rng;
 
 pub use board::{
     BUFFER_FRAMES, BoardOptions, BoardStats, CallRecord, CallSpec, EVENT_QUEUE, Outcome, SimBoard,
-    SimChannel, SimError,
+    SimChannel, SimError, WireError,
 };
 pub use clock::RealTimeClock;
 pub use hearing::{Heard, Hearing, Note, NoteKind, Span, Timeline};

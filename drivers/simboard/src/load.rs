@@ -9,7 +9,7 @@ use crate::board::CallSpec;
 use crate::persona::Persona;
 use crate::rng::Rng;
 
-/// How long callers stay once answered.
+/// A duration distribution: how long callers stay once answered, or let it ring.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum HoldTime {
     /// Exponential with this mean, in seconds.
@@ -40,6 +40,9 @@ pub struct LoadProfile {
     pub hold: HoldTime,
     /// Personas and their weights.
     pub mix: Vec<(Arc<Persona>, f64)>,
+    /// How long callers let it ring before giving up (overrides each persona's
+    /// `give_up_ringing_ms`); `None` keeps the personas' own.
+    pub patience: Option<HoldTime>,
     /// Seed: the same seed gives the same calls.
     pub seed: u64,
 }
@@ -92,17 +95,23 @@ impl LoadGenerator {
             }
             pick -= w;
         }
-        let hold_s = match self.profile.hold {
-            HoldTime::Exponential { mean_s } => self.rng.exponential(mean_s),
-            HoldTime::LogNormal { median_s, sigma } => self.rng.lognormal(median_s, sigma),
-            HoldTime::Fixed { s } => s,
-        };
+        let hold_s = self.draw(self.profile.hold);
+        let patience_s = self.profile.patience.map(|p| self.draw(p));
         Some(CallSpec {
             persona,
             caller_id: self.caller_id(),
             hold_ms: Some((hold_s * 1000.0).clamp(1000.0, 3_600_000.0) as u32),
+            give_up_ms: patience_s.map(|s| (s * 1000.0).clamp(1000.0, 600_000.0) as u32),
             seed: self.rng.next_u64(),
         })
+    }
+
+    fn draw(&mut self, d: HoldTime) -> f64 {
+        match d {
+            HoldTime::Exponential { mean_s } => self.rng.exponential(mean_s),
+            HoldTime::LogNormal { median_s, sigma } => self.rng.lognormal(median_s, sigma),
+            HoldTime::Fixed { s } => s,
+        }
     }
 
     /// A Chinese mobile number (1[3-9]x xxxx xxxx) and the time field.
@@ -137,6 +146,7 @@ mod tests {
                 sigma: 0.5,
             },
             mix: vec![(a, 3.0), (b, 1.0)],
+            patience: Some(HoldTime::Exponential { mean_s: 20.0 }),
             seed: 7,
         };
         let run = || {
@@ -144,7 +154,13 @@ mod tests {
             let mut calls = Vec::new();
             for ms in (0..10 * 3_600_000u64).step_by(20) {
                 while let Some(c) = g.next_due(ms) {
-                    calls.push((ms, c.persona.name.clone(), c.hold_ms, c.caller_id.number));
+                    calls.push((
+                        ms,
+                        c.persona.name.clone(),
+                        c.hold_ms,
+                        c.give_up_ms,
+                        c.caller_id.number,
+                    ));
                 }
             }
             calls
@@ -155,6 +171,12 @@ mod tests {
         let share_a = calls.iter().filter(|c| c.1 == "a").count() as f64 / calls.len() as f64;
         assert!((share_a - 0.75).abs() < 0.02, "{share_a}");
         assert_eq!(calls, run());
-        assert_eq!(calls[0].3.as_str().len(), 11);
+        assert_eq!(calls[0].4.as_str().len(), 11);
+        let mean_patience =
+            calls.iter().map(|c| f64::from(c.3.unwrap())).sum::<f64>() / calls.len() as f64;
+        assert!(
+            (19_000.0..22_000.0).contains(&mean_patience),
+            "{mean_patience}"
+        );
     }
 }

@@ -74,11 +74,11 @@ pub struct DtmfManner {
 }
 
 impl Default for DtmfManner {
-    /// A typical desk phone: −4…−12 dBm0 per tone, +1…+3 dB twist, 50–150 ms tones, 60–300 ms
-    /// gaps, ±1 % frequency error.
+    /// A typical desk phone: low tone −12…−7 dBm0 and +1…+3 dB twist, so each tone is within
+    /// −4…−12 dBm0; 50–150 ms tones, 60–300 ms gaps, ±1 % frequency error.
     fn default() -> Self {
         Self {
-            level_dbm0: (-12.0, -5.0),
+            level_dbm0: (-12.0, -7.0),
             twist_db: (1.0, 3.0),
             duration_ms: (50, 150),
             gap_ms: (60, 300),
@@ -112,33 +112,21 @@ impl Speech {
         &self.samples
     }
 
-    /// The speech the simulated people use by default: the nine short recordings of a human
-    /// voice ("front left", "rear center" …) that Debian's `alsa-utils` installs in
-    /// `/usr/share/sounds/alsa` (about 13 s in all), or in `$SIMBOARD_SPEECH_DIR` if set.
-    /// They are read from there, not copied into this repository (they are GPL-2).
+    /// The speech the simulated people use by default: 20 s of recorded human English
+    /// speech (8 kHz A-law) that the DSP crate keeps for its talk-off tests, read in place
+    /// from `crates/dsp/tests/data/speech_en_recorded.wav` (provenance and licence in the
+    /// README there).
     ///
     /// # Errors
-    /// [`SpeechError`] if a file is missing (install `alsa-utils`) or unusable.
-    pub fn alsa_voices() -> Result<Self, SpeechError> {
-        let dir = std::env::var_os("SIMBOARD_SPEECH_DIR")
-            .map_or_else(|| PathBuf::from("/usr/share/sounds/alsa"), PathBuf::from);
-        let names = [
-            "Front_Center",
-            "Front_Left",
-            "Front_Right",
-            "Rear_Center",
-            "Rear_Left",
-            "Rear_Right",
-            "Side_Left",
-            "Side_Right",
-        ];
-        let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(format!("{n}.wav"))).collect();
-        let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-        Self::from_wavs(&refs)
+    /// [`SpeechError`] if the file is missing or unusable.
+    pub fn recorded_english() -> Result<Self, SpeechError> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../crates/dsp/tests/data/speech_en_recorded.wav");
+        Self::from_wavs(&[path.as_path()])
     }
 
-    /// Real speech from mono 16-bit WAV files at 8 kHz or a multiple of it (16, 48 kHz …),
-    /// low-pass filtered and decimated to 8 kHz, one after the other.
+    /// Speech from mono WAV files (16-bit linear, A-law or µ-law) at 8 kHz or a multiple of
+    /// it (16, 48 kHz …: low-pass filtered and decimated to 8 kHz), one after the other.
     ///
     /// # Errors
     /// [`SpeechError`] naming the file and what is wrong with it.
@@ -149,23 +137,15 @@ impl Speech {
                 file: path.to_path_buf(),
                 kind,
             };
-            let mut r = hound::WavReader::open(path)
-                .map_err(|e| err(SpeechErrorKind::Read(e.to_string())))?;
-            let spec = r.spec();
-            if spec.channels != 1
-                || spec.bits_per_sample != 16
-                || spec.sample_format != hound::SampleFormat::Int
-            {
-                return Err(err(SpeechErrorKind::NotMono16));
+            let bytes = std::fs::read(path).map_err(|e| err(SpeechErrorKind::Io(e.kind())))?;
+            let wav = dsp::wav::parse(&bytes).map_err(|e| err(SpeechErrorKind::Wav(e)))?;
+            if wav.sample_rate == 0 || wav.sample_rate % 8000 != 0 {
+                return Err(err(SpeechErrorKind::Rate(wav.sample_rate)));
             }
-            if spec.sample_rate % 8000 != 0 || spec.sample_rate == 0 {
-                return Err(err(SpeechErrorKind::Rate(spec.sample_rate)));
-            }
-            let pcm: Vec<i16> = r
-                .samples::<i16>()
-                .collect::<Result<_, _>>()
-                .map_err(|e| err(SpeechErrorKind::Read(e.to_string())))?;
-            all.extend(decimate(&pcm, (spec.sample_rate / 8000) as usize));
+            let mut pcm = vec![0i16; wav.frames()];
+            let n = wav.decode_into(&mut pcm);
+            pcm.truncate(n);
+            all.extend(decimate(&pcm, (wav.sample_rate / 8000) as usize));
         }
         Self::from_samples(all).ok_or(SpeechError {
             file: paths.first().map(|p| p.to_path_buf()).unwrap_or_default(),
@@ -223,10 +203,10 @@ pub struct SpeechError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SpeechErrorKind {
-    /// It could not be read as WAV.
-    Read(String),
-    /// It is not mono 16-bit integer PCM.
-    NotMono16,
+    /// It could not be read.
+    Io(std::io::ErrorKind),
+    /// It is not a WAV file the DSP crate can decode.
+    Wav(dsp::wav::WavError),
     /// Its rate is not a multiple of 8 kHz.
     Rate(u32),
     /// It has no samples.
@@ -237,8 +217,8 @@ impl std::fmt::Display for SpeechError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: ", self.file.display())?;
         match &self.kind {
-            SpeechErrorKind::Read(e) => write!(f, "cannot read WAV: {e}"),
-            SpeechErrorKind::NotMono16 => f.write_str("speech must be mono 16-bit PCM"),
+            SpeechErrorKind::Io(e) => write!(f, "cannot read: {e}"),
+            SpeechErrorKind::Wav(e) => write!(f, "{e}"),
             SpeechErrorKind::Rate(r) => {
                 write!(f, "sample rate {r} Hz is not a multiple of 8000 Hz")
             }
@@ -475,8 +455,11 @@ impl Running {
                     let s = speech.samples();
                     let g = db_gain(self.persona.speech_gain_db);
                     while i < out.len() && *left > 0 {
-                        out[i] += f32::from(s[*pos % s.len()]) * g;
-                        *pos = (*pos + 1) % s.len();
+                        if *pos >= s.len() {
+                            *pos = 0;
+                        }
+                        out[i] += f32::from(s[*pos]) * g;
+                        *pos += 1;
                         *left -= 1;
                         i += 1;
                     }

@@ -425,7 +425,27 @@ impl Profile {
                 let count = int_range(&g.count, "count", 1, 480)? as u16;
                 total += u32::from(count);
                 let line = if g.kind == PortType::E1Bchannel {
-                    LineParams::DIGITAL
+                    // Digital: never noise, loss or echo; the signalling flags (e.g. a CAS
+                    // clear-back as `loop_drop_on_hangup`) may be set on the group.
+                    let mut l = LineParams::DIGITAL;
+                    if let Some(raw) = &g.line {
+                        if raw.noise_dbm0.is_some()
+                            || raw.gain_db.is_some()
+                            || raw.echo_return_loss_db.is_some()
+                            || raw.echo_delay_ms.is_some()
+                        {
+                            return Err(err(
+                                Some(g.count.span()),
+                                ProfileErrorKind::Invalid(
+                                    "e1-bchannel ports are digital: only polarity_on_answer, \
+                                     polarity_on_hangup and loop_drop_on_hangup apply"
+                                        .into(),
+                                ),
+                            ));
+                        }
+                        l = line_params(raw, l)?;
+                    }
+                    l
                 } else {
                     match &g.line {
                         Some(l) => line_params(l, base_line)?,
@@ -544,7 +564,7 @@ impl fmt::Display for ProfileError {
 
 impl std::error::Error for ProfileError {}
 
-fn line_col(text: &str, offset: usize) -> (u32, u32) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (u32, u32) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() as u32 + 1;
     let col = before.rfind('\n').map_or(before.chars().count(), |nl| {
@@ -647,6 +667,37 @@ ports = [{ kind = "fxo-trunk", count = 2 }, { kind = "fxs-station", count = 1 }]
                 (3, PortType::FxsStation)
             ]
         );
+    }
+
+    #[test]
+    fn port_groups_override_the_line_and_numbering_starts_where_asked() {
+        let text = GOOD
+            .replace("zone = \"cn\"", "zone = \"cn\"\nfirst_channel = 25")
+            .replace(
+                "{ kind = \"fxs-station\", count = 1 }",
+                "{ kind = \"fxs-station\", count = 1, line = { noise_dbm0 = -40.0 } }",
+            );
+        let p = Profile::parse(&text, "t.toml").unwrap();
+        let ports: Vec<_> = p.ports().collect();
+        assert_eq!(ports[0].0, 25);
+        assert_eq!(ports[2].0, 27);
+        assert_eq!(ports[0].2.noise_dbm0, LineParams::default().noise_dbm0);
+        assert_eq!(ports[2].2.noise_dbm0, -40.0);
+    }
+
+    #[test]
+    fn e1_groups_take_signalling_flags_but_no_impairments() {
+        let text = GOOD.replace(
+            "ports = [{ kind = \"fxo-trunk\", count = 2 }",
+            "ports = [{ kind = \"e1-bchannel\", count = 2, line = { loop_drop_on_hangup = true } }",
+        );
+        let p = Profile::parse(&text, "t.toml").unwrap();
+        let e1 = p.ports().next().unwrap().2;
+        assert!(e1.loop_drop_on_hangup);
+        assert_eq!(e1.noise_dbm0, LineParams::DIGITAL.noise_dbm0);
+        let bad = text.replace("loop_drop_on_hangup = true", "noise_dbm0 = -50.0");
+        let e = Profile::parse(&bad, "t.toml").unwrap_err();
+        assert!(e.to_string().contains("digital"), "{e}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use tel_types::board::VoiceChannel;
 use tel_types::{Hook, LineEvent, Tone};
 
 fn speech() -> Speech {
-    Speech::alsa_voices().expect("speech from alsa-utils (apt-get install alsa-utils)")
+    Speech::recorded_english().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A prompt: the first `ms` of the speech recordings.
@@ -65,7 +65,8 @@ fn a_caller_waits_for_the_end_of_the_prompt_before_pressing() {
         .unwrap();
     assert!(last_sound <= answered + 3_040, "{last_sound} {answered}");
     assert!(
-        pressed >= last_sound + 700 && pressed <= last_sound + 760,
+        // The persona judges whole 20 ms frames, so the gap is 700 ms give or take a frame.
+        pressed + 20 >= last_sound + 700 && pressed <= last_sound + 760,
         "pressed at {pressed}, prompt ended {last_sound}\n{tl}"
     );
 }
@@ -118,8 +119,41 @@ fn the_timeline_shows_prompt_silence_busy_tone_and_keys() {
         assert!(w[0].len_ms().abs_diff(350) <= 20, "{tl}");
         assert_eq!(w[1].start_ms - w[0].start_ms, 700, "{tl}");
     }
+    // ... which the DSP crate's detector calls busy tone ...
+    let (busy_at, t) = tl
+        .tone_after(silence.end_ms)
+        .unwrap_or_else(|| panic!("{tl}"));
+    assert_eq!(t, tel_types::ProgressTone::Busy, "{tl}");
+    assert!(
+        busy_at >= silence.end_ms && busy_at < silence.end_ms + 100,
+        "{tl}"
+    );
     // ... then the key.
     assert_eq!(tl.digits(), "5", "{tl}");
     let five = tl.find(0, |h| matches!(h, Heard::Dtmf(_))).unwrap();
     assert!(five.start_ms >= answered + 7_800, "{tl}");
+}
+
+#[test]
+fn which_prompt_was_heard_and_when() {
+    let mut p = Persona::new("listener", vec![Step::Wait(9_000), Step::HangUp]);
+    p.give_up_ringing_ms = 60_000;
+    let (mut line, _, answered) = answered_line(p);
+    let all = speech();
+    let s = all.samples();
+    let (a, b, c) = (&s[..16_000], &s[40_000..56_000], &s[100_000..116_000]);
+    // Prompt A at once, 1 s of silence, prompt B; prompt C is never played.
+    line.tx.extend(a);
+    line.tx.extend(std::iter::repeat_n(0, 8000));
+    line.tx.extend(b);
+    line.run(10_000);
+    let rec = &line.board.finished_calls()[0];
+    let at_a = rec.hearing.heard_prompt(a).expect("prompt A heard");
+    let at_b = rec.hearing.heard_prompt(b).expect("prompt B heard");
+    assert!(
+        at_a.abs_diff(answered) <= 20,
+        "A at {at_a}, answered {answered}"
+    );
+    assert!(at_b.abs_diff(answered + 3_000) <= 20, "B at {at_b}");
+    assert_eq!(rec.hearing.heard_prompt(c), None, "C was never played");
 }

@@ -136,3 +136,18 @@ fn unusable_cadences_are_refused() {
             .starts_with("/nonexistent/board.toml: cannot read")
     );
 }
+
+#[test]
+fn shipped_load_profiles_parse() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../firmware-stubs/load");
+    let speech = simboard::Speech::recorded_english().unwrap();
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        let l = simboard::LoadProfile::load(&path, Some(&speech)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(l.calls_per_hour > 0.0 && !l.mix.is_empty());
+        assert!(l.mix.iter().any(|(p, _)| p.speech.is_some()));
+        n += 1;
+    }
+    assert!(n >= 1);
+}

@@ -137,6 +137,7 @@ pub fn call(persona: Persona, number: &str) -> CallSpec {
             ..CallerId::default()
         },
         hold_ms: None,
+        give_up_ms: None,
         seed: 9,
     }
 }
@@ -194,6 +195,25 @@ pub fn decode_digits(x: &[i16], zone: &str) -> Vec<(char, u64)> {
     while let Some(e) = rx.poll_event() {
         if let DtmfEvent::Up(d) = e {
             out.push((d.digit.as_char(), d.start.as_millis()));
+        }
+    }
+    out
+}
+
+/// The DTMF keys in `x` as the DSP crate's receiver reports them (levels, twist, timing).
+pub fn decode_digit_events(x: &[i16], zone: &str) -> Vec<tel_types::DigitEvent> {
+    use dsp::dtmf_rx::{DtmfConfig, DtmfEvent, DtmfReceiver};
+    let mut rx = DtmfReceiver::new(DtmfConfig::for_country(zone));
+    let mut out = Vec::new();
+    let mut now = tel_types::SampleTime::ZERO;
+    let tail = [0i16; 800];
+    for f in x.chunks(160).chain(std::iter::once(&tail[..])) {
+        rx.process(f, now);
+        now += f.len() as u64;
+        while let Some(e) = rx.poll_event() {
+            if let DtmfEvent::Up(d) = e {
+                out.push(d);
+            }
         }
     }
     out

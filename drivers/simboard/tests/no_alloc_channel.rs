@@ -1,0 +1,99 @@
+//! The channel side of the simulated card never allocates: reads, writes, events and hook
+//! commands are what the daemon's audio thread calls.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use simboard::{CallSpec, Persona, Profile, SimBoard, Step};
+use tel_types::board::{ReadOutcome, VoiceChannel};
+use tel_types::{CallerId, Hook};
+
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn channel_calls_do_not_allocate() {
+    let profile = Profile::parse(
+        r#"
+        [board]
+        name = "t"
+        zone = "cn"
+        [[cards]]
+        model = "t"
+        ports = [{ kind = "fxo-trunk", count = 1 }, { kind = "fxs-station", count = 1 }]
+        "#,
+        "t.toml",
+    )
+    .unwrap();
+    let mut board = SimBoard::from_profile(profile);
+    let mut trunk = board.take_channel(1).unwrap();
+    let mut station = board.take_channel(2).unwrap();
+    let p = Arc::new(Persona::new("c", vec![Step::press("123"), Step::HangUp]));
+    board.offer_call(
+        1,
+        CallSpec {
+            persona: p,
+            caller_id: CallerId::default(),
+            hold_ms: None,
+            give_up_ms: None,
+            seed: 1,
+        },
+    );
+    let mut buf = [0u8; 160];
+    let out = [0xD5u8; 160];
+    let mut channel_allocs = 0;
+    let mut reads = 0;
+    for step in 0..600 {
+        board.advance_ms(20); // the board side may allocate (a call starts, a persona acts)
+        COUNTING.store(true, Ordering::SeqCst);
+        for ch in [&mut trunk, &mut station] {
+            loop {
+                match ch.read_frame(&mut buf).unwrap() {
+                    ReadOutcome::Data(_) => reads += 1,
+                    ReadOutcome::WouldBlock => break,
+                    ReadOutcome::EventPending => {
+                        let _ = ch.next_event().unwrap();
+                    }
+                }
+            }
+            let _ = ch.write_frame(&out).unwrap();
+        }
+        match step {
+            260 => trunk.set_hook(Hook::OffHook).unwrap(),
+            300 => station.set_hook(Hook::Ring).unwrap(),
+            500 => station.set_hook(Hook::RingOff).unwrap(),
+            550 => trunk.set_hook(Hook::OnHook).unwrap(),
+            _ => {}
+        }
+        COUNTING.store(false, Ordering::SeqCst);
+        channel_allocs += ALLOCS.swap(0, Ordering::SeqCst);
+    }
+    assert_eq!(reads, 1200);
+    assert_eq!(channel_allocs, 0);
+}
