@@ -1,0 +1,35 @@
+-- The generic shop schema (preset "generic"), MySQL / MariaDB.
+CREATE TABLE IF NOT EXISTS shop_orders (
+  id          BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  order_no    VARCHAR(20)  NOT NULL,
+  status      VARCHAR(20)  NOT NULL,
+  pay_method  VARCHAR(20)  NOT NULL,
+  pay_status  VARCHAR(20)  NOT NULL,
+  amount_fen  BIGINT       NOT NULL,
+  carrier     VARCHAR(40),
+  tracking_no VARCHAR(40),
+  placed_at   BIGINT       NOT NULL,
+  shipped_at  BIGINT,
+  item_count  INT          NOT NULL,
+  consignee   VARCHAR(60)  NOT NULL,
+  phone       VARCHAR(20)  NOT NULL,
+  city        VARCHAR(40)  NOT NULL,
+  address     VARCHAR(255) NOT NULL,
+  UNIQUE KEY order_no (order_no),
+  KEY phone (phone, placed_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE IF NOT EXISTS shop_after_sales (
+  id         BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  order_no   VARCHAR(20)  NOT NULL,
+  kind       VARCHAR(20)  NOT NULL,
+  reason     VARCHAR(800) NOT NULL,
+  phone      VARCHAR(20),
+  created_at BIGINT       NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE IF NOT EXISTS shop_callbacks (
+  id         BIGINT       NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  phone      VARCHAR(20)  NOT NULL,
+  order_no   VARCHAR(20),
+  note       VARCHAR(800),
+  created_at BIGINT       NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
