@@ -8,6 +8,7 @@ mod audio;
 use clap::{Parser, Subcommand};
 
 mod decode;
+mod tools;
 
 /// The IVR daemon for DAHDI voice boards, and the tools that go with it.
 #[derive(Debug, Parser)]
@@ -28,6 +29,16 @@ enum Command {
     AudioCheck(audio::check::Args),
     /// Decode WAV recordings: DTMF digits, caller ID and call-progress tones.
     Decode(decode::DecodeArgs),
+    /// Check IVR scripts: every error and warning at file:line:col.
+    Check(tools::check::CheckArgs),
+    /// Run a script against a simulated caller and print the transcript.
+    Simulate(tools::simulate::SimulateArgs),
+    /// Run the designers' test cases and report branch coverage.
+    Test(tools::testcases::TestArgs),
+    /// Draw a script's call flow as Graphviz DOT or SVG.
+    Graph(tools::graph::GraphArgs),
+    /// Check and convert prompt files.
+    Prompts(tools::prompts::PromptsArgs),
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -36,6 +47,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Command::Dimension(args) => ivrd::dimension::cli(&args),
         Command::AudioCheck(args) => audio::check::run(&args)?,
         Command::Decode(a) => std::process::exit(i32::from(!decode::run(a)?)),
+        Command::Check(a) => std::process::exit(tools::check::run(a)),
+        Command::Simulate(a) => std::process::exit(tools::simulate::run(a)),
+        Command::Test(a) => std::process::exit(tools::testcases::run(a)),
+        Command::Graph(a) => std::process::exit(tools::graph::run(a)),
+        Command::Prompts(a) => std::process::exit(tools::prompts::run(a)),
     }
     Ok(())
 }
