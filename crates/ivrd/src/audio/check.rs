@@ -231,6 +231,7 @@ fn run_sim(args: &Args, log_ticks: usize) -> Result<(), CheckError> {
             (simboard::personas::sloppy_keys("20240101", None), 2.0),
             (simboard::personas::impatient(), 1.0),
         ],
+        patience: None,
         seed: 7,
     }));
     let channels = board.take_all_channels();
