@@ -7,6 +7,7 @@ mod audio;
 
 use clap::{Parser, Subcommand};
 
+mod control;
 mod decode;
 mod tools;
 
