@@ -187,6 +187,8 @@ pub(crate) struct Counts {
     pub(crate) answered: u64,
     /// Calls that rang and stopped before we answered.
     pub(crate) unanswered: u64,
+    /// Of those, the ones that rang while we were answering (not stopping): lost calls.
+    pub(crate) unanswered_running: u64,
     /// Calls that ended, by result: self-served, transferred, abandoned, unanswered, failed.
     pub(crate) by_result: [u64; 5],
     /// Order lookups asked.
@@ -324,8 +326,7 @@ impl Controller {
         o
     }
 
-    /// Each busy channel's state, for test diagnostics.
-    #[cfg(test)]
+    /// Each busy channel's state, for diagnostics.
     pub(crate) fn debug_states(&self) -> Vec<String> {
         self.chans
             .iter()
@@ -1190,6 +1191,9 @@ impl Controller {
 
     fn record_unanswered(&mut self, i: usize, now: Instant, first: Instant, cid: Option<CallerId>) {
         self.counts.unanswered += 1;
+        if !self.stopping {
+            self.counts.unanswered_running += 1;
+        }
         let mut cdr = Cdr::new(self.wall_ms(first), self.chans[i].id.0);
         cdr.end_ms = self.wall_ms(now);
         cdr.caller_id = cid

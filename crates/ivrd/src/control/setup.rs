@@ -114,6 +114,8 @@ pub(crate) fn build<C: VoiceChannel>(
         mc.law = dev.law();
         mc.zone = zone;
         mc.listen_tap_frames = 0;
+        // A say-back queues a dozen fragments at once; room for several.
+        mc.command_capacity = 128;
         mc.record_tap_frames = 0;
         let role = if let Some(t) = trunk {
             let tc = &cfg.trunks[t];

@@ -45,6 +45,35 @@ pub(crate) fn order_by_number(order: &str) -> Arc<Persona> {
     ))
 }
 
+/// A caller who hears the status of an order and then asks for an agent (0 in the menu
+/// after the status) and talks until the hold time ends the call.
+pub(crate) fn order_then_agent(order: &str) -> Arc<Persona> {
+    let wait = || Step::WaitForSilence {
+        silence_ms: 700,
+        timeout_ms: 15_000,
+    };
+    let mut keys = String::from(order);
+    keys.push('#');
+    Arc::new(Persona::new(
+        "order-then-agent",
+        vec![
+            wait(),
+            Step::press("1"),
+            wait(),
+            Step::press("1"),
+            wait(),
+            Step::press(&keys),
+            Step::Wait(2_000),
+            Step::WaitForSilence {
+                silence_ms: 1_500,
+                timeout_ms: 40_000,
+            },
+            Step::press("0"),
+            Step::Wait(3_600_000),
+        ],
+    ))
+}
+
 /// A caller who hangs up in the middle of the greeting.
 pub(crate) fn hangs_up_mid_prompt() -> Arc<Persona> {
     Arc::new(Persona::new(
@@ -76,6 +105,10 @@ pub(crate) fn personas(load: &SimLoad, orders: &[String]) -> Vec<(Arc<Persona>, 
                     mix.push((order_by_number(&order(k * 7 + 1)), w / n as f64));
                 }
             }
+            "order-then-agent" => {
+                mix.push((order_then_agent(&order(11)), w / 2.0));
+                mix.push((order_then_agent(&order(23)), w / 2.0));
+            }
             "wants-agent" => mix.push((simboard::personas::wants_agent(None), w)),
             "hangs-up" => mix.push((hangs_up_mid_prompt(), w)),
             "impatient" => mix.push((simboard::personas::impatient(), w)),
@@ -100,7 +133,7 @@ pub(crate) fn populate(board: &mut SimBoard, cfg: &Config, load: &SimLoad, order
     for s in &cfg.stations {
         for n in s.channels.channels() {
             // Agents answer after 4–7 s (after the caller ID, which follows the first ring burst)
-            // and talk for 40–80 s.
+            // and talk until the caller hangs up (or 10 minutes).
             let k = u32::from(n);
             board.set_agent(
                 n,
