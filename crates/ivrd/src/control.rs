@@ -205,6 +205,8 @@ pub(crate) struct Counts {
     pub(crate) handled: u64,
     /// Busy-tone hangups.
     pub(crate) busy_hangups: u64,
+    /// Calls hung up because the daemon (or the demo) was stopping.
+    pub(crate) shutdown_hangups: u64,
     /// Calls with caller ID.
     pub(crate) caller_ids: u64,
     /// Commands that did not fit a channel's ring.
@@ -1176,6 +1178,9 @@ impl Controller {
         cdr.hangup_cause = cause;
         if cause == HangupCause::BusyTone {
             self.counts.busy_hangups += 1;
+        }
+        if cause == HangupCause::Shutdown {
+            self.counts.shutdown_hangups += 1;
         }
         self.counts.by_result[result as usize] += 1;
         self.counts.handled += 1;

@@ -231,7 +231,11 @@ fn summary(c: &Counts, board: &BoardStats, cdrs_written: u64, all_idle: bool, wa
         .iter()
         .map(|r| format!("{} {}", names[*r as usize], c.by_result[*r as usize]))
         .collect();
-    println!("by outcome: {}", by.join(", "));
+    println!(
+        "by outcome: {} (of them hung up in progress at the end of the run: {})",
+        by.join(", "),
+        c.shutdown_hangups
+    );
     println!(
         "order lookups {} (found {}), digits {}, caller IDs {}, busy-tone hangups {}",
         c.lookups, c.lookups_found, c.digits, c.caller_ids, c.busy_hangups
