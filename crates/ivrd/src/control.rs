@@ -363,11 +363,6 @@ impl Controller {
         self.scripts.iter().map(|s| s.name.clone()).collect()
     }
 
-    /// The prompt names table (to map a reloaded script).
-    pub(crate) fn prompt_names(&self) -> &PromptNames {
-        &self.names
-    }
-
     /// Swaps in a new version of script `name` for new calls; calls in progress keep theirs.
     /// Refuses (and returns the reason) if a prompt it plays was not loaded at start.
     pub(crate) fn reload_script(&mut self, name: &str, script: ivr::Script) -> Result<u32, String> {
