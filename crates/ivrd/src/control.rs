@@ -19,6 +19,7 @@
 
 pub(crate) mod hooks;
 pub(crate) mod prompts;
+pub(crate) mod recorder;
 pub(crate) mod runtime;
 pub(crate) mod setup;
 pub(crate) mod virt;

@@ -370,7 +370,9 @@ fn realtime(
 ) -> Result<(Counts, BoardStats, bool), String> {
     use crate::audio::{self, Options};
     let channels = board.take_all_channels();
-    let (lines, mut ctl) = control::setup::build(&p.cfg, channels, metrics, wall_ms())?;
+    let (lines, mut ctl, taps) = control::setup::build(&p.cfg, channels, metrics, wall_ms())?;
+    let recorder = control::recorder::Recorder::spawn(taps, &p.cfg.recordings.dir)
+        .map_err(|e| e.to_string())?;
     let mut poll = mio::Poll::new().map_err(|e| e.to_string())?;
     let waker = Arc::new(
         mio::Waker::new(poll.registry(), control::runtime::WAKE).map_err(|e| e.to_string())?,
@@ -470,6 +472,8 @@ fn realtime(
         .join()
         .map_err(|_| "the card thread panicked".to_string())?;
     workers.shutdown();
+    let recordings = recorder.shutdown();
+    println!("recordings written: {recordings}");
     result.map_err(|e| e.to_string())?;
     Ok((ctl.counts(), stats, ctl.all_idle()))
 }

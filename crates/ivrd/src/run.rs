@@ -129,7 +129,7 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
         lock_memory: false,
         ..Options::default()
     };
-    let (mut ctl, audio_thread, board_thread, metrics) = match board_cfg.kind {
+    let (mut ctl, audio_thread, board_thread, metrics, recorder) = match board_cfg.kind {
         BoardKind::Sim => {
             let path = board_cfg
                 .profile
@@ -153,7 +153,9 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
                 control::virt::populate(&mut board, cfg, load, &orders);
             }
             let channels = board.take_all_channels();
-            let (lines, ctl) = control::setup::build(cfg, channels, &metrics, epoch)?;
+            let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
+            let recorder = control::recorder::Recorder::spawn(taps, &cfg.recordings.dir)
+                .map_err(|e| e.to_string())?;
             let mut clock = simboard::RealTimeClock::new().map_err(|e| e.to_string())?;
             let (ticker, _log) = audio::timed::frame_ticker(audio::timed::now_ns() + 25_000_000, 0)
                 .map_err(|e| e.to_string())?;
@@ -180,7 +182,7 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
                 options,
             )
             .map_err(|e| e.to_string())?;
-            (ctl, audio_thread, Some(board_thread), metrics)
+            (ctl, audio_thread, Some(board_thread), metrics, recorder)
         }
         BoardKind::Dahdi => {
             let mut numbers: Vec<u16> = cfg
@@ -197,11 +199,13 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
                     .push(dahdi::Channel::open(n).map_err(|e| format!("DAHDI channel {n}: {e}"))?);
             }
             let metrics = Arc::new(Metrics::new(channels.len()));
-            let (lines, ctl) = control::setup::build(cfg, channels, &metrics, epoch)?;
+            let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
+            let recorder = control::recorder::Recorder::spawn(taps, &cfg.recordings.dir)
+                .map_err(|e| e.to_string())?;
             let (audio_thread, _) =
                 audio::spawn_channel_fds(lines, Arc::clone(&waker), Arc::clone(&stop), options)
                     .map_err(|e| e.to_string())?;
-            (ctl, audio_thread, None, metrics)
+            (ctl, audio_thread, None, metrics, recorder)
         }
     };
     let server = if cfg.metrics.enabled {
@@ -284,6 +288,8 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
         let _ = b.join();
     }
     workers.shutdown();
+    let recordings = recorder.shutdown();
+    log::info!("recordings written: {recordings}");
     drop(sink);
     let produced = ctl.counts().cdrs;
     let report = writer.shutdown();

@@ -135,7 +135,12 @@ path = "{cdr}"
     std::thread::sleep(Duration::from_secs(8));
     if child.try_wait().unwrap().is_some() {
         let mut log = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut log)
+            .unwrap();
         panic!("the daemon died:\n{log}");
     }
     std::fs::write(

@@ -44,7 +44,7 @@ pub(crate) fn build<C: VoiceChannel>(
     channels: Vec<C>,
     metrics: &Arc<Metrics>,
     epoch_ms: i64,
-) -> Result<(Vec<Line<C>>, Controller), String> {
+) -> Result<(Vec<Line<C>>, Controller, Vec<media::TapConsumer>), String> {
     let (table, names) = load_pack(&cfg.prompts.dir);
     log::info!(
         "prompts: {} loaded from {}",
@@ -94,6 +94,7 @@ pub(crate) fn build<C: VoiceChannel>(
     let mut lines = Vec::new();
     let mut handles = Vec::new();
     let mut roles = Vec::new();
+    let mut taps = Vec::new();
     let zone =
         dsp::zones::ToneZone::by_code(cfg.boards.first().map_or("cn", |b| b.tone_zone.as_str()))
             .unwrap_or_else(dsp::zones::ToneZone::default_zone);
@@ -116,7 +117,6 @@ pub(crate) fn build<C: VoiceChannel>(
         mc.listen_tap_frames = 0;
         // A say-back queues a dozen fragments at once; room for several.
         mc.command_capacity = 128;
-        mc.record_tap_frames = 0;
         let role = if let Some(t) = trunk {
             let tc = &cfg.trunks[t];
             mc.caller_id_fsk = match tc.caller_id.standard {
@@ -131,11 +131,13 @@ pub(crate) fn build<C: VoiceChannel>(
         } else if !station.is_empty() {
             mc.caller_id_fsk = None;
             mc.progress_detection = false;
+            mc.record_tap_frames = 0;
             Role::Station(station)
         } else {
             continue;
         };
-        let (pipe, handle) = media::channel(mc);
+        let (pipe, mut handle) = media::channel(mc);
+        taps.extend(handle.take_record_tap());
         lines.push(Line { dev, pipe });
         handles.push(handle);
         roles.push(role);
@@ -154,5 +156,5 @@ pub(crate) fn build<C: VoiceChannel>(
         Arc::clone(metrics),
         epoch_ms,
     );
-    Ok((lines, ctl))
+    Ok((lines, ctl, taps))
 }

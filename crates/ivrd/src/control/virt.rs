@@ -184,7 +184,9 @@ impl Virt {
         metrics: &Arc<Metrics>,
     ) -> Result<Self, String> {
         let channels = board.take_all_channels();
-        let (lines, ctl) = super::setup::build(cfg, channels, metrics, 1_794_967_200_000)?;
+        // Recordings are not written in virtual time (the taps are dropped; a full tap only
+        // counts).
+        let (lines, ctl, _taps) = super::setup::build(cfg, channels, metrics, 1_794_967_200_000)?;
         let poll = mio::Poll::new().map_err(|e| e.to_string())?;
         let waker =
             Arc::new(mio::Waker::new(poll.registry(), mio::Token(0)).map_err(|e| e.to_string())?);
