@@ -86,6 +86,20 @@ pub(crate) enum Role {
     Station(Vec<usize>),
 }
 
+/// What the controller runs: trunk groups, agent groups, scripts and the prompt table's
+/// names.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// Trunk groups.
+    pub(crate) trunks: Vec<TrunkPolicy>,
+    /// Agent groups.
+    pub(crate) groups: Vec<GroupPolicy>,
+    /// Scripts, each with its engine.
+    pub(crate) scripts: Vec<ScriptSlot>,
+    /// The prompt table's names.
+    pub(crate) names: Arc<PromptNames>,
+}
+
 /// One script and the engine that runs its calls.
 #[derive(Debug)]
 pub(crate) struct ScriptSlot {
@@ -258,17 +272,21 @@ pub(crate) struct Controller {
 }
 
 impl Controller {
-    /// A controller over `handles` (in the same order as `roles`).
+    /// A controller over `handles` (in the same order as `roles`); `epoch_ms` is the wall
+    /// time (ms since 1970) of `Instant::ZERO`, for CDRs and the scripts' local time.
     pub(crate) fn new(
         handles: Vec<ControlHandle>,
         roles: Vec<Role>,
-        trunks: Vec<TrunkPolicy>,
-        groups: Vec<GroupPolicy>,
-        scripts: Vec<ScriptSlot>,
-        names: Arc<PromptNames>,
+        plan: Plan,
         metrics: Arc<Metrics>,
         epoch_ms: i64,
     ) -> Self {
+        let Plan {
+            trunks,
+            groups,
+            scripts,
+            names,
+        } = plan;
         assert_eq!(handles.len(), roles.len());
         let chans: Vec<Chan> = handles
             .iter()

@@ -11,7 +11,7 @@ use tel_types::ChannelId;
 use tel_types::board::VoiceChannel;
 
 use super::prompts::load_pack;
-use super::{Controller, GroupPolicy, Role, ScriptSlot, TrunkPolicy};
+use super::{Controller, GroupPolicy, Plan, Role, ScriptSlot, TrunkPolicy};
 use crate::audio::Line;
 
 /// Loads a script, returning every diagnostic as one text on refusal.
@@ -37,6 +37,9 @@ pub(crate) fn load_scripts(cfg: &Config) -> Result<Vec<(String, ivr::Script)>, S
         .collect()
 }
 
+/// What [`build`] makes: the audio thread's lines, the controller, the recording taps.
+pub(crate) type Built<C> = (Vec<Line<C>>, Controller, Vec<media::TapConsumer>);
+
 /// Pipelines for `channels` and the controller over their handles. Channels the config does
 /// not name (neither trunk nor station) are left out.
 pub(crate) fn build<C: VoiceChannel>(
@@ -44,7 +47,7 @@ pub(crate) fn build<C: VoiceChannel>(
     channels: Vec<C>,
     metrics: &Arc<Metrics>,
     epoch_ms: i64,
-) -> Result<(Vec<Line<C>>, Controller, Vec<media::TapConsumer>), String> {
+) -> Result<Built<C>, String> {
     let (table, names) = load_pack(&cfg.prompts.dir);
     log::info!(
         "prompts: {} loaded from {}",
@@ -149,10 +152,12 @@ pub(crate) fn build<C: VoiceChannel>(
     let ctl = Controller::new(
         handles,
         roles,
-        trunks,
-        groups,
-        scripts,
-        Arc::new(names),
+        Plan {
+            trunks,
+            groups,
+            scripts,
+            names: Arc::new(names),
+        },
         Arc::clone(metrics),
         epoch_ms,
     );
