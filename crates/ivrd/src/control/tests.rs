@@ -298,3 +298,62 @@ fn a_failing_channel_goes_out_of_service_and_the_others_answer() {
     assert_eq!(v.cdrs[0].trunk, 6);
     assert_eq!(v.cdrs[0].orders, vec![orders[5].clone()]);
 }
+
+/// A short soak (the long ones are `ivrd demo --virtual`): ten minutes of calls at
+/// 1,800 an hour on the analog card (busy-tone hangups, FSK caller ID), then drained.
+#[test]
+fn ten_minutes_of_load_lose_no_call_and_leave_no_channel_stuck() {
+    let dir = tmp("soak");
+    let (shop, orders) = shop(&dir);
+    let cfg = config("");
+    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+    let mut board = SimBoard::with_options(
+        profile,
+        BoardOptions {
+            capture_audio: false,
+            seed: 11,
+        },
+    );
+    let mut load = ivrd::config::SimLoad {
+        calls_per_hour: 1800.0,
+        hold_mean_s: 120.0,
+        seed: 5,
+        personas: Default::default(),
+    };
+    for (p, w) in [
+        ("order-status", 0.4),
+        ("order-then-agent", 0.2),
+        ("wants-agent", 0.2),
+        ("hangs-up", 0.2),
+    ] {
+        load.personas.insert(p.to_string(), w);
+    }
+    super::virt::populate(&mut board, &cfg, &load, &orders);
+    let metrics = Arc::new(Metrics::new(16));
+    let mut v = Virt::new(board, &cfg, shop, &metrics).unwrap();
+    v.run_ms(600_000);
+    v.board
+        .set_load(simboard::LoadGenerator::new(simboard::LoadProfile {
+            calls_per_hour: 1.0,
+            hold: simboard::HoldTime::Fixed { s: 1.0 },
+            mix: Vec::new(),
+            patience: None,
+            seed: 0,
+        }));
+    for _ in 0..900 {
+        v.run_ms(1_000);
+        if v.ctl.all_idle() {
+            break;
+        }
+    }
+    let stats = v.board.stats();
+    let c = v.ctl.counts();
+    assert!(v.ctl.all_idle(), "{:?}", v.ctl.debug_states());
+    assert!(stats.offered > 100, "{stats:?}");
+    assert_eq!(c.unanswered_running, 0, "{c:?}");
+    assert_eq!(stats.offered - stats.blocked, c.answered, "{stats:?} {c:?}");
+    assert_eq!(v.cdrs.len() as u64, c.answered, "one CDR per call");
+    assert!(c.busy_hangups > 0, "{c:?}");
+    assert!(c.caller_ids > 0, "{c:?}");
+    assert_eq!(c.ring_full, 0);
+}
