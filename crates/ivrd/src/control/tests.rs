@@ -357,3 +357,56 @@ fn ten_minutes_of_load_lose_no_call_and_leave_no_channel_stuck() {
     assert!(c.caller_ids > 0, "{c:?}");
     assert_eq!(c.ring_full, 0);
 }
+
+#[test]
+fn polarity_reversal_ends_the_call_where_the_line_gives_it() {
+    let dir = tmp("polarity");
+    let (shop, _orders) = shop(&dir);
+    let mut cfg = config("");
+    cfg.trunks[0].hangup_on_polarity = true;
+    cfg.trunks[0].busy_tone.disconnect = false;
+    let text = std::fs::read_to_string(repo().join("firmware-stubs/analog-8fxo-8fxs.toml"))
+        .unwrap()
+        .replace("polarity_on_hangup = false", "polarity_on_hangup = true");
+    let profile = Profile::parse(&text, "polarity.toml").unwrap();
+    let board = SimBoard::with_options(profile, BoardOptions::default());
+    let metrics = Arc::new(Metrics::new(16));
+    let mut v = Virt::new(board, &cfg, shop, &metrics).unwrap();
+    v.board
+        .offer_call(1, spec(super::virt::hangs_up_mid_prompt(), "13800138000"));
+    v.run_ms(30_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    assert_eq!(v.cdrs[0].hangup_cause, HangupCause::Polarity);
+    assert!(v.ctl.all_idle());
+}
+
+#[test]
+fn a_reloaded_script_takes_new_calls_and_the_call_in_progress_keeps_its_version() {
+    let (mut v, orders, _dir) = rig("reload");
+    v.board.offer_call(
+        1,
+        spec(super::virt::order_by_number(&orders[1]), "13800138000"),
+    );
+    v.run_ms(8_000);
+    let script = super::setup::load_script(&repo().join("ivr-scripts/shop-hotline.ivr")).unwrap();
+    assert_eq!(v.ctl.reload_script("shop-hotline", script), Ok(2));
+    let broken = super::setup::load_script(&repo().join("ivr-scripts/README.md"));
+    assert!(broken.is_err(), "a broken script is refused at load");
+    v.board.offer_call(
+        2,
+        spec(super::virt::order_by_number(&orders[2]), "13800138001"),
+    );
+    v.run_ms(90_000);
+    assert_eq!(v.cdrs.len(), 2, "{:?}", v.cdrs);
+    let by_trunk = |t: u16| v.cdrs.iter().find(|c| c.trunk == t).unwrap();
+    assert_eq!(by_trunk(1).script_version, "1");
+    assert_eq!(by_trunk(2).script_version, "2");
+    for t in [1, 2] {
+        assert_eq!(
+            by_trunk(t).result,
+            CallResult::SelfServed,
+            "{:?}",
+            by_trunk(t)
+        );
+    }
+}
