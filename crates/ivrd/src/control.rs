@@ -64,6 +64,8 @@ pub(crate) struct TrunkPolicy {
     pub(crate) hangup_on_polarity: bool,
     /// Busy tone means the far end hung up.
     pub(crate) busy_disconnect: bool,
+    /// Record whole calls.
+    pub(crate) record: bool,
 }
 
 /// An agent group.
@@ -269,9 +271,15 @@ pub(crate) struct Controller {
     epoch_ms: i64,
     utc_offset_min: i32,
     out: Vec<Output>,
+    recording: Option<(recorder::CallNames, std::path::PathBuf)>,
 }
 
 impl Controller {
+    /// Whole-call recordings of `record = true` trunks go through `names` into `dir`.
+    pub(crate) fn set_recording(&mut self, names: recorder::CallNames, dir: &std::path::Path) {
+        self.recording = Some((names, dir.to_path_buf()));
+    }
+
     /// A controller over `handles` (in the same order as `roles`); `epoch_ms` is the wall
     /// time (ms since 1970) of `Instant::ZERO`, for CDRs and the scripts' local time.
     pub(crate) fn new(
@@ -319,6 +327,7 @@ impl Controller {
             epoch_ms,
             utc_offset_min: 8 * 60,
             out: Vec::new(),
+            recording: None,
         }
     }
 
@@ -695,6 +704,19 @@ impl Controller {
         cdr.answer_ms = Some(self.wall_ms(now));
         cdr.caller_id = number.clone();
         cdr.script = self.scripts[policy.script].name.clone();
+        if let (true, Some((names, dir))) = (policy.record, &self.recording) {
+            if self.handles[i].set_listen(true) {
+                let (y, m, d) = civil_from_days(cdr.start_ms.div_euclid(86_400_000));
+                let path = dir
+                    .join(format!("{y:04}-{m:02}-{d:02}"))
+                    .join(format!("{}.wav", cdr.call_id));
+                cdr.recording = Some(path.display().to_string());
+                names
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(ch.0, (cdr.call_id.clone(), cdr.start_ms));
+            }
+        }
         let call = Box::new(Call {
             cdr,
             script: policy.script,
@@ -1180,13 +1202,22 @@ impl Controller {
 
     fn finish_keep(
         &mut self,
-        _i: usize,
+        i: usize,
         now: Instant,
         call: Box<Call>,
         result: CallResult,
         cause: HangupCause,
     ) {
         let mut cdr = call.cdr;
+        if cdr.recording.is_some() {
+            let _ = self.handles[i].set_listen(false);
+            if let Some((names, _)) = &self.recording {
+                names
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .remove(&self.chans[i].id.0);
+            }
+        }
         cdr.end_ms = self.wall_ms(now);
         cdr.result = result;
         cdr.hangup_cause = cause;

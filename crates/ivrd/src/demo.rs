@@ -371,8 +371,13 @@ fn realtime(
     use crate::audio::{self, Options};
     let channels = board.take_all_channels();
     let (lines, mut ctl, taps) = control::setup::build(&p.cfg, channels, metrics, wall_ms())?;
-    let recorder = control::recorder::Recorder::spawn(taps, &p.cfg.recordings.dir)
-        .map_err(|e| e.to_string())?;
+    let recorder = control::recorder::Recorder::spawn(
+        taps.scripts,
+        taps.calls,
+        taps.names,
+        &p.cfg.recordings.dir,
+    )
+    .map_err(|e| e.to_string())?;
     let mut poll = mio::Poll::new().map_err(|e| e.to_string())?;
     let waker = Arc::new(
         mio::Waker::new(poll.registry(), control::runtime::WAKE).map_err(|e| e.to_string())?,

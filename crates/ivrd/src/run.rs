@@ -154,8 +154,13 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
             }
             let channels = board.take_all_channels();
             let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
-            let recorder = control::recorder::Recorder::spawn(taps, &cfg.recordings.dir)
-                .map_err(|e| e.to_string())?;
+            let recorder = control::recorder::Recorder::spawn(
+                taps.scripts,
+                taps.calls,
+                taps.names,
+                &cfg.recordings.dir,
+            )
+            .map_err(|e| e.to_string())?;
             let mut clock = simboard::RealTimeClock::new().map_err(|e| e.to_string())?;
             let (ticker, _log) = audio::timed::frame_ticker(audio::timed::now_ns() + 25_000_000, 0)
                 .map_err(|e| e.to_string())?;
@@ -200,8 +205,13 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
             }
             let metrics = Arc::new(Metrics::new(channels.len()));
             let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
-            let recorder = control::recorder::Recorder::spawn(taps, &cfg.recordings.dir)
-                .map_err(|e| e.to_string())?;
+            let recorder = control::recorder::Recorder::spawn(
+                taps.scripts,
+                taps.calls,
+                taps.names,
+                &cfg.recordings.dir,
+            )
+            .map_err(|e| e.to_string())?;
             let (audio_thread, _) =
                 audio::spawn_channel_fds(lines, Arc::clone(&waker), Arc::clone(&stop), options)
                     .map_err(|e| e.to_string())?;

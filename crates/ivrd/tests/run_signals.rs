@@ -74,6 +74,7 @@ board = "sim"
 channels = "1-8"
 script = "shop-hotline"
 answer_after_rings = 2
+record = true
 [trunks.caller_id]
 standard = "fsk-bell202"
 arrives = "after-first-ring"
@@ -186,5 +187,12 @@ path = "{cdr}"
         stored.iter().any(|c| c.answer_ms.is_some()),
         "no call was answered"
     );
+    // Whole-call recordings: every answered call's WAV is complete (no `.part` left).
+    let recorded: Vec<&String> = stored.iter().filter_map(|c| c.recording.as_ref()).collect();
+    assert!(!recorded.is_empty(), "no call was recorded");
+    for p in recorded {
+        let r = hound::WavReader::open(p).unwrap_or_else(|e| panic!("{p}: {e}"));
+        assert!(r.duration() > 8000, "{p}: {} samples", r.duration());
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

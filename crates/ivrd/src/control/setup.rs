@@ -38,7 +38,19 @@ pub(crate) fn load_scripts(cfg: &Config) -> Result<Vec<(String, ivr::Script)>, S
 }
 
 /// What [`build`] makes: the audio thread's lines, the controller, the recording taps.
-pub(crate) type Built<C> = (Vec<Line<C>>, Controller, Vec<media::TapConsumer>);
+pub(crate) type Built<C> = (Vec<Line<C>>, Controller, Taps);
+
+/// The recording taps: script recordings, whole calls (listen taps of `record = true`
+/// trunks), and the table naming each recorded call.
+#[derive(Debug)]
+pub(crate) struct Taps {
+    /// Script recordings.
+    pub(crate) scripts: Vec<media::TapConsumer>,
+    /// Whole calls.
+    pub(crate) calls: Vec<media::TapConsumer>,
+    /// Channel → the call being recorded.
+    pub(crate) names: super::recorder::CallNames,
+}
 
 /// Pipelines for `channels` and the controller over their handles. Channels the config does
 /// not name (neither trunk nor station) are left out.
@@ -48,16 +60,16 @@ pub(crate) fn build<C: VoiceChannel>(
     metrics: &Arc<Metrics>,
     epoch_ms: i64,
 ) -> Result<Built<C>, String> {
-    let (table, names) = load_pack(&cfg.prompts.dir);
+    let (table, prompt_names) = load_pack(&cfg.prompts.dir);
     log::info!(
         "prompts: {} loaded from {}",
-        names.len(),
+        prompt_names.len(),
         cfg.prompts.dir.display()
     );
     let loaded = load_scripts(cfg)?;
     let mut scripts = Vec::new();
     for (name, script) in loaded {
-        let missing = names.missing(&script);
+        let missing = prompt_names.missing(&script);
         if !missing.is_empty() {
             log::warn!(
                 "script `{name}`: {} prompt(s) have no WAV file and play as silence: {}",
@@ -65,7 +77,7 @@ pub(crate) fn build<C: VoiceChannel>(
                 missing.join(", ")
             );
         }
-        scripts.push(ScriptSlot::new(&name, script, &names));
+        scripts.push(ScriptSlot::new(&name, script, &prompt_names));
     }
     let script_index = |n: &str| scripts.iter().position(|s| s.name == n);
     let mut trunks = Vec::new();
@@ -83,6 +95,7 @@ pub(crate) fn build<C: VoiceChannel>(
             caller_id: t.caller_id.standard != CallerIdStandard::None,
             hangup_on_polarity: t.hangup_on_polarity,
             busy_disconnect: t.busy_tone.disconnect,
+            record: t.record,
         });
     }
     let groups: Vec<GroupPolicy> = cfg
@@ -98,6 +111,7 @@ pub(crate) fn build<C: VoiceChannel>(
     let mut handles = Vec::new();
     let mut roles = Vec::new();
     let mut taps = Vec::new();
+    let mut call_taps = Vec::new();
     let zone =
         dsp::zones::ToneZone::by_code(cfg.boards.first().map_or("cn", |b| b.tone_zone.as_str()))
             .unwrap_or_else(dsp::zones::ToneZone::default_zone);
@@ -128,6 +142,7 @@ pub(crate) fn build<C: VoiceChannel>(
                 _ => None,
             };
             mc.progress_detection = tc.busy_tone.disconnect;
+            mc.listen_tap_frames = if tc.record { 50 } else { 0 };
             mc.rx_gain = media::Gain::from_db(tc.rx_gain_db);
             mc.tx_gain = media::Gain::from_db(tc.tx_gain_db);
             Role::Trunk(t)
@@ -141,6 +156,7 @@ pub(crate) fn build<C: VoiceChannel>(
         };
         let (pipe, mut handle) = media::channel(mc);
         taps.extend(handle.take_record_tap());
+        call_taps.extend(handle.take_listen_tap());
         lines.push(Line { dev, pipe });
         handles.push(handle);
         roles.push(role);
@@ -149,17 +165,27 @@ pub(crate) fn build<C: VoiceChannel>(
     if !metrics_ok {
         log::warn!("metrics sized for fewer channels than configured");
     }
-    let ctl = Controller::new(
+    let names = super::recorder::CallNames::default();
+    let mut ctl = Controller::new(
         handles,
         roles,
         Plan {
             trunks,
             groups,
             scripts,
-            names: Arc::new(names),
+            names: Arc::new(prompt_names),
         },
         Arc::clone(metrics),
         epoch_ms,
     );
-    Ok((lines, ctl, taps))
+    ctl.set_recording(Arc::clone(&names), &cfg.recordings.dir);
+    Ok((
+        lines,
+        ctl,
+        Taps {
+            scripts: taps,
+            calls: call_taps,
+            names,
+        },
+    ))
 }
