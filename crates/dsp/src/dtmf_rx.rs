@@ -196,6 +196,11 @@ const fn invert4(mut a: [[f64; 4]; 4]) -> [[f64; 4]; 4] {
 
 static GRAM_INV: [[[f32; 4]; 4]; 16] = build_gram_inv();
 
+/// Purity above which a key may use the full frequency tolerance.
+const CLEAN_PURITY: f32 = 0.9;
+/// Relative frequency error below which a less pure key is still accepted.
+const ON_FREQUENCY: f32 = 0.018;
+
 /// Receiver settings. [`DtmfConfig::default`] is the ITU-T Q.24 preset used in China.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DtmfConfig {
@@ -328,6 +333,17 @@ struct Acc {
     prev_full: bool,
 }
 
+/// Outcome of checking a tone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// A key.
+    Key,
+    /// Not yet: level, twist or purity out of range (noise or speech); look again soon.
+    Soon,
+    /// Off frequency: look again only on a longer stretch.
+    Later,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
     Idle,
@@ -374,6 +390,14 @@ pub struct DtmfReceiver {
     gap: f32,
     last_end: f32,
     acc: Acc,
+    /// Verifications failed so far for this tone.
+    retries: u8,
+    /// Full slots the next verification needs.
+    need: u32,
+    /// Verification failed for good: wait for the tone to end.
+    gave_up: bool,
+    /// Digits given up on since the line was last quiet (bit per digit index).
+    rejected: u16,
     // Output queue.
     events: [Option<DtmfEvent>; 8],
     ev_head: usize,
@@ -415,6 +439,10 @@ impl DtmfReceiver {
             gap: 0.0,
             last_end: 0.0,
             acc: Acc::default(),
+            retries: 0,
+            need: 3,
+            gave_up: false,
+            rejected: 0,
             events: [None; 8],
             ev_head: 0,
             ev_len: 0,
@@ -546,6 +574,7 @@ impl DtmfReceiver {
         slot.t0 = t0;
         slot.e = e;
         if e < self.gate_e {
+            self.rejected = 0;
             slot.silent = true;
             slot.tonal = false;
             slot.y = [0.0; 16];
@@ -662,7 +691,12 @@ impl DtmfReceiver {
     /// Starts tracking the key on bins `c`, looking back for where its tone began.
     fn begin(&mut self, c: (usize, usize)) {
         self.bins = c;
+        self.retries = 0;
+        self.need = 3;
+        // A pair coming back while the sound never stopped (a chord whose analysis flips
+        // between neighbouring pairs) is a tone already rejected.
         self.digit = DIGITS[c.0][c.1 - 4];
+        self.gave_up = self.rejected & (1 << self.digit.index()) != 0;
         self.phase = Phase::Pending;
         let pair = |s: &Slot| {
             let (a, b) = fit(s, c.0, c.1);
@@ -764,15 +798,34 @@ impl DtmfReceiver {
             Phase::Pending => {
                 if self.gap >= 2.0 * M as f32 {
                     self.phase = Phase::Idle;
-                } else if present && self.dur >= self.min_on && self.acc.n >= 3 {
-                    if self.verify() {
+                } else if present
+                    && self.dur >= self.min_on
+                    && self.acc.n >= self.need
+                    && !self.gave_up
+                {
+                    let verdict = self.verify();
+                    if verdict == Verdict::Key {
                         self.phase = Phase::Active;
                         let ev = self.event(t0 as f32 + M as f32);
                         self.emit(DtmfEvent::Down(ev));
-                    } else {
-                        // Not (yet) a clean key, e.g. speech over its start: judge again
-                        // on fresh slots while the tone lasts.
+                    } else if self.retries < 3 && !(verdict == Verdict::Later && self.retries > 0) {
+                        // Not (yet) a clean key, e.g. speech over its start or noise on a
+                        // weak tone: judge again on fresh slots while the tone lasts. A
+                        // tone that was off frequency must then prove itself over 30 ms
+                        // (instruments wander into range for a moment).
+                        let (q_lo, q_hi) = (self.acc.q_lo, self.acc.q_hi);
                         self.acc = Acc::default();
+                        self.retries += 1;
+                        if verdict == Verdict::Later {
+                            // Keep measuring the frequency over the whole tone, so a
+                            // note's vibrato averages out instead of passing once.
+                            self.acc.q_lo = q_lo;
+                            self.acc.q_hi = q_hi;
+                            self.need = 6;
+                        }
+                    } else {
+                        self.gave_up = true;
+                        self.rejected |= 1 << self.digit.index();
                     }
                 }
             }
@@ -787,34 +840,47 @@ impl DtmfReceiver {
     }
 
     /// The strict checks on everything accumulated for the key so far.
-    fn verify(&self) -> bool {
+    fn verify(&self) -> Verdict {
         let a = &self.acc;
         if a.n < 3 {
-            return false;
+            return Verdict::Soon;
         }
         let n = a.n as f32;
         let (pl, ph) = (a.p_lo / n, a.p_hi / n);
+        // Level and twist estimates of a weak tone wander with noise: worth a new look.
         if pl < self.min_p || ph < self.min_p {
-            return false;
+            return Verdict::Soon;
         }
         if pl > ph * self.twist_lo_max || ph > pl * self.twist_hi_max {
-            return false;
+            return Verdict::Soon;
         }
         if a.fitted < self.cfg.min_purity * a.e {
-            return false;
+            // Speech over the start of a key does this.
+            return Verdict::Soon;
         }
         let tol = self.cfg.freq_tolerance_pct / 100.0;
+        let mut worst = 0f32;
         for (q, b) in [(a.q_lo, self.bins.0), (a.q_hi, self.bins.1)] {
             if q[0] == 0.0 && q[1] == 0.0 {
-                return false;
+                return Verdict::Soon;
             }
             // Phase advance per slot -> frequency offset (Hz) = angle · 200 / 2π.
             let off = q[1].atan2(q[0]) * 200.0 / core::f32::consts::TAU;
-            if off.abs() > tol * FREQS_HZ[b] as f32 {
-                return false;
+            let rel = (off / FREQS_HZ[b] as f32).abs();
+            if rel > tol {
+                return Verdict::Later;
             }
+            worst = worst.max(rel);
         }
-        true
+        // Instruments playing two notes near a DTMF pair (equal-tempered notes sit within
+        // 1.7-2.5 % of several DTMF frequencies) give moderately pure tones that are
+        // slightly off. A key must be either clean (noise or speech at least ~9.5 dB
+        // down) or on frequency (within 1.8 %, Q.24 allows 1.5 %).
+        let clean = a.fitted >= CLEAN_PURITY * a.e;
+        if !clean && worst > ON_FREQUENCY {
+            return Verdict::Later;
+        }
+        Verdict::Key
     }
 
     fn event(&self, end: f32) -> DigitEvent {

@@ -5,6 +5,8 @@
 //!   zones of a dozen countries (`cn` by default).
 //! - [`dtmf_rx`]: the DTMF receiver (ITU-T Q.24 limits, talk-off protected).
 //! - [`progress`]: call-progress tones (busy, ringback, congestion, dial, SIT) with cadence.
+//! - [`fsk`], [`callerid`]: 1200 baud FSK (Bell 202, V.23) and caller ID (SDMF/MDMF, DTMF
+//!   forms), receive and send.
 //! - [`wav`]: a borrowing WAV parser for linear, A-law and µ-law files.
 //! - [`level`]: dBm0 levels (the convention every module uses), a level meter and a
 //!   silence/voice detector.
@@ -47,3 +49,20 @@ pub mod wav;
 pub mod zones;
 
 mod trig;
+
+#[cfg(test)]
+mod contract {
+    fn send<T: Send + 'static>() {}
+
+    #[test]
+    fn detectors_and_generators_can_move_to_the_audio_thread() {
+        send::<crate::dtmf_rx::DtmfReceiver>();
+        send::<crate::progress::CallProgressDetector>();
+        send::<crate::callerid::CallerIdReceiver>();
+        send::<crate::callerid::CallerIdSender>();
+        send::<crate::level::VoiceDetector>();
+        send::<crate::level::LevelMeter>();
+        send::<crate::dtmf_gen::DtmfGenerator>();
+        send::<crate::tone::ToneGenerator>();
+    }
+}

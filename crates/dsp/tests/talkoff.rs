@@ -172,3 +172,51 @@ fn digits_are_heard_with_speech_10db_below_them() {
         }
     }
 }
+
+/// Two sustained instrument notes, each with strong harmonics, landing near a DTMF pair:
+/// 774 Hz (+0.5 % from 770) and 1182 Hz (-2.2 % from 1209). Recorded accordion and organ
+/// chords like this gave a '4' on an earlier version of the receiver (moderately pure, just
+/// inside the ±2.5 % frequency decision); a key now has to be clean or on frequency.
+#[test]
+fn sustained_chord_slightly_off_a_dtmf_pair_is_not_a_key() {
+    let mut rng = Rng(0x4ACC);
+    for (lo, hi) in [
+        (774.0, 1182.0),
+        (852.0 * 1.021, 1477.0 * 0.98),
+        (770.0 * 0.98, 1633.0 * 1.02),
+        // The second harmonic of 711 Hz lands 86 Hz from 1336 Hz and skews that tone's
+        // frequency measurement; the analysis also flips between neighbouring pairs.
+        (697.0 * 1.02, 1336.0),
+    ] {
+        for db in [0.0, -10.0, -20.0] {
+            let n = 8000;
+            let mut v = silence(800);
+            let g = 10f64.powf(db / 20.0) * 4000.0;
+            let vib = 0.002 * (rng.uniform() + 0.5);
+            for i in 0..n {
+                let t = i as f64 / 8000.0;
+                // Slight vibrato, as a player gives.
+                let w = 1.0 + vib * (std::f64::consts::TAU * 5.0 * t).sin();
+                let mut x = 0.0;
+                for (f, a) in [(lo, 1.0), (hi, 0.9)] {
+                    for (k, h) in [(1.0, 1.0), (2.0, 0.45), (3.0, 0.3), (4.0, 0.15)] {
+                        if f * k < 3900.0 {
+                            x += a * h * (std::f64::consts::TAU * f * k * w * t).sin();
+                        }
+                    }
+                }
+                v.push(g * x);
+            }
+            v.extend(silence(800));
+            for cfg in [DtmfConfig::q24(), DtmfConfig::bellcore()] {
+                assert_eq!(keys(cfg, &to_pcm(&v, Law::ALaw)), "", "{lo} {hi} {db}");
+            }
+        }
+    }
+    // The same two frequencies as clean sines 1.5 % off are still a key (Q.24 accepts).
+    let b = burst(770.0 * 1.015, 1209.0 * 0.985, -10.0, -10.0, 400);
+    let mut v = silence(480);
+    v.extend(b);
+    v.extend(silence(480));
+    assert_eq!(keys(DtmfConfig::q24(), &to_pcm(&v, Law::ALaw)), "4");
+}
