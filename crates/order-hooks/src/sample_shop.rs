@@ -505,7 +505,8 @@ pub fn load(url: &str, preset: &str, count: u64, seed: u64) -> Result<Summary> {
         conn.exec_raw("COMMIT", &[]).map_err(gen_err)?;
         conn.exec_raw("ANALYZE", &[]).map_err(gen_err)?;
     } else if dialect == Dialect::Postgres {
-        conn.exec_raw("ANALYZE", &[]).map_err(gen_err)?;
+        // Vacuum now rather than have autovacuum do it under the first callers.
+        conn.exec_raw("VACUUM ANALYZE", &[]).map_err(gen_err)?;
     }
     let (sample_order_no, sample_phone) = first.unwrap_or_default();
     Ok(Summary {
