@@ -16,7 +16,7 @@ for lang in zh-CN en; do
     mkdir -p "$(dirname "$out")"
     espeak-ng -v "$voice" -s "$speed" -w "$tmp/raw.wav" -- "$text"
     # Trim leading and trailing silence, shorten pauses to 120 ms, pad 40 ms, normalise.
-    sox -q "$tmp/raw.wav" "$tmp/trim.wav" silence -l 1 0.01 0.5% -1 0.12 0.5% reverse silence 1 0.01 0.5% reverse pad 0.04 0.04 norm -6
+    sox -q -D "$tmp/raw.wav" "$tmp/trim.wav" silence -l 1 0.01 0.5% -1 0.12 0.5% reverse silence 1 0.01 0.5% reverse pad 0.04 0.04 norm -6
     "$ivrd" prompts convert "$tmp/trim.wav" "$out" >/dev/null
   done
 done

@@ -238,6 +238,7 @@ fn check_flow(
             );
         }
     }
+    maybe_unset(flow, &succ, &reach, &defined, warnings);
     // Labels.
     let targets: HashSet<usize> = code
         .iter()
@@ -247,11 +248,7 @@ fn check_flow(
         })
         .collect();
     for (name, pc, loc) in &flow.labels {
-        if !targets.contains(pc)
-            || !code
-                .iter()
-                .any(|i| matches!(&i.op, Op::GotoPc(t) if t == pc))
-        {
+        if !targets.contains(pc) {
             warnings.push(
                 ParseError::new(*loc, format!("label `{name}` is never used by a goto"))
                     .hint("remove it, or add `goto` where the flow should come back"),
@@ -393,4 +390,102 @@ pub(crate) fn branch_points(s: &Script) -> Vec<BranchPoint> {
     v.sort();
     v.dedup();
     v
+}
+
+/// The variable an instruction sets on every way out of it.
+fn def_of(op: &Op) -> Option<&str> {
+    match op {
+        Op::Set(v, _) => Some(v),
+        Op::Collect(c) => Some(&c.var),
+        Op::Record(r) => Some(&r.var),
+        Op::Hook(h) => h.into.as_deref(),
+        Op::Call(_, _, Some(v)) => Some(v),
+        _ => None,
+    }
+}
+
+/// Definite assignment: warns where a variable is read on a path that never set it (it would
+/// be a runtime error there), e.g. set inside an `if` and read after it.
+fn maybe_unset(
+    flow: &Flow,
+    succ: &[Vec<Option<usize>>],
+    reach: &[bool],
+    defined: &HashMap<&str, Loc>,
+    warnings: &mut Vec<ParseError>,
+) {
+    let code = &flow.code;
+    let n = code.len();
+    let mut names: Vec<&str> = defined.keys().copied().collect();
+    names.sort_unstable();
+    let idx = |v: &str| names.binary_search(&v).ok();
+    let words = names.len().div_ceil(64).max(1);
+    let full = vec![u64::MAX; words];
+    if n == 0 {
+        return;
+    }
+    let mut entry = vec![0u64; words];
+    for p in &flow.params {
+        if let Some(i) = idx(p) {
+            entry[i / 64] |= 1 << (i % 64);
+        }
+    }
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (pc, ss) in succ.iter().enumerate() {
+        if reach[pc] {
+            for t in ss.iter().flatten().filter(|t| **t < n) {
+                preds[*t].push(pc);
+            }
+        }
+    }
+    // in_sets[pc]: variables set on every path to pc (greatest fixpoint, from "all").
+    let mut in_sets: Vec<Vec<u64>> = vec![full; n];
+    let out_of = |pc: usize, ins: &[Vec<u64>]| {
+        let mut o = ins[pc].clone();
+        if let Some(i) = def_of(&code[pc].op).and_then(idx) {
+            o[i / 64] |= 1 << (i % 64);
+        }
+        o
+    };
+    let mut changed = true;
+    let mut rounds = 0;
+    // Capped: before the fixpoint the sets are only larger, so a cut-off run warns less, never wrongly.
+    while changed && rounds < 64 {
+        changed = false;
+        rounds += 1;
+        for pc in (0..n).filter(|&pc| reach[pc]) {
+            let mut new = if pc == 0 {
+                entry.clone()
+            } else {
+                vec![u64::MAX; words]
+            };
+            for &p in &preds[pc] {
+                let o = out_of(p, &in_sets);
+                for (w, x) in new.iter_mut().zip(&o) {
+                    *w &= x;
+                }
+            }
+            if new != in_sets[pc] {
+                in_sets[pc] = new;
+                changed = true;
+            }
+        }
+    }
+    let mut warned: HashSet<&str> = HashSet::new();
+    for pc in 0..n {
+        if !reach[pc] {
+            continue;
+        }
+        let mut vars = Vec::new();
+        for_each_expr(&code[pc].op, &mut |e| e.vars(&mut vars));
+        for (v, loc) in vars {
+            let base = v.split('.').next().unwrap_or(v);
+            let Some(i) = idx(base) else { continue };
+            if in_sets[pc][i / 64] & (1 << (i % 64)) == 0 && warned.insert(base) {
+                warnings.push(
+                    ParseError::new(loc, format!("variable `{base}` may have no value here"))
+                        .hint("it is not set on every way to this line (e.g. only inside an `if` or one menu key); set it before, or the call takes the error path when it has none"),
+                );
+            }
+        }
+    }
 }

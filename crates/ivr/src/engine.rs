@@ -372,6 +372,52 @@ enum Wait {
     Record(RecordingId),
 }
 
+/// The prompts sent to the media pipeline and not yet reported done, in order. The pipeline
+/// reports one `PlaybackDone` per `Play`, also for prompts a stop or a barge-in cut short;
+/// those are kept as `stale` until their report arrives, and do not count as playing.
+#[derive(Debug, Default)]
+struct Playback {
+    q: VecDeque<(PromptId, bool)>,
+}
+
+impl Playback {
+    fn push(&mut self, id: PromptId) {
+        // A pipeline that never reports stopped prompts must not make this grow forever.
+        while self.q.len() >= 256 && self.q.front().is_some_and(|e| e.1) {
+            self.q.pop_front();
+        }
+        self.q.push_back((id, false));
+    }
+
+    fn len(&self) -> usize {
+        self.q.iter().filter(|e| !e.1).count()
+    }
+
+    /// Nothing audible is queued.
+    fn is_idle(&self) -> bool {
+        self.q.iter().all(|e| e.1)
+    }
+
+    /// Marks everything as stopped; returns whether anything was audible.
+    fn stop(&mut self) -> bool {
+        let audible = !self.is_idle();
+        for e in &mut self.q {
+            e.1 = true;
+        }
+        audible
+    }
+
+    /// A `PlaybackDone`: returns true if it ended the last audible prompt.
+    fn done(&mut self, id: PromptId) -> bool {
+        let Some(pos) = self.q.iter().position(|e| e.0 == id) else {
+            return false;
+        };
+        let was_audible = self.q.iter().take(pos + 1).any(|e| !e.1);
+        self.q.drain(..=pos);
+        was_audible && self.is_idle()
+    }
+}
+
 const T_INPUT: usize = 0;
 const T_HOOK: usize = 1;
 const T_MAX: usize = 2;
@@ -386,7 +432,7 @@ struct Call {
     frames: Vec<Frame>,
     wait: Wait,
     timers: [Option<Instant>; 3],
-    playing: VecDeque<PromptId>,
+    playing: Playback,
     digits: VecDeque<Digit>,
     started: Instant,
     result: Option<String>,
@@ -428,6 +474,13 @@ pub struct Engine {
     next_rec: u32,
     trace: bool,
     max_calls: usize,
+    /// Some timer changed since `deadline` was computed.
+    timers_dirty: bool,
+    deadline: Option<Instant>,
+    /// A call ended during the current input (remove it before the next).
+    ended_any: bool,
+    /// Call index by channel number (`u32::MAX`: no call).
+    by_ch: Vec<u32>,
 }
 
 enum Step {
@@ -453,6 +506,10 @@ impl Engine {
             next_rec: 1,
             trace: false,
             max_calls: 1024,
+            timers_dirty: false,
+            deadline: None,
+            ended_any: false,
+            by_ch: Vec::new(),
         }
     }
 
@@ -483,15 +540,15 @@ impl Engine {
     /// Whether the call on `ch` waits for keys with nothing left to play (simulators press
     /// keys then).
     pub fn is_waiting_for_keys(&self, ch: ChannelId) -> bool {
-        self.calls
-            .iter()
-            .find(|c| c.ch == ch)
-            .is_some_and(|c| matches!(c.wait, Wait::Menu | Wait::Collect) && c.playing.is_empty())
+        self.find(ch).is_ok_and(|i| {
+            matches!(self.calls[i].wait, Wait::Menu | Wait::Collect)
+                && self.calls[i].playing.is_idle()
+        })
     }
 
     /// The script and language of the call on `ch`, for transcripts.
     pub fn call_script(&self, ch: ChannelId) -> Option<&Arc<Script>> {
-        self.calls.iter().find(|c| c.ch == ch).map(|c| &c.script)
+        self.find(ch).ok().map(|i| &self.calls[i].script)
     }
 
     /// The next output; call until it returns [`Output::Timeout`].
@@ -499,13 +556,16 @@ impl Engine {
         if let Some(o) = self.out.pop_front() {
             return o;
         }
-        Output::Timeout(
-            self.calls
+        if self.timers_dirty {
+            self.timers_dirty = false;
+            self.deadline = self
+                .calls
                 .iter()
                 .flat_map(|c| c.timers.iter().flatten())
                 .min()
-                .copied(),
-        )
+                .copied();
+        }
+        Output::Timeout(self.deadline)
     }
 
     /// Feeds one input.
@@ -517,8 +577,10 @@ impl Engine {
     /// Nothing a script does makes this fail.
     pub fn handle_input(&mut self, input: Input) -> Result<(), InputError> {
         let r = self.dispatch(input);
-        if self.calls.iter().any(|c| c.ended) {
+        if self.ended_any {
+            self.ended_any = false;
             self.calls.retain(|c| !c.ended);
+            self.reindex();
         }
         r
     }
@@ -561,14 +623,28 @@ impl Engine {
     }
 
     fn find(&self, ch: ChannelId) -> Result<usize, InputError> {
-        self.calls
-            .iter()
-            .position(|c| c.ch == ch && !c.ended)
-            .ok_or(InputError::NoCall(ch))
+        match self.by_ch.get(usize::from(ch.0)) {
+            Some(&i) if i != u32::MAX && !self.calls[i as usize].ended => Ok(i as usize),
+            _ => Err(InputError::NoCall(ch)),
+        }
+    }
+
+    fn reindex(&mut self) {
+        for v in &mut self.by_ch {
+            *v = u32::MAX;
+        }
+        for (i, c) in self.calls.iter().enumerate() {
+            let n = usize::from(c.ch.0);
+            if self.by_ch.len() <= n {
+                self.by_ch.resize(n + 1, u32::MAX);
+            }
+            self.by_ch[n] = i as u32;
+        }
+        self.timers_dirty = true;
     }
 
     fn arrive(&mut self, now: Instant, ch: ChannelId, info: CallInfo) -> Result<(), InputError> {
-        if self.calls.iter().any(|c| c.ch == ch) {
+        if self.find(ch).is_ok() {
             return Err(InputError::ChannelBusy(ch));
         }
         if self.calls.len() >= self.max_calls {
@@ -591,7 +667,7 @@ impl Engine {
             script,
             wait: Wait::Run,
             timers,
-            playing: VecDeque::new(),
+            playing: Playback::default(),
             digits: VecDeque::new(),
             started: now,
             result: None,
@@ -608,6 +684,12 @@ impl Engine {
             ended: false,
         });
         let i = self.calls.len() - 1;
+        let n = usize::from(ch.0);
+        if self.by_ch.len() <= n {
+            self.by_ch.resize(n + 1, u32::MAX);
+        }
+        self.by_ch[n] = i as u32;
+        self.timers_dirty = true;
         self.run(i, now);
         Ok(())
     }
@@ -629,12 +711,13 @@ impl Engine {
                 ..
             } => self.digit(i, now, d),
             MediaEvent::Digit(e) => self.digit(i, now, e.digit),
+            // Caller ID decoded after the call was presented fills a missing `caller_id`.
+            MediaEvent::CallerId { caller_id, .. } if self.calls[i].info.caller_id.is_empty() => {
+                self.calls[i].info.caller_id = caller_id.number.as_str().to_string();
+            }
             MediaEvent::PlaybackDone { prompt, .. } => {
                 let c = &mut self.calls[i];
-                if let Some(pos) = c.playing.iter().position(|p| *p == prompt) {
-                    c.playing.drain(..=pos);
-                }
-                if c.playing.is_empty() {
+                if c.playing.done(prompt) {
                     self.queue_drained(i, now);
                 }
             }
@@ -678,7 +761,7 @@ impl Engine {
         for &n in list {
             let c = &self.calls[i];
             if let Some(id) = c.script.prompt_id(c.lang, n) {
-                self.calls[i].playing.push_back(id);
+                self.calls[i].playing.push(id);
                 self.emit_media(
                     i,
                     MediaCommand::Play {
@@ -691,8 +774,7 @@ impl Engine {
     }
 
     fn stop_playback(&mut self, i: usize) {
-        if !self.calls[i].playing.is_empty() {
-            self.calls[i].playing.clear();
+        if self.calls[i].playing.stop() {
             self.emit_media(i, MediaCommand::StopPlayback);
         }
     }
@@ -762,7 +844,7 @@ impl Engine {
     /// For statements that must not start while prompts are still playing.
     fn need_drain(&mut self, i: usize) -> bool {
         let c = &mut self.calls[i];
-        if c.playing.is_empty() {
+        if c.playing.is_idle() {
             false
         } else {
             c.wait = Wait::Drain;
@@ -814,7 +896,7 @@ impl Engine {
                 for f in frags {
                     let c = &self.calls[i];
                     if let Some(id) = script.fragment_id(c.lang, f) {
-                        self.calls[i].playing.push_back(id);
+                        self.calls[i].playing.push(id);
                         self.emit_media(
                             i,
                             MediaCommand::Play {
@@ -848,6 +930,7 @@ impl Engine {
                 }
                 let c = &mut self.calls[i];
                 c.timers[T_INPUT] = Some(now + Duration::from_millis(*ms));
+                self.timers_dirty = true;
                 c.wait = Wait::Pause;
                 return Ok(Step::Wait);
             }
@@ -927,11 +1010,12 @@ impl Engine {
                 self.out.push_back(Output::Hook(ch, id, call));
                 let c = &mut self.calls[i];
                 c.timers[T_HOOK] = Some(now + Duration::from_millis(h.timeout_ms));
+                self.timers_dirty = true;
                 c.wait = Wait::Hook(id);
                 c.hold = h.hold.and_then(|n| c.script.prompt_id(c.lang, n));
                 if let Some(hold) = c.hold {
-                    if c.playing.is_empty() {
-                        c.playing.push_back(hold);
+                    if c.playing.is_idle() {
+                        c.playing.push(hold);
                         self.emit_media(
                             i,
                             MediaCommand::Play {
@@ -964,6 +1048,7 @@ impl Engine {
                     );
                     let c = &mut self.calls[i];
                     c.timers[T_INPUT] = Some(now + Duration::from_millis(BEEP_MS));
+                    self.timers_dirty = true;
                     c.wait = Wait::Beep;
                 } else {
                     self.start_recording(i, now, r);
@@ -1204,7 +1289,7 @@ impl Engine {
             Wait::Hook(_) => {
                 let c = &mut self.calls[i];
                 if let Some(h) = c.hold {
-                    c.playing.push_back(h);
+                    c.playing.push(h);
                     self.emit_media(
                         i,
                         MediaCommand::Play {
@@ -1234,6 +1319,7 @@ impl Engine {
         let c = &mut self.calls[i];
         c.wait = Wait::Run;
         c.timers[T_INPUT] = None;
+        self.timers_dirty = true;
         self.set_pc(i, pc);
         self.run(i, now);
     }
@@ -1241,9 +1327,10 @@ impl Engine {
     /// Menu: consume type-ahead keys, or arm the no-input timer once prompts are done.
     fn menu_poll(&mut self, i: usize, now: Instant, m: &Menu, loc: Loc) {
         let c = &self.calls[i];
-        if c.digits.is_empty() || (!m.barge_in && !c.playing.is_empty()) {
-            if c.playing.is_empty() && c.digits.is_empty() && c.timers[T_INPUT].is_none() {
+        if c.digits.is_empty() || (!m.barge_in && !c.playing.is_idle()) {
+            if c.playing.is_idle() && c.digits.is_empty() && c.timers[T_INPUT].is_none() {
                 self.calls[i].timers[T_INPUT] = Some(now + Duration::from_millis(m.timeout_ms));
+                self.timers_dirty = true;
             }
             return;
         }
@@ -1252,6 +1339,7 @@ impl Engine {
         };
         self.stop_playback(i);
         self.calls[i].timers[T_INPUT] = None;
+        self.timers_dirty = true;
         if let Some(&(_, pc, kl)) = m.keys.iter().find(|(k, _, _)| *k == d) {
             self.calls[i].digits.clear();
             self.branch(i, kl, ("menu", &m.name), &format!("key {d}"));
@@ -1311,14 +1399,15 @@ impl Engine {
     fn collect_poll(&mut self, i: usize, now: Instant, col: &Collect, loc: Loc) {
         loop {
             let c = &self.calls[i];
-            if c.digits.is_empty() || (!col.barge_in && !c.playing.is_empty()) {
-                if c.playing.is_empty() && c.timers[T_INPUT].is_none() {
+            if c.digits.is_empty() || (!col.barge_in && !c.playing.is_idle()) {
+                if c.playing.is_idle() && c.timers[T_INPUT].is_none() {
                     let ms = if c.buf.is_empty() {
                         col.first_timeout_ms
                     } else {
                         col.digit_timeout_ms
                     };
                     self.calls[i].timers[T_INPUT] = Some(now + Duration::from_millis(ms));
+                    self.timers_dirty = true;
                 }
                 return;
             }
@@ -1327,6 +1416,7 @@ impl Engine {
             };
             self.stop_playback(i);
             self.calls[i].timers[T_INPUT] = None;
+            self.timers_dirty = true;
             if col.stop_keys.contains(d) {
                 self.calls[i].digits.clear();
                 self.set_var(i, &col.var, Value::Str(String::new()));
@@ -1378,6 +1468,7 @@ impl Engine {
         let c = &mut self.calls[i];
         c.attempt += 1;
         c.timers[T_INPUT] = None;
+        self.timers_dirty = true;
         if c.attempt >= col.attempts {
             self.set_var(i, &col.var, Value::Str(String::new()));
             self.branch(
@@ -1414,6 +1505,9 @@ impl Engine {
         let ins = &script.flows[flow].code[pc];
         let Op::Hook(h) = &ins.op else { return };
         self.calls[i].timers[T_HOOK] = None;
+        self.timers_dirty = true;
+        // Keys pressed while the shop was being asked are impatience, not menu choices.
+        self.calls[i].digits.clear();
         if self.calls[i].hold.take().is_some() {
             self.stop_playback(i);
         }
@@ -1487,6 +1581,7 @@ impl Engine {
         c.wait = Wait::Record(slot);
         // A safety net in case the pipeline never reports the end.
         c.timers[T_INPUT] = Some(now + Duration::from_millis(r.max_ms + 5000));
+        self.timers_dirty = true;
     }
 
     fn record_done(&mut self, i: usize, now: Instant, slot: RecordingId, samples: u32) {
@@ -1496,6 +1591,7 @@ impl Engine {
         let ins = &script.flows[flow].code[pc];
         let Op::Record(r) = &ins.op else { return };
         self.calls[i].timers[T_INPUT] = None;
+        self.timers_dirty = true;
         let secs = samples / tel_types::SAMPLE_RATE_HZ;
         let empty = samples < tel_types::SAMPLE_RATE_HZ / 2;
         self.set_var(
@@ -1538,6 +1634,7 @@ impl Engine {
         }
         if self.calls[i].timers[T_HOOK].is_some_and(|t| t <= now) {
             self.calls[i].timers[T_HOOK] = None;
+            self.timers_dirty = true;
             if let Wait::Hook(_) = self.calls[i].wait {
                 self.hook_reply(i, now, HookReply::Timeout);
             }
@@ -1547,6 +1644,7 @@ impl Engine {
         }
         if self.calls[i].timers[T_INPUT].is_some_and(|t| t <= now) {
             self.calls[i].timers[T_INPUT] = None;
+            self.timers_dirty = true;
             let Some((script, flow, pc)) = self.cur_op(i) else {
                 return;
             };
@@ -1598,7 +1696,9 @@ impl Engine {
                 });
                 c.wait = Wait::Run;
                 c.timers[T_INPUT] = None;
+                self.timers_dirty = true;
                 c.timers[T_HOOK] = None;
+                self.timers_dirty = true;
                 c.path.push("error: on_error".into());
                 return;
             }
@@ -1633,9 +1733,11 @@ impl Engine {
             return;
         }
         c.ended = true;
+        self.ended_any = true;
         c.timers = [None; 3];
+        self.timers_dirty = true;
         let ch = c.ch;
-        let playing = !c.playing.is_empty();
+        let playing = !c.playing.is_idle();
         let recording = matches!(c.wait, Wait::Record(_));
         let result = c.result.take().unwrap_or_else(|| {
             if reason == EndReason::CallerHungUp {

@@ -22,6 +22,22 @@
 //!   `flow on_error` or its fallback agent group. Every input runs at most
 //!   [`engine::MAX_STEPS_PER_INPUT`] statements per call.
 //!
+//! # Wiring (what the daemon does with the outputs)
+//!
+//! | output | the daemon |
+//! |---|---|
+//! | [`Output::Media`] | sends the command to the channel's media pipeline (`Play` carries a [`tel_types::PromptId`] from [`Script::prompts`], `<pack>/<language>/<name>.wav`) |
+//! | [`Output::Hook`] | runs the order hook on a worker and answers with [`Input::HookReply`] (its own timeout or a full queue: [`HookReply::Timeout`]) |
+//! | [`Output::Transfer`] | bridges the channel to an agent of the group or the extension; the engine has forgotten the call |
+//! | [`Output::CallEnded`] | writes the CDR ([`CallRecord`]: result, path, version) |
+//! | [`Output::Error`] | logs the runtime error with its `file:line:col` |
+//! | [`Output::Trace`] | only with [`Engine::set_tracing`]: transcripts and coverage |
+//!
+//! Inputs: [`Input::CallArrived`] with the caller ID, dialled number, trunk and local time;
+//! every [`tel_types::MediaEvent`] of the channel (`OnHook` or busy tone end the call; every
+//! `PlaybackDone`, also of stopped prompts); [`Input::Timeout`] at the deadline;
+//! [`Input::Shutdown`] when stopping.
+//!
 //! ```
 //! use ivr::{CallInfo, Engine, Input, Instant, Output, Script};
 //! use tel_types::{ChannelId, MediaCommand, MediaEvent};

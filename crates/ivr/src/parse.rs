@@ -480,9 +480,16 @@ impl Parser<'_> {
         });
         // Resolve gotos.
         let labels = std::mem::take(&mut self.labels);
+        let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(labels.len());
+        for (n, pc, l) in &labels {
+            if by_name.insert(n.as_str(), *pc).is_some() {
+                let msg = format!("label `{n}` is defined twice in this flow");
+                self.errors.push(ParseError::new(*l, msg));
+            }
+        }
         for ins in &mut self.code {
             if let Op::Goto(l) = &ins.op {
-                if let Some((_, pc, _)) = labels.iter().find(|(n, _, _)| n == l) {
+                if let Some(pc) = by_name.get(l.as_str()) {
                     ins.op = Op::GotoPc(*pc);
                 } else {
                     let names: Vec<&str> = labels.iter().map(|(n, _, _)| n.as_str()).collect();
@@ -580,12 +587,6 @@ impl Parser<'_> {
         let (w, _) = self.ident("a statement")?;
         if self.peek() == &Tok::Sym(":") && self.peek_at(1) == &Tok::Newline {
             self.pos += 1;
-            if self.labels.iter().any(|(n, _, _)| *n == w) {
-                return Err(ParseError::new(
-                    loc,
-                    format!("label `{w}` is defined twice in this flow"),
-                ));
-            }
             self.labels.push((w, self.code.len(), loc));
             return self.expect_newline();
         }

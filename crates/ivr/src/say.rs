@@ -74,85 +74,78 @@ const ORD: [&str; 31] = [
     "ord/29", "ord/30", "ord/31",
 ];
 
-/// Order status codes with fragments `status/<code>`.
-pub const STATUS_CODES: [&str; 12] = [
-    "pending_payment",
-    "paid",
-    "processing",
-    "shipped",
-    "in_transit",
-    "out_for_delivery",
-    "delivered",
-    "cancelled",
-    "refunding",
-    "refunded",
-    "returned",
-    "unknown",
+/// Order status codes (the order hooks' names, plus synonyms shops use) and their fragments.
+const STATUS: &[(&str, &str)] = &[
+    ("placed", "status/placed"),
+    ("awaiting_payment", "status/awaiting_payment"),
+    ("pending_payment", "status/awaiting_payment"),
+    ("paid", "status/paid"),
+    ("confirmed", "status/confirmed"),
+    ("processing", "status/processing"),
+    ("picking", "status/processing"),
+    ("shipped", "status/shipped"),
+    ("in_transit", "status/in_transit"),
+    ("out_for_delivery", "status/out_for_delivery"),
+    ("delivered", "status/delivered"),
+    ("cancelled", "status/cancelled"),
+    ("refunding", "status/refunding"),
+    ("refunded", "status/refunded"),
+    ("returned", "status/returned"),
+    ("unknown", "status/unknown"),
 ];
-/// Payment status codes with fragments `payment/<code>`.
-pub const PAYMENT_CODES: [&str; 6] = [
-    "unpaid",
-    "paid",
-    "cod",
-    "refunded",
-    "partially_refunded",
-    "unknown",
+/// Payment status codes and their fragments.
+const PAYMENT: &[(&str, &str)] = &[
+    ("unpaid", "payment/unpaid"),
+    ("paying", "payment/paying"),
+    ("paid", "payment/paid"),
+    ("cod", "payment/cod"),
+    ("cash_on_delivery", "payment/cod"),
+    ("refunded", "payment/refunded"),
+    ("partially_refunded", "payment/partially_refunded"),
+    ("unknown", "payment/unknown"),
 ];
-/// Carrier codes with fragments `carrier/<code>`.
-pub const CARRIER_CODES: [&str; 8] = ["sf", "zto", "yto", "sto", "yunda", "jd", "ems", "unknown"];
+/// Carrier codes and their fragments.
+const CARRIER: &[(&str, &str)] = &[
+    ("sf", "carrier/sf"),
+    ("zto", "carrier/zto"),
+    ("yto", "carrier/yto"),
+    ("sto", "carrier/sto"),
+    ("yunda", "carrier/yunda"),
+    ("jd", "carrier/jd"),
+    ("ems", "carrier/ems"),
+    ("best", "carrier/best"),
+    ("unknown", "carrier/unknown"),
+];
 
-fn codes(kind: SayKind) -> &'static [&'static str] {
+fn table(kind: SayKind) -> &'static [(&'static str, &'static str)] {
     match kind {
-        SayKind::Status => &STATUS_CODES,
-        SayKind::Payment => &PAYMENT_CODES,
-        _ => &CARRIER_CODES,
+        SayKind::Status => STATUS,
+        SayKind::Payment => PAYMENT,
+        _ => CARRIER,
     }
 }
 
+/// The codes `say status|payment|carrier` knows (others are said as `unknown`).
+pub fn codes(kind: SayKind) -> impl Iterator<Item = &'static str> {
+    table(kind).iter().map(|(c, _)| *c)
+}
+
 fn code_fragment(kind: SayKind, code: &str) -> &'static str {
-    const S: [&str; 12] = [
-        "status/pending_payment",
-        "status/paid",
-        "status/processing",
-        "status/shipped",
-        "status/in_transit",
-        "status/out_for_delivery",
-        "status/delivered",
-        "status/cancelled",
-        "status/refunding",
-        "status/refunded",
-        "status/returned",
-        "status/unknown",
-    ];
-    const P: [&str; 6] = [
-        "payment/unpaid",
-        "payment/paid",
-        "payment/cod",
-        "payment/refunded",
-        "payment/partially_refunded",
-        "payment/unknown",
-    ];
-    const C: [&str; 8] = [
-        "carrier/sf",
-        "carrier/zto",
-        "carrier/yto",
-        "carrier/sto",
-        "carrier/yunda",
-        "carrier/jd",
-        "carrier/ems",
-        "carrier/unknown",
-    ];
-    let (list, names): (&[&str], &[&str]) = match kind {
-        SayKind::Status => (&STATUS_CODES, &S),
-        SayKind::Payment => (&PAYMENT_CODES, &P),
-        _ => (&CARRIER_CODES, &C),
-    };
-    let code = code.trim().to_ascii_lowercase();
-    let i = list
-        .iter()
-        .position(|c| *c == code)
-        .unwrap_or(list.len() - 1);
-    names[i]
+    let t = table(kind);
+    let norm: String = code
+        .trim()
+        .chars()
+        .map(|c| {
+            if c == '-' || c == ' ' {
+                '_'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    t.iter()
+        .find(|(c, _)| *c == norm)
+        .map_or(t[t.len() - 1].1, |(_, f)| *f)
 }
 
 /// Every fragment `say` can produce for `kind` in `lang` (the prompt files a pack needs).
@@ -161,8 +154,10 @@ pub fn fragments(lang: &str, kind: SayKind) -> Vec<&'static str> {
     let zh = lang != "en";
     match kind {
         SayKind::Status | SayKind::Payment | SayKind::Carrier => {
-            for c in codes(kind) {
-                v.push(code_fragment(kind, c));
+            for (_, f) in table(kind) {
+                if !v.contains(f) {
+                    v.push(f);
+                }
             }
         }
         SayKind::Digits => {
@@ -570,7 +565,9 @@ const ZH_TEXT: &[(&str, &str)] = &[
     ("date/day", "日"),
     ("time/hour", "点"),
     ("time/minute", "分"),
-    ("status/pending_payment", "待付款"),
+    ("status/placed", "已下单"),
+    ("status/awaiting_payment", "待付款"),
+    ("status/confirmed", "已确认，正在处理"),
     ("status/paid", "已付款，等待发货"),
     ("status/processing", "正在备货"),
     ("status/shipped", "已发货"),
@@ -583,6 +580,7 @@ const ZH_TEXT: &[(&str, &str)] = &[
     ("status/returned", "已退货"),
     ("status/unknown", "状态未知"),
     ("payment/unpaid", "未付款"),
+    ("payment/paying", "付款处理中"),
     ("payment/paid", "已付款"),
     ("payment/cod", "货到付款"),
     ("payment/refunded", "已退款"),
@@ -595,6 +593,7 @@ const ZH_TEXT: &[(&str, &str)] = &[
     ("carrier/yunda", "韵达快递"),
     ("carrier/jd", "京东物流"),
     ("carrier/ems", "邮政EMS"),
+    ("carrier/best", "百世快递"),
     ("carrier/unknown", "其他快递"),
 ];
 
@@ -680,7 +679,9 @@ const EN_TEXT: &[(&str, &str)] = &[
     ("ord/29", "twenty-ninth"),
     ("ord/30", "thirtieth"),
     ("ord/31", "thirty-first"),
-    ("status/pending_payment", "awaiting payment"),
+    ("status/placed", "order placed"),
+    ("status/awaiting_payment", "awaiting payment"),
+    ("status/confirmed", "confirmed"),
     ("status/paid", "paid, waiting to ship"),
     ("status/processing", "being prepared"),
     ("status/shipped", "shipped"),
@@ -693,6 +694,7 @@ const EN_TEXT: &[(&str, &str)] = &[
     ("status/returned", "returned"),
     ("status/unknown", "status unknown"),
     ("payment/unpaid", "not paid"),
+    ("payment/paying", "payment in progress"),
     ("payment/paid", "paid"),
     ("payment/cod", "cash on delivery"),
     ("payment/refunded", "refunded"),
@@ -705,6 +707,7 @@ const EN_TEXT: &[(&str, &str)] = &[
     ("carrier/yunda", "Yunda Express"),
     ("carrier/jd", "J D Logistics"),
     ("carrier/ems", "E M S"),
+    ("carrier/best", "Best Express"),
     ("carrier/unknown", "another carrier"),
 ];
 

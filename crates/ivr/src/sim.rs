@@ -160,6 +160,7 @@ pub fn simulate(
     }
     let mut play_q: VecDeque<PromptId> = VecDeque::new();
     let mut play_end: Option<Instant> = None;
+    let mut stopped: Vec<PromptId> = Vec::new();
     let mut hook_replies: Vec<(Instant, HookId, HookReply)> = Vec::new();
     let mut keys: VecDeque<(Instant, Digit)> = VecDeque::new();
     let mut rec_end: Option<(Instant, tel_types::RecordingId, u32)> = None;
@@ -205,8 +206,9 @@ pub fn simulate(
                         }
                     }
                     MediaCommand::StopPlayback => {
+                        // Like the media pipeline: every stopped prompt is reported done.
                         out_line(&mut transcript, now, "-> stop playback".into());
-                        play_q.clear();
+                        stopped.extend(play_q.drain(..));
                         play_end = None;
                     }
                     MediaCommand::PlayTone {
@@ -305,6 +307,17 @@ pub fn simulate(
         }
         if ended || guard > 100_000 {
             break;
+        }
+        if !stopped.is_empty() {
+            for prompt in std::mem::take(&mut stopped) {
+                let ev = MediaEvent::PlaybackDone {
+                    prompt,
+                    played_samples: 0,
+                    barged_in_by: None,
+                };
+                let _ = engine.handle_input(Input::Media { now, ch, event: ev });
+            }
+            continue;
         }
         // The caller's next actions.
         let mut hung_up = false;

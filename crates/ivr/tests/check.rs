@@ -114,6 +114,12 @@ fn syntax_errors_point_at_file_line_col_with_hints() {
         ),
         ("flow other\nend\n", "s.ivr:0:0", "no `flow main`", ""),
         (
+            "flow main\na:\n  play \"x\"\na:\n  goto a\nend\n",
+            "s.ivr:4:1",
+            "label `a` is defined twice",
+            "",
+        ),
+        (
             "flow main\n  call nowhere(1)\nend\n",
             "s.ivr:2:3",
             "there is no flow `nowhere`",
@@ -437,5 +443,35 @@ fn very_long_expressions_are_an_error() {
         d.iter().any(|x| x.message.contains("too long")),
         "{}",
         show(&d[..d.len().min(3)])
+    );
+}
+
+#[test]
+fn a_variable_set_on_only_some_paths_is_flagged_where_it_is_read() {
+    let text = "flow main\n  answer\n  if caller_id == \"1\"\n    set x = \"a\"\n  end\n  say digits x\n  set y = \"b\"\n  if y == \"b\"\n    say digits y\n  end\n  hangup\nend\n";
+    let d = diags(text);
+    assert!(
+        has(
+            &d,
+            Severity::Warning,
+            "s.ivr:6:14",
+            "variable `x` may have no value here"
+        ),
+        "{}",
+        show(&d)
+    );
+    assert!(
+        !d.iter().any(|x| x.message.contains("`y` may have")),
+        "{}",
+        show(&d)
+    );
+    // A loop that sets the variable before reading it is fine.
+    let d = diags(
+        "flow main\n  answer\ntop:\n  collect n\n    prompt \"p\"\n    on fail: hangup\n  end\n  say digits n\n  goto top\nend\n",
+    );
+    assert!(
+        !d.iter().any(|x| x.message.contains("may have no value")),
+        "{}",
+        show(&d)
     );
 }

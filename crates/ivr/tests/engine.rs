@@ -521,3 +521,81 @@ end
     c.finish_prompts();
     support::golden("engine__raw_menu_collect_hook", &c.transcript());
 }
+
+#[test]
+fn late_caller_id_fills_an_empty_caller_id() {
+    let s = script("flow main\n  answer\n  pause 1s\n  result caller_id\n  hangup\nend\n");
+    let mut c = Caller::new(Engine::new(s));
+    c.arrive(CallInfo::default());
+    let caller_id = tel_types::CallerId {
+        number: tel_types::FixedStr::new_truncated("13912345678"),
+        ..Default::default()
+    };
+    c.media(MediaEvent::CallerId {
+        at: SampleTime::ZERO,
+        caller_id,
+    });
+    c.advance();
+    assert_eq!(ended(&c).unwrap().result, "13912345678");
+}
+
+#[test]
+fn a_stopped_prompt_reported_late_does_not_end_its_replay() {
+    // The pipeline reports every stopped prompt done. The stale report of the barged-in
+    // greeting must not count for the greeting queued again after the invalid key.
+    let text = MENU
+        .replace("BARGE", "on")
+        .replace("greeting \"long\" then \"short\"", "greeting \"long\"");
+    let (s, names) = (script(&text), script(&text));
+    let mut c = Caller::new(Engine::new(s));
+    c.arrive(CallInfo::default());
+    let greeting = c.outputs.iter().find_map(|o| match o {
+        Output::Media(_, MediaCommand::Play { prompt, .. }) => Some(*prompt),
+        _ => None,
+    });
+    c.outputs.clear();
+    c.sleep(500);
+    c.key('7');
+    assert_eq!(
+        c.outputs[0],
+        Output::Media(c.ch, MediaCommand::StopPlayback)
+    );
+    assert_eq!(prompt_names(&c, &names), ["bad", "long"]);
+    // The stale report of the first greeting arrives now.
+    c.media(MediaEvent::PlaybackDone {
+        prompt: greeting.unwrap(),
+        played_samples: 4000,
+        barged_in_by: Some(tel_types::Digit::D7),
+    });
+    assert_eq!(
+        c.deadline,
+        Some(Instant::from_secs(30 * 60)),
+        "no input timer while bad+long still play"
+    );
+    c.sleep(3000);
+    c.finish_prompts();
+    assert_eq!(c.deadline, Some(Instant::from_millis(3500 + 4000)));
+}
+
+#[test]
+fn keys_pressed_during_a_lookup_do_not_choose_in_the_next_menu() {
+    let text = "flow main\n  answer\n  hook find_order(\"1\") -> o\n    hold \"wait\"\n    on error: hangup\n    on timeout: hangup\n  end\n  menu m\n    greeting \"g\"\n    key 1\n      result \"one\"\n      hangup\n    end\n    on invalid-limit: hangup\n    on timeout-limit\n      result \"none\"\n      hangup\n    end\n  end\nend\n";
+    let mut c = Caller::new(Engine::new(script(text)));
+    c.arrive(CallInfo::default());
+    let id = c.outputs.iter().find_map(|o| match o {
+        Output::Hook(_, id, _) => Some(*id),
+        _ => None,
+    });
+    c.key('1');
+    let (now, ch) = (c.now, c.ch);
+    c.input(Input::HookReply {
+        now,
+        ch,
+        id: id.unwrap(),
+        reply: HookReply::NotFound,
+    });
+    assert!(
+        ended(&c).is_none(),
+        "the key pressed on hold must not pick key 1"
+    );
+}
