@@ -52,8 +52,9 @@ fn shop(cfg: &Config) -> Result<Arc<dyn Shop>, String> {
     Ok(Arc::new(Guarded::new(sql, GuardConfig::default())))
 }
 
-/// Reloads the scripts of `cfg` into the controller, logging what happened to each.
-fn reload(ctl: &mut Controller, path: &std::path::Path) {
+/// Reloads the scripts of the config at `path` into the controller, logging what happened
+/// to each, and what else changed from `current` (applied only after a restart for now).
+fn reload(ctl: &mut Controller, path: &std::path::Path, current: &Config) {
     let cfg = match Config::load(path) {
         Ok(c) => c,
         Err(e) => {
@@ -63,6 +64,14 @@ fn reload(ctl: &mut Controller, path: &std::path::Path) {
             return;
         }
     };
+    for change in current.reload_plan(&cfg) {
+        if change.key.starts_with("scripts") {
+            continue;
+        }
+        log::warn!(
+            "reload: {change} — this version applies only scripts on reload; restart to apply it"
+        );
+    }
     for name in ctl.script_names() {
         let Some(p) = cfg.scripts.get(&name) else {
             log::warn!("reload: script `{name}` is no longer configured; the old one runs on");
@@ -260,7 +269,7 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
         |ctl, now, sig| {
             let ms = now.as_millis();
             match sig {
-                Some(Sig::Hup) => reload(ctl, &a.config),
+                Some(Sig::Hup) => reload(ctl, &a.config, cfg),
                 Some(Sig::Term) if stopping_since.is_none() => {
                     log::info!(
                         "stopping: no new calls; {} s for calls in progress",
