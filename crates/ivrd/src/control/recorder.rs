@@ -63,6 +63,7 @@ fn drain_calls(
     recs: &mut Recordings,
     keys: &mut HashMap<(u16, u32), RecordingId>,
     names: &CallNames,
+    next: &mut u32,
 ) -> u64 {
     let mut finished = 0;
     let live = names.lock().unwrap_or_else(PoisonError::into_inner).clone();
@@ -73,11 +74,20 @@ fn drain_calls(
                 if let Some(id) = keys.remove(&key) {
                     finished += finish(recs, id, "call");
                 }
-                let Some((call_id, start_ms)) = live.get(&f.channel.0) else {
+                // The call may have started after `live` was taken: look it up afresh.
+                let named = names
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(&f.channel.0)
+                    .cloned();
+                let Some((call_id, start_ms)) = named else {
                     continue;
                 };
-                let id = RecordingId(keys.len() as u32 + 1_000_000);
-                match recs.start(id, call_id, *start_ms) {
+                // Ids of whole-call recordings count up from 2^31 (script slots are below),
+                // never reused while the process runs.
+                *next += 1;
+                let id = RecordingId(0x8000_0000 | *next);
+                match recs.start(id, &call_id, start_ms) {
                     Ok(_) => {
                         keys.insert(key, id);
                     }
@@ -161,16 +171,18 @@ impl Recorder {
                 let mut taps = taps;
                 let mut calls = calls;
                 let mut call_keys = HashMap::new();
+                let mut next = 0;
                 let mut recs = Recordings::new(&dir);
                 let mut keys = HashMap::new();
                 let mut finished = 0;
                 while !flag.load(Ordering::Relaxed) {
                     finished += drain(&mut taps, &mut recs, &mut keys);
-                    finished += drain_calls(&mut calls, &mut recs, &mut call_keys, &names);
+                    finished +=
+                        drain_calls(&mut calls, &mut recs, &mut call_keys, &names, &mut next);
                     std::thread::sleep(POLL);
                 }
                 finished += drain(&mut taps, &mut recs, &mut keys);
-                finished += drain_calls(&mut calls, &mut recs, &mut call_keys, &names);
+                finished += drain_calls(&mut calls, &mut recs, &mut call_keys, &names, &mut next);
                 for r in recs.finish_all() {
                     match r {
                         Ok(_) => finished += 1,
