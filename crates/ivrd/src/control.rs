@@ -895,7 +895,12 @@ impl Controller {
                 };
                 call.cdr.path = rec.path.clone();
                 call.cdr.script_version = format!("{}", rec.version);
-                if rec.reason == EndReason::Transferred && !self.groups.is_empty() {
+                let staffed = call.transfer_group.is_some_and(|g| {
+                    self.chans
+                        .iter()
+                        .any(|c| matches!(&c.role, Role::Station(gs) if gs.contains(&g)))
+                });
+                if rec.reason == EndReason::Transferred && staffed {
                     call.queued_at = now;
                     self.send(
                         i,
@@ -920,7 +925,13 @@ impl Controller {
                         (result, cause)
                     }
                     EndReason::Shutdown => (CallResult::Abandoned, HangupCause::Shutdown),
-                    EndReason::Transferred => (CallResult::Failed, HangupCause::IvrHangup),
+                    EndReason::Transferred => {
+                        log::warn!(
+                            "channel {ch}: transfer to `{}`, a group with no station; released",
+                            call.cdr.transfer_target.as_deref().unwrap_or("")
+                        );
+                        (CallResult::Failed, HangupCause::IvrHangup)
+                    }
                     _ => (
                         if rec.errors > 0 && rec.result == "error" {
                             CallResult::Failed
