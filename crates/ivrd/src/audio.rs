@@ -399,7 +399,7 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
         }
     }
 
-    fn service_all(&mut self) {
+    pub(crate) fn service_all(&mut self) {
         for i in 0..self.lines.len() {
             self.service(i);
         }

@@ -7,7 +7,10 @@ mod audio;
 
 use clap::{Parser, Subcommand};
 
+mod control;
 mod decode;
+mod demo;
+mod run;
 mod tools;
 
 /// The IVR daemon for DAHDI voice boards, and the tools that go with it.
@@ -27,6 +30,12 @@ enum Command {
     /// Check that this machine keeps real time: run the audio loop over the simulated card
     /// (or a bare timer-paced board) with every pipeline busy and report wake-up lateness.
     AudioCheck(audio::check::Args),
+    /// Run the daemon in the foreground (logs to stderr; SIGHUP reloads scripts, SIGTERM
+    /// stops after the calls in progress).
+    Run(run::RunArgs),
+    /// The daemon on the simulated card with simulated callers, the sample shop and the
+    /// bundled scripts: a status line every second and a summary.
+    Demo(demo::DemoArgs),
     /// Decode WAV recordings: DTMF digits, caller ID and call-progress tones.
     Decode(decode::DecodeArgs),
     /// Check IVR scripts: every error and warning at file:line:col.
@@ -46,6 +55,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Command::Version => println!("ivrd {}", env!("CARGO_PKG_VERSION")),
         Command::Dimension(args) => ivrd::dimension::cli(&args),
         Command::AudioCheck(args) => audio::check::run(&args)?,
+        Command::Run(a) => std::process::exit(run::run(&a)),
+        Command::Demo(a) => std::process::exit(demo::run(&a)),
         Command::Decode(a) => std::process::exit(i32::from(!decode::run(a)?)),
         Command::Check(a) => std::process::exit(tools::check::run(a)),
         Command::Simulate(a) => std::process::exit(tools::simulate::run(a)),

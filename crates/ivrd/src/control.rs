@@ -1,0 +1,1325 @@
+//! Call control, sans-IO: the part of the daemon that turns what the channels report into
+//! calls.
+//!
+//! The [`Controller`] owns the IVR engines (one per script), every channel's call state and
+//! the media [`ControlHandle`]s. It answers trunks after caller ID, runs the trunk's script,
+//! transfers calls to agent stations (ring with the caller's number, bridge on answer),
+//! detects far-end hangup (on-hook, polarity reversal, busy tone), releases the line at once,
+//! and produces hook jobs and CDRs for the threads that do I/O.
+//!
+//! # Contract
+//!
+//! - **Time** is an argument: [`Controller::step`] takes `now` (an [`ivr::Instant`], ms since
+//!   the controller started) and [`Controller::next_deadline`] says when to step next. It
+//!   never reads a clock, sleeps or does I/O, so the same code runs under the real-time
+//!   runtime ([`runtime`]) and under the virtual-time driver ([`virt`]).
+//! - **Hooks** leave as [`HookJob`]s ([`Controller::take_jobs`]); answers come back through
+//!   [`Controller::hook_reply`]. **CDRs** leave through [`Controller::take_cdrs`].
+//! - **Threads**: one control thread; allocation is allowed (never the audio thread).
+
+pub(crate) mod hooks;
+pub(crate) mod prompts;
+pub(crate) mod recorder;
+pub(crate) mod runtime;
+pub(crate) mod setup;
+pub(crate) mod virt;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use ivr::{CallInfo, EndReason, Engine, HookCall, HookId, HookReply, Input, Instant, Output};
+use ivrd::cdr::{CallResult, Cdr, HangupCause};
+use ivrd::metrics::{CallerIdOutcome, ChannelState, LookupOutcome, Metrics};
+use media::ControlHandle;
+use tel_types::{
+    CallerId, CallerIdPresentation, ChannelId, Hook, LineEvent, MediaCommand, MediaEvent,
+    ProgressTone, PromptId, Tone,
+};
+
+pub(crate) use prompts::{PromptMap, PromptNames};
+
+/// A trunk gives up ringing (the caller hung up before we answered) after this long without
+/// a ring (the `cn` cadence rings every 5 s).
+const RING_GONE_MS: u64 = 7_000;
+/// Ringing longer than this without answering (caller ID never came) answers anyway.
+const MAX_RING_WAIT_MS: u64 = 12_000;
+/// How long an out-of-service channel stays out before it is tried again.
+const OOS_RETRY_MS: u64 = 30_000;
+
+/// How a trunk group answers and runs calls.
+#[derive(Debug, Clone)]
+pub(crate) struct TrunkPolicy {
+    /// Group name (CDRs, the script's `trunk`).
+    pub(crate) name: String,
+    /// Index into the controller's scripts.
+    pub(crate) script: usize,
+    /// Answer after this many rings if no caller ID came earlier.
+    pub(crate) answer_after_rings: u32,
+    /// Caller ID is expected (answer as soon as it arrives, after the first ring).
+    pub(crate) caller_id: bool,
+    /// A polarity reversal means the far end hung up.
+    pub(crate) hangup_on_polarity: bool,
+    /// Busy tone means the far end hung up.
+    pub(crate) busy_disconnect: bool,
+    /// Record whole calls.
+    pub(crate) record: bool,
+}
+
+/// An agent group.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupPolicy {
+    /// The name scripts transfer to.
+    pub(crate) name: String,
+    /// Ring one station this long before trying the next.
+    pub(crate) ring_timeout_ms: u64,
+    /// A caller waits this long in the queue at most.
+    pub(crate) max_wait_ms: u64,
+}
+
+/// What a channel is.
+#[derive(Debug, Clone)]
+pub(crate) enum Role {
+    /// A trunk of trunk group `n`.
+    Trunk(usize),
+    /// An agent station in these groups.
+    Station(Vec<usize>),
+}
+
+/// What the controller runs: trunk groups, agent groups, scripts and the prompt table's
+/// names.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// Trunk groups.
+    pub(crate) trunks: Vec<TrunkPolicy>,
+    /// Agent groups.
+    pub(crate) groups: Vec<GroupPolicy>,
+    /// Scripts, each with its engine.
+    pub(crate) scripts: Vec<ScriptSlot>,
+    /// The prompt table's names.
+    pub(crate) names: Arc<PromptNames>,
+}
+
+/// One script and the engine that runs its calls.
+#[derive(Debug)]
+pub(crate) struct ScriptSlot {
+    /// The config name.
+    pub(crate) name: String,
+    /// The engine.
+    pub(crate) engine: Engine,
+    /// The prompt mapping of the script version new calls get.
+    pub(crate) map: Arc<PromptMap>,
+    deadline: Option<Instant>,
+}
+
+impl ScriptSlot {
+    /// A slot for a loaded script.
+    pub(crate) fn new(name: &str, script: ivr::Script, names: &PromptNames) -> Self {
+        let map = Arc::new(names.map_for(&script));
+        Self {
+            name: name.to_string(),
+            engine: Engine::new(script),
+            map,
+            deadline: None,
+        }
+    }
+}
+
+/// A hook call for a worker.
+#[derive(Debug, Clone)]
+pub(crate) struct HookJob {
+    /// The call's channel.
+    pub(crate) ch: ChannelId,
+    /// The request.
+    pub(crate) id: HookId,
+    /// What to call.
+    pub(crate) call: HookCall,
+    /// When it was asked (for latency).
+    pub(crate) asked: Instant,
+}
+
+#[derive(Debug)]
+struct Call {
+    cdr: Cdr,
+    script: usize,
+    map: Arc<PromptMap>,
+    cause: Option<HangupCause>,
+    caller_id: CallerId,
+    transfer_group: Option<usize>,
+    /// Prompts sent to the pipeline, (table id, script id), oldest first: `PlaybackDone`
+    /// carries the table id and the engine wants its own.
+    playing: VecDeque<(PromptId, PromptId)>,
+    queued_at: Instant,
+    answered_at: Instant,
+}
+
+#[derive(Debug)]
+enum State {
+    Idle,
+    Ringing {
+        rings: u32,
+        cid: Option<CallerId>,
+        first: Instant,
+        last_ring: Instant,
+    },
+    InIvr(Box<Call>),
+    Queued(Box<Call>),
+    AgentRinging {
+        call: Box<Call>,
+        station: usize,
+        since: Instant,
+    },
+    Bridged {
+        call: Box<Call>,
+        station: usize,
+    },
+    /// Station: being rung for trunk `n`.
+    StRinging(usize),
+    /// Station: talking to trunk `n`.
+    StTalking(usize),
+    /// Station: the caller left; waiting for the agent to hang up.
+    StReleasing,
+    OutOfService {
+        retry_at: Instant,
+    },
+}
+
+#[derive(Debug)]
+struct Chan {
+    id: ChannelId,
+    role: Role,
+    state: State,
+    early_cid: Option<CallerId>,
+    last_idle: Instant,
+}
+
+/// Counters for the demo's status line and summary (the Prometheus metrics carry the rest).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counts {
+    /// Incoming calls seen ringing.
+    pub(crate) offered: u64,
+    /// Calls answered.
+    pub(crate) answered: u64,
+    /// Calls that rang and stopped before we answered.
+    pub(crate) unanswered: u64,
+    /// Of those, the ones that rang while we were answering (not stopping): lost calls.
+    pub(crate) unanswered_running: u64,
+    /// Calls that ended, by result: self-served, transferred, abandoned, unanswered, failed.
+    pub(crate) by_result: [u64; 5],
+    /// Order lookups asked.
+    pub(crate) lookups: u64,
+    /// Lookups that found the order.
+    pub(crate) lookups_found: u64,
+    /// Digits heard.
+    pub(crate) digits: u64,
+    /// Calls handed to an agent who answered.
+    pub(crate) agent_answered: u64,
+    /// Sum of answered calls' handling time, ms.
+    pub(crate) handling_ms: u64,
+    /// Answered calls that ended.
+    pub(crate) handled: u64,
+    /// Busy-tone hangups.
+    pub(crate) busy_hangups: u64,
+    /// Calls hung up because the daemon (or the demo) was stopping.
+    pub(crate) shutdown_hangups: u64,
+    /// Calls with caller ID.
+    pub(crate) caller_ids: u64,
+    /// Commands that did not fit a channel's ring.
+    pub(crate) ring_full: u64,
+    /// Channels taken out of service.
+    pub(crate) out_of_service: u64,
+    /// CDRs produced.
+    pub(crate) cdrs: u64,
+}
+
+/// Live channel occupancy.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Occupancy {
+    /// Trunks in a call (ringing excluded).
+    pub(crate) active: usize,
+    /// Calls in the IVR.
+    pub(crate) in_ivr: usize,
+    /// Calls waiting for or ringing an agent.
+    pub(crate) queued: usize,
+    /// Calls talking to an agent.
+    pub(crate) with_agent: usize,
+    /// Channels not idle (any role, any state).
+    pub(crate) busy_channels: usize,
+    /// Channels out of service.
+    pub(crate) out_of_service: usize,
+}
+
+/// The call controller (see the module docs).
+#[derive(Debug)]
+pub(crate) struct Controller {
+    chans: Vec<Chan>,
+    index_of: HashMap<ChannelId, usize>,
+    handles: Vec<ControlHandle>,
+    trunks: Vec<TrunkPolicy>,
+    groups: Vec<GroupPolicy>,
+    scripts: Vec<ScriptSlot>,
+    names: Arc<PromptNames>,
+    jobs: Vec<HookJob>,
+    cdrs: Vec<Cdr>,
+    queue: VecDeque<usize>,
+    rr: Vec<usize>,
+    metrics: Arc<Metrics>,
+    counts: Counts,
+    stopping: bool,
+    epoch_ms: i64,
+    utc_offset_min: i32,
+    out: Vec<Output>,
+    recording: Option<(recorder::CallNames, std::path::PathBuf)>,
+}
+
+impl Controller {
+    /// Whole-call recordings of `record = true` trunks go through `names` into `dir`.
+    pub(crate) fn set_recording(&mut self, names: recorder::CallNames, dir: &std::path::Path) {
+        self.recording = Some((names, dir.to_path_buf()));
+    }
+
+    /// A controller over `handles` (in the same order as `roles`); `epoch_ms` is the wall
+    /// time (ms since 1970) of `Instant::ZERO`, for CDRs and the scripts' local time.
+    pub(crate) fn new(
+        handles: Vec<ControlHandle>,
+        roles: Vec<Role>,
+        plan: Plan,
+        metrics: Arc<Metrics>,
+        epoch_ms: i64,
+    ) -> Self {
+        let Plan {
+            trunks,
+            groups,
+            scripts,
+            names,
+        } = plan;
+        assert_eq!(handles.len(), roles.len());
+        let chans: Vec<Chan> = handles
+            .iter()
+            .zip(roles)
+            .map(|(h, role)| Chan {
+                id: h.id(),
+                role,
+                state: State::Idle,
+                early_cid: None,
+                last_idle: Instant::ZERO,
+            })
+            .collect();
+        let index_of = chans.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+        let rr = vec![0; groups.len()];
+        Self {
+            chans,
+            index_of,
+            handles,
+            trunks,
+            groups,
+            scripts,
+            names,
+            jobs: Vec::new(),
+            cdrs: Vec::new(),
+            queue: VecDeque::new(),
+            rr,
+            metrics,
+            counts: Counts::default(),
+            stopping: false,
+            epoch_ms,
+            utc_offset_min: 8 * 60,
+            out: Vec::new(),
+            recording: None,
+        }
+    }
+
+    /// The counters so far.
+    pub(crate) fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// What the channels are doing now.
+    pub(crate) fn occupancy(&self) -> Occupancy {
+        let mut o = Occupancy::default();
+        for c in &self.chans {
+            match &c.state {
+                State::Idle => {}
+                State::OutOfService { .. } => o.out_of_service += 1,
+                State::InIvr(_) => o.in_ivr += 1,
+                State::Queued(_) | State::AgentRinging { .. } => o.queued += 1,
+                State::Bridged { .. } => o.with_agent += 1,
+                _ => {}
+            }
+            if !matches!(c.state, State::Idle | State::OutOfService { .. }) {
+                o.busy_channels += 1;
+            }
+        }
+        o.active = o.in_ivr + o.queued + o.with_agent;
+        o
+    }
+
+    /// Each busy channel's state, for diagnostics.
+    pub(crate) fn debug_states(&self) -> Vec<String> {
+        self.chans
+            .iter()
+            .filter(|c| !matches!(c.state, State::Idle))
+            .map(|c| {
+                let s = format!("{:?}", c.state);
+                format!("{}: {}", c.id, &s[..s.len().min(40)])
+            })
+            .collect()
+    }
+
+    /// Every channel is idle (or out of service) and no call is left anywhere.
+    pub(crate) fn all_idle(&self) -> bool {
+        self.chans
+            .iter()
+            .all(|c| matches!(c.state, State::Idle | State::OutOfService { .. }))
+            && self.scripts.iter().all(|s| s.engine.calls() == 0)
+    }
+
+    /// Hook calls to run (the caller answers each with [`Controller::hook_reply`]).
+    pub(crate) fn take_jobs(&mut self) -> Vec<HookJob> {
+        std::mem::take(&mut self.jobs)
+    }
+
+    /// Finished calls' records.
+    pub(crate) fn take_cdrs(&mut self) -> Vec<Cdr> {
+        std::mem::take(&mut self.cdrs)
+    }
+
+    /// The names of the scripts, in slot order.
+    pub(crate) fn script_names(&self) -> Vec<String> {
+        self.scripts.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// Swaps in a new version of script `name` for new calls; calls in progress keep theirs.
+    /// Refuses (and returns the reason) if a prompt it plays was not loaded at start.
+    pub(crate) fn reload_script(&mut self, name: &str, script: ivr::Script) -> Result<u32, String> {
+        let Some(slot) = self.scripts.iter_mut().find(|s| s.name == name) else {
+            return Err(format!("no script named `{name}` in the configuration"));
+        };
+        let missing = self.names.missing(&script);
+        if !missing.is_empty() {
+            return Err(format!(
+                "prompts not loaded at start (restart to add new prompt files): {}",
+                missing.join(", ")
+            ));
+        }
+        slot.map = Arc::new(self.names.map_for(&script));
+        Ok(slot.engine.load(script))
+    }
+
+    /// The earliest time [`Controller::step`] has something to do.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        let mut d = self.scripts.iter().filter_map(|s| s.deadline).min();
+        let mut take = |t: Instant| d = Some(d.map_or(t, |x: Instant| x.min(t)));
+        for c in &self.chans {
+            match &c.state {
+                State::Ringing {
+                    first, last_ring, ..
+                } => {
+                    take(*last_ring + ivr::Duration::from_millis(RING_GONE_MS));
+                    take(*first + ivr::Duration::from_millis(MAX_RING_WAIT_MS));
+                }
+                State::AgentRinging { call, since, .. } => {
+                    let g = &self.groups[call.transfer_group.unwrap_or(0)];
+                    take(*since + ivr::Duration::from_millis(g.ring_timeout_ms));
+                }
+                State::Queued(call) => {
+                    let g = &self.groups[call.transfer_group.unwrap_or(0)];
+                    take(call.queued_at + ivr::Duration::from_millis(g.max_wait_ms));
+                }
+                State::OutOfService { retry_at } => take(*retry_at),
+                _ => {}
+            }
+        }
+        d
+    }
+
+    /// Stop answering new calls (calls in progress go on).
+    pub(crate) fn stop_answering(&mut self) {
+        self.stopping = true;
+    }
+
+    /// Hang up every call now (the shutdown deadline passed).
+    pub(crate) fn hang_up_all(&mut self, now: Instant) {
+        for s in 0..self.scripts.len() {
+            let _ = self.scripts[s].engine.handle_input(Input::Shutdown(now));
+            self.drain(s, now);
+        }
+        for i in 0..self.chans.len() {
+            match std::mem::replace(&mut self.chans[i].state, State::Idle) {
+                State::Queued(call) | State::InIvr(call) => {
+                    self.finish(i, now, call, CallResult::Abandoned, HangupCause::Shutdown)
+                }
+                State::AgentRinging { call, station, .. } => {
+                    self.release_station(station, now);
+                    self.finish(i, now, call, CallResult::Abandoned, HangupCause::Shutdown);
+                }
+                State::Bridged { call, station } => {
+                    self.release_station(station, now);
+                    self.finish(i, now, call, CallResult::Transferred, HangupCause::Shutdown);
+                }
+                State::Ringing { first, cid, .. } => {
+                    self.unanswered(i, now, first, cid);
+                }
+                other => self.chans[i].state = other,
+            }
+        }
+    }
+
+    /// Takes every channel's events and runs every timer due at `now`.
+    pub(crate) fn step(&mut self, now: Instant) {
+        for i in 0..self.chans.len() {
+            while let Some(ev) = self.handles[i].poll_event() {
+                self.on_event(i, now, ev);
+            }
+        }
+        for s in 0..self.scripts.len() {
+            if self.scripts[s].deadline.is_some_and(|d| d <= now) {
+                let _ = self.scripts[s].engine.handle_input(Input::Timeout(now));
+                self.drain(s, now);
+            }
+        }
+        self.timers(now);
+        self.dispatch(now);
+    }
+
+    /// A hook job's answer (`latency_s` for the metrics).
+    pub(crate) fn hook_reply(
+        &mut self,
+        now: Instant,
+        ch: ChannelId,
+        id: HookId,
+        reply: HookReply,
+        latency_s: f64,
+    ) {
+        let outcome = match &reply {
+            HookReply::Found(_) => LookupOutcome::Found,
+            HookReply::NotFound => LookupOutcome::NotFound,
+            HookReply::Timeout => LookupOutcome::Timeout,
+            _ => LookupOutcome::Error,
+        };
+        self.metrics.lookup(outcome, latency_s);
+        if outcome == LookupOutcome::Found {
+            self.counts.lookups_found += 1;
+        }
+        let Some(&i) = self.index_of.get(&ch) else {
+            return;
+        };
+        if let State::InIvr(call) = &self.chans[i].state {
+            let s = call.script;
+            let _ = self.scripts[s]
+                .engine
+                .handle_input(Input::HookReply { now, ch, id, reply });
+            self.drain(s, now);
+        }
+    }
+
+    // ---------- events ----------
+
+    fn on_event(&mut self, i: usize, now: Instant, ev: MediaEvent) {
+        match ev {
+            MediaEvent::Digit(d) => {
+                self.counts.digits += 1;
+                let ms = d.end.0.saturating_sub(d.start.0) as f32 / 8.0;
+                self.metrics.dtmf_digit(d.digit, d.twist_db(), d.snr_db, ms);
+            }
+            MediaEvent::EventsLost { count } => {
+                self.metrics.ring_overruns.add(u64::from(count));
+            }
+            _ => {}
+        }
+        if let MediaEvent::Line {
+            event: LineEvent::Removed | LineEvent::Alarm,
+            ..
+        } = ev
+        {
+            return self.out_of_service(i, now);
+        }
+        match self.chans[i].role {
+            Role::Trunk(t) => self.trunk_event(i, t, now, ev),
+            Role::Station(_) => self.station_event(i, now, ev),
+        }
+    }
+
+    fn trunk_event(&mut self, i: usize, t: usize, now: Instant, ev: MediaEvent) {
+        let policy = &self.trunks[t];
+        let hangup = match ev {
+            MediaEvent::Line {
+                event: LineEvent::OnHook,
+                ..
+            } => Some(HangupCause::CallerOnHook),
+            MediaEvent::Line {
+                event: LineEvent::PolarityReversal,
+                ..
+            } if policy.hangup_on_polarity => Some(HangupCause::Polarity),
+            MediaEvent::Progress {
+                tone: ProgressTone::Busy,
+                ..
+            } if policy.busy_disconnect => Some(HangupCause::BusyTone),
+            _ => None,
+        };
+        let ring = matches!(
+            ev,
+            MediaEvent::Line {
+                event: LineEvent::RingOffHook,
+                ..
+            }
+        );
+        let (answer_after, want_cid) = (policy.answer_after_rings.max(1), policy.caller_id);
+        match &mut self.chans[i].state {
+            State::Idle => {
+                if let MediaEvent::CallerId { caller_id, .. } = ev {
+                    self.chans[i].early_cid = Some(caller_id);
+                } else if ring {
+                    self.counts.offered += 1;
+                    self.metrics.calls_offered.inc();
+                    let cid = self.chans[i].early_cid.take();
+                    self.chans[i].state = State::Ringing {
+                        rings: 1,
+                        cid,
+                        first: now,
+                        last_ring: now,
+                    };
+                    self.set_metric_state(i, ChannelState::Ringing);
+                    self.maybe_answer(i, t, now, answer_after, want_cid);
+                }
+            }
+            State::Ringing {
+                rings,
+                cid,
+                last_ring,
+                ..
+            } => {
+                match ev {
+                    MediaEvent::CallerId { caller_id, .. } => *cid = Some(caller_id),
+                    _ if ring => {
+                        *rings += 1;
+                        *last_ring = now;
+                    }
+                    _ => return,
+                }
+                self.maybe_answer(i, t, now, answer_after, want_cid);
+            }
+            State::InIvr(call) => {
+                let s = call.script;
+                let mut ev = ev;
+                if let MediaEvent::PlaybackDone {
+                    prompt,
+                    played_samples,
+                    barged_in_by,
+                } = ev
+                {
+                    let Some(k) = call.playing.iter().position(|p| p.0 == prompt) else {
+                        return;
+                    };
+                    let script_id = call.playing[k].1;
+                    call.playing.drain(..=k);
+                    ev = MediaEvent::PlaybackDone {
+                        prompt: script_id,
+                        played_samples,
+                        barged_in_by,
+                    };
+                }
+                if let Some(cause) = hangup {
+                    call.cause = Some(cause);
+                    // The engine ends the call on on-hook or busy; a reversal reads as on-hook.
+                    ev = MediaEvent::Line {
+                        at: tel_types::SampleTime::ZERO,
+                        event: LineEvent::OnHook,
+                    };
+                }
+                let ch = self.chans[i].id;
+                let _ = self.scripts[s]
+                    .engine
+                    .handle_input(Input::Media { now, ch, event: ev });
+                self.drain(s, now);
+            }
+            State::Queued(_) | State::AgentRinging { .. } | State::Bridged { .. } => {
+                let Some(cause) = hangup else { return };
+                let state = std::mem::replace(&mut self.chans[i].state, State::Idle);
+                let (call, result) = match state {
+                    State::Queued(call) => {
+                        self.queue.retain(|&q| q != i);
+                        (call, CallResult::Abandoned)
+                    }
+                    State::AgentRinging { call, station, .. } => {
+                        self.send(station, MediaCommand::SetHook(Hook::RingOff));
+                        self.chans[station].state = State::Idle;
+                        self.station_idle(station, now);
+                        (call, CallResult::Abandoned)
+                    }
+                    State::Bridged { call, station } => {
+                        self.release_station(station, now);
+                        (call, CallResult::Transferred)
+                    }
+                    _ => unreachable!(),
+                };
+                self.send(i, MediaCommand::StopTone);
+                self.send(i, MediaCommand::Unbridge);
+                self.send(i, MediaCommand::SetHook(Hook::OnHook));
+                self.finish(i, now, call, result, cause);
+            }
+            _ => {}
+        }
+    }
+
+    fn maybe_answer(&mut self, i: usize, t: usize, now: Instant, after: u32, want_cid: bool) {
+        let State::Ringing {
+            rings, cid, first, ..
+        } = &self.chans[i].state
+        else {
+            return;
+        };
+        let ready = *rings >= after || (want_cid && cid.is_some());
+        if !ready || self.stopping {
+            return;
+        }
+        let (cid, first) = (*cid, *first);
+        let _ = rings;
+        self.answer(i, t, now, first, cid);
+    }
+
+    fn answer(&mut self, i: usize, t: usize, now: Instant, first: Instant, cid: Option<CallerId>) {
+        let policy = self.trunks[t].clone();
+        let ch = self.chans[i].id;
+        self.send(i, MediaCommand::SetHook(Hook::OffHook));
+        self.counts.answered += 1;
+        self.metrics.calls_answered.inc();
+        let number = cid
+            .filter(|c| c.presentation == CallerIdPresentation::Available)
+            .map(|c| c.number.as_str().to_string())
+            .filter(|n| !n.is_empty());
+        if policy.caller_id {
+            self.metrics.caller_id(if cid.is_some() {
+                CallerIdOutcome::Decoded
+            } else {
+                CallerIdOutcome::Missing
+            });
+        }
+        if number.is_some() {
+            self.counts.caller_ids += 1;
+        }
+        let mut cdr = Cdr::new(self.wall_ms(first), ch.0);
+        cdr.answer_ms = Some(self.wall_ms(now));
+        cdr.caller_id = number.clone();
+        cdr.script = self.scripts[policy.script].name.clone();
+        if let (true, Some((names, dir))) = (policy.record, &self.recording) {
+            if self.handles[i].set_listen(true) {
+                let (y, m, d) = civil_from_days(cdr.start_ms.div_euclid(86_400_000));
+                let path = dir
+                    .join(format!("{y:04}-{m:02}-{d:02}"))
+                    .join(format!("{}.wav", cdr.call_id));
+                cdr.recording = Some(path.display().to_string());
+                names
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(ch.0, (cdr.call_id.clone(), cdr.start_ms));
+            }
+        }
+        let call = Box::new(Call {
+            cdr,
+            script: policy.script,
+            map: Arc::clone(&self.scripts[policy.script].map),
+            cause: None,
+            caller_id: cid.unwrap_or_default(),
+            transfer_group: None,
+            playing: VecDeque::new(),
+            queued_at: now,
+            answered_at: now,
+        });
+        self.chans[i].state = State::InIvr(call);
+        self.set_metric_state(i, ChannelState::InIvr);
+        let info = CallInfo {
+            caller_id: number.unwrap_or_default(),
+            dialled: String::new(),
+            trunk: policy.name.clone(),
+            local: self.local_time(now),
+            outbound: false,
+        };
+        let s = policy.script;
+        if let Err(e) = self.scripts[s].engine.handle_input(Input::CallArrived {
+            now,
+            ch,
+            call: info,
+        }) {
+            log::error!("channel {ch}: the engine refused the call: {e}");
+        }
+        self.drain(s, now);
+    }
+
+    fn station_event(&mut self, i: usize, now: Instant, ev: MediaEvent) {
+        let MediaEvent::Line { event, .. } = ev else {
+            return;
+        };
+        match (&self.chans[i].state, event) {
+            (State::StRinging(trunk), LineEvent::RingOffHook) => {
+                let trunk = *trunk;
+                self.chans[i].state = State::StTalking(trunk);
+                self.set_metric_state(i, ChannelState::Transferred);
+                let st_id = self.chans[i].id;
+                if let State::AgentRinging { call, .. } =
+                    std::mem::replace(&mut self.chans[trunk].state, State::Idle)
+                {
+                    let mut call = call;
+                    call.cdr.agent_answer_ms = Some(self.wall_ms(now));
+                    self.counts.agent_answered += 1;
+                    self.send(trunk, MediaCommand::StopTone);
+                    self.send(trunk, MediaCommand::Bridge(st_id));
+                    self.chans[trunk].state = State::Bridged { call, station: i };
+                    self.set_metric_state(trunk, ChannelState::Transferred);
+                }
+            }
+            (State::StTalking(trunk), LineEvent::OnHook) => {
+                let trunk = *trunk;
+                self.send(i, MediaCommand::Unbridge);
+                self.send(i, MediaCommand::SetHook(Hook::OnHook));
+                self.chans[i].state = State::Idle;
+                self.station_idle(i, now);
+                if let State::Bridged { call, .. } =
+                    std::mem::replace(&mut self.chans[trunk].state, State::Idle)
+                {
+                    self.send(trunk, MediaCommand::Unbridge);
+                    self.send(trunk, MediaCommand::SetHook(Hook::OnHook));
+                    self.finish(
+                        trunk,
+                        now,
+                        call,
+                        CallResult::Transferred,
+                        HangupCause::AgentHangup,
+                    );
+                }
+            }
+            (State::StReleasing, LineEvent::OnHook) => {
+                self.send(i, MediaCommand::StopTone);
+                self.chans[i].state = State::Idle;
+                self.station_idle(i, now);
+            }
+            (State::OutOfService { .. }, LineEvent::NoAlarm) => {
+                self.chans[i].state = State::Idle;
+                self.station_idle(i, now);
+            }
+            _ => {}
+        }
+    }
+
+    // ---------- engine ----------
+
+    fn drain(&mut self, s: usize, now: Instant) {
+        let mut out = std::mem::take(&mut self.out);
+        loop {
+            match self.scripts[s].engine.poll_output() {
+                Output::Timeout(d) => {
+                    self.scripts[s].deadline = d;
+                    break;
+                }
+                o => out.push(o),
+            }
+        }
+        for o in out.drain(..) {
+            self.route(s, now, o);
+        }
+        self.out = out;
+    }
+
+    fn route(&mut self, _s: usize, now: Instant, o: Output) {
+        #[cfg(test)]
+        if std::env::var_os("IVRD_TRACE").is_some() {
+            eprintln!("{now}: {o:?}");
+        }
+        match o {
+            Output::Media(ch, cmd) => {
+                let Some(&i) = self.index_of.get(&ch) else {
+                    return;
+                };
+                let cmd = match cmd {
+                    MediaCommand::Play { prompt, barge_in } => {
+                        let Some(p) = self.call_map(i).and_then(|m| m.to_table(prompt)) else {
+                            return;
+                        };
+                        if let State::InIvr(c) = &mut self.chans[i].state {
+                            c.playing.push_back((p, prompt));
+                        }
+                        MediaCommand::Play {
+                            prompt: p,
+                            barge_in,
+                        }
+                    }
+                    // Answering happened before the script started; a hang-up is done by
+                    // the release that follows `CallEnded`.
+                    MediaCommand::SetHook(Hook::OffHook) => return,
+                    c => c,
+                };
+                self.send(i, cmd);
+            }
+            Output::Hook(ch, id, call) => {
+                if let (HookCall::FindOrder { order_no }, Some(&i)) =
+                    (&call, self.index_of.get(&ch))
+                {
+                    if let State::InIvr(c) = &mut self.chans[i].state {
+                        c.cdr.orders.push(order_no.clone());
+                    }
+                }
+                self.counts.lookups += 1;
+                self.jobs.push(HookJob {
+                    ch,
+                    id,
+                    call,
+                    asked: now,
+                });
+            }
+            Output::Transfer(ch, target) => {
+                let Some(&i) = self.index_of.get(&ch) else {
+                    return;
+                };
+                let g = self
+                    .groups
+                    .iter()
+                    .position(|g| g.name == target.target)
+                    .or_else(|| self.groups.iter().position(|g| g.name == "service"))
+                    .unwrap_or(0);
+                if let State::InIvr(call) = &mut self.chans[i].state {
+                    call.transfer_group = Some(g);
+                    call.cdr.transfer_target = Some(target.target.clone());
+                    call.cdr.transfer_ms = Some(self.epoch_ms + now.as_millis() as i64);
+                }
+            }
+            Output::CallEnded(ch, rec) => {
+                let Some(&i) = self.index_of.get(&ch) else {
+                    return;
+                };
+                let State::InIvr(mut call) =
+                    std::mem::replace(&mut self.chans[i].state, State::Idle)
+                else {
+                    return;
+                };
+                call.cdr.path = rec.path.clone();
+                call.cdr.script_version = format!("{}", rec.version);
+                let staffed = call.transfer_group.is_some_and(|g| {
+                    self.chans
+                        .iter()
+                        .any(|c| matches!(&c.role, Role::Station(gs) if gs.contains(&g)))
+                });
+                if rec.reason == EndReason::Transferred && staffed {
+                    call.queued_at = now;
+                    self.send(
+                        i,
+                        MediaCommand::PlayTone {
+                            tone: Tone::Ringback,
+                            duration_ms: 0,
+                        },
+                    );
+                    self.chans[i].state = State::Queued(call);
+                    self.queue.push_back(i);
+                    self.set_metric_state(i, ChannelState::Transferred);
+                    return;
+                }
+                let (result, cause) = match rec.reason {
+                    EndReason::CallerHungUp => {
+                        let cause = call.cause.unwrap_or(HangupCause::CallerOnHook);
+                        let result = if rec.result == "abandoned" {
+                            CallResult::Abandoned
+                        } else {
+                            CallResult::SelfServed
+                        };
+                        (result, cause)
+                    }
+                    EndReason::Shutdown => (CallResult::Abandoned, HangupCause::Shutdown),
+                    EndReason::Transferred => {
+                        log::warn!(
+                            "channel {ch}: transfer to `{}`, a group with no station; released",
+                            call.cdr.transfer_target.as_deref().unwrap_or("")
+                        );
+                        (CallResult::Failed, HangupCause::IvrHangup)
+                    }
+                    _ => (
+                        if rec.errors > 0 && rec.result == "error" {
+                            CallResult::Failed
+                        } else {
+                            CallResult::SelfServed
+                        },
+                        HangupCause::IvrHangup,
+                    ),
+                };
+                self.send(i, MediaCommand::SetHook(Hook::OnHook));
+                self.finish(i, now, call, result, cause);
+            }
+            Output::Error(ch, e) => {
+                log::warn!("channel {ch}: script error at {}: {}", e.at, e.message)
+            }
+            _ => {}
+        }
+    }
+
+    fn call_map(&self, i: usize) -> Option<&PromptMap> {
+        match &self.chans[i].state {
+            State::InIvr(c) => Some(&c.map),
+            _ => None,
+        }
+    }
+
+    // ---------- agents ----------
+
+    fn dispatch(&mut self, now: Instant) {
+        let mut k = 0;
+        while k < self.queue.len() {
+            let i = self.queue[k];
+            let g = match &self.chans[i].state {
+                State::Queued(c) => c.transfer_group.unwrap_or(0),
+                _ => {
+                    self.queue.remove(k);
+                    continue;
+                }
+            };
+            let Some(st) = self.free_station(g) else {
+                k += 1;
+                continue;
+            };
+            self.queue.remove(k);
+            let State::Queued(call) = std::mem::replace(&mut self.chans[i].state, State::Idle)
+            else {
+                unreachable!()
+            };
+            let trunk_idx = i;
+            self.send(st, MediaCommand::SendCallerId(call.caller_id));
+            self.send(st, MediaCommand::SetHook(Hook::Ring));
+            self.chans[st].state = State::StRinging(trunk_idx);
+            self.set_metric_state(st, ChannelState::Ringing);
+            self.chans[i].state = State::AgentRinging {
+                call,
+                station: st,
+                since: now,
+            };
+        }
+    }
+
+    fn free_station(&mut self, g: usize) -> Option<usize> {
+        let n = self.chans.len();
+        let start = self.rr[g] % n.max(1);
+        for k in 0..n {
+            let i = (start + k) % n;
+            let c = &self.chans[i];
+            if let Role::Station(groups) = &c.role {
+                if groups.contains(&g) && matches!(c.state, State::Idle) {
+                    self.rr[g] = i + 1;
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
+
+    fn release_station(&mut self, st: usize, now: Instant) {
+        match self.chans[st].state {
+            State::StRinging(_) => {
+                self.send(st, MediaCommand::SetHook(Hook::RingOff));
+                self.chans[st].state = State::Idle;
+                self.station_idle(st, now);
+            }
+            State::StTalking(_) => {
+                self.send(st, MediaCommand::Unbridge);
+                self.send(st, MediaCommand::SetHook(Hook::OnHook));
+                self.send(
+                    st,
+                    MediaCommand::PlayTone {
+                        tone: Tone::Busy,
+                        duration_ms: 0,
+                    },
+                );
+                self.chans[st].state = State::StReleasing;
+            }
+            _ => {}
+        }
+    }
+
+    fn station_idle(&mut self, st: usize, now: Instant) {
+        self.chans[st].last_idle = now;
+        self.set_metric_state(st, ChannelState::Idle);
+    }
+
+    // ---------- timers ----------
+
+    fn timers(&mut self, now: Instant) {
+        for i in 0..self.chans.len() {
+            match &self.chans[i].state {
+                State::Ringing {
+                    first,
+                    last_ring,
+                    cid,
+                    ..
+                } => {
+                    let (first, cid) = (*first, *cid);
+                    if now >= *last_ring + ivr::Duration::from_millis(RING_GONE_MS) {
+                        self.chans[i].state = State::Idle;
+                        self.unanswered(i, now, first, cid);
+                    } else if now >= first + ivr::Duration::from_millis(MAX_RING_WAIT_MS)
+                        && !self.stopping
+                    {
+                        if let Role::Trunk(t) = self.chans[i].role {
+                            self.answer(i, t, now, first, cid);
+                        }
+                    }
+                }
+                State::AgentRinging {
+                    call,
+                    since,
+                    station,
+                } => {
+                    let g = call.transfer_group.unwrap_or(0);
+                    if now >= *since + ivr::Duration::from_millis(self.groups[g].ring_timeout_ms) {
+                        let st = *station;
+                        self.send(st, MediaCommand::SetHook(Hook::RingOff));
+                        self.chans[st].state = State::Idle;
+                        self.station_idle(st, now);
+                        if let State::AgentRinging { call, .. } =
+                            std::mem::replace(&mut self.chans[i].state, State::Idle)
+                        {
+                            self.chans[i].state = State::Queued(call);
+                            self.queue.push_front(i);
+                        }
+                    }
+                }
+                State::Queued(call) => {
+                    let g = call.transfer_group.unwrap_or(0);
+                    if now
+                        >= call.queued_at + ivr::Duration::from_millis(self.groups[g].max_wait_ms)
+                    {
+                        // Nobody free for too long: the caller hears congestion and the line
+                        // is released (the script's no-agent branch is not in the engine).
+                        self.queue.retain(|&q| q != i);
+                        if let State::Queued(call) =
+                            std::mem::replace(&mut self.chans[i].state, State::Idle)
+                        {
+                            self.send(i, MediaCommand::StopTone);
+                            self.send(i, MediaCommand::SetHook(Hook::OnHook));
+                            self.finish(i, now, call, CallResult::Failed, HangupCause::IvrHangup);
+                        }
+                    }
+                }
+                State::OutOfService { retry_at } if now >= *retry_at => {
+                    // Try it again: a channel that fails again goes straight back out.
+                    self.chans[i].state = State::Idle;
+                    self.set_metric_state(i, ChannelState::Idle);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn out_of_service(&mut self, i: usize, now: Instant) {
+        self.counts.out_of_service += 1;
+        let state = std::mem::replace(
+            &mut self.chans[i].state,
+            State::OutOfService {
+                retry_at: now + ivr::Duration::from_millis(OOS_RETRY_MS),
+            },
+        );
+        self.set_metric_state(i, ChannelState::OutOfService);
+        log::warn!("channel {}: out of service", self.chans[i].id);
+        match state {
+            State::InIvr(call) => {
+                let s = call.script;
+                self.chans[i].state = State::InIvr(call);
+                let ch = self.chans[i].id;
+                if let State::InIvr(c) = &mut self.chans[i].state {
+                    c.cause = Some(HangupCause::ChannelFailure);
+                }
+                let _ = self.scripts[s].engine.handle_input(Input::Media {
+                    now,
+                    ch,
+                    event: MediaEvent::Line {
+                        at: tel_types::SampleTime::ZERO,
+                        event: LineEvent::OnHook,
+                    },
+                });
+                self.drain(s, now);
+                if let State::Idle = self.chans[i].state {
+                    self.chans[i].state = State::OutOfService {
+                        retry_at: now + ivr::Duration::from_millis(OOS_RETRY_MS),
+                    };
+                    self.set_metric_state(i, ChannelState::OutOfService);
+                }
+                // The call's record says CallerHungUp/abandoned; mark the real cause.
+                if let Some(c) = self.cdrs.last_mut() {
+                    if c.trunk == self.chans[i].id.0 {
+                        c.hangup_cause = HangupCause::ChannelFailure;
+                        c.result = CallResult::Failed;
+                    }
+                }
+            }
+            State::Queued(call) => {
+                self.queue.retain(|&q| q != i);
+                self.finish_keep(
+                    i,
+                    now,
+                    call,
+                    CallResult::Failed,
+                    HangupCause::ChannelFailure,
+                );
+            }
+            State::AgentRinging { call, station, .. } => {
+                self.release_station(station, now);
+                self.finish_keep(
+                    i,
+                    now,
+                    call,
+                    CallResult::Failed,
+                    HangupCause::ChannelFailure,
+                );
+            }
+            State::Bridged { call, station } => {
+                self.release_station(station, now);
+                self.finish_keep(
+                    i,
+                    now,
+                    call,
+                    CallResult::Failed,
+                    HangupCause::ChannelFailure,
+                );
+            }
+            State::Ringing { first, cid, .. } => {
+                self.record_unanswered(i, now, first, cid);
+            }
+            State::StRinging(trunk) | State::StTalking(trunk) => {
+                // The agent's phone failed: the caller goes back to the queue.
+                let t = std::mem::replace(&mut self.chans[trunk].state, State::Idle);
+                match t {
+                    State::AgentRinging { call, .. } | State::Bridged { call, .. } => {
+                        self.send(trunk, MediaCommand::Unbridge);
+                        self.chans[trunk].state = State::Queued(call);
+                        self.queue.push_front(trunk);
+                    }
+                    other => self.chans[trunk].state = other,
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ---------- records ----------
+
+    fn finish(
+        &mut self,
+        i: usize,
+        now: Instant,
+        call: Box<Call>,
+        result: CallResult,
+        cause: HangupCause,
+    ) {
+        self.finish_keep(i, now, call, result, cause);
+        self.chans[i].state = State::Idle;
+        self.set_metric_state(i, ChannelState::Idle);
+    }
+
+    fn finish_keep(
+        &mut self,
+        i: usize,
+        now: Instant,
+        call: Box<Call>,
+        result: CallResult,
+        cause: HangupCause,
+    ) {
+        let mut cdr = call.cdr;
+        if cdr.recording.is_some() {
+            let _ = self.handles[i].set_listen(false);
+            if let Some((names, _)) = &self.recording {
+                names
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .remove(&self.chans[i].id.0);
+            }
+        }
+        cdr.end_ms = self.wall_ms(now);
+        cdr.result = result;
+        cdr.hangup_cause = cause;
+        if cause == HangupCause::BusyTone {
+            self.counts.busy_hangups += 1;
+        }
+        if cause == HangupCause::Shutdown {
+            self.counts.shutdown_hangups += 1;
+        }
+        self.counts.by_result[result as usize] += 1;
+        self.counts.handled += 1;
+        self.counts.handling_ms += now.as_millis().saturating_sub(call.answered_at.as_millis());
+        self.metrics.call_ended(result, cause);
+        self.push_cdr(cdr);
+    }
+
+    fn unanswered(&mut self, i: usize, now: Instant, first: Instant, cid: Option<CallerId>) {
+        self.record_unanswered(i, now, first, cid);
+        self.set_metric_state(i, ChannelState::Idle);
+    }
+
+    fn record_unanswered(&mut self, i: usize, now: Instant, first: Instant, cid: Option<CallerId>) {
+        self.counts.unanswered += 1;
+        if !self.stopping {
+            self.counts.unanswered_running += 1;
+        }
+        let mut cdr = Cdr::new(self.wall_ms(first), self.chans[i].id.0);
+        cdr.end_ms = self.wall_ms(now);
+        cdr.caller_id = cid
+            .map(|c| c.number.as_str().to_string())
+            .filter(|n| !n.is_empty());
+        cdr.result = CallResult::Unanswered;
+        cdr.hangup_cause = HangupCause::CallerOnHook;
+        self.counts.by_result[CallResult::Unanswered as usize] += 1;
+        self.metrics
+            .call_ended(CallResult::Unanswered, HangupCause::CallerOnHook);
+        self.push_cdr(cdr);
+    }
+
+    fn push_cdr(&mut self, cdr: Cdr) {
+        self.counts.cdrs += 1;
+        self.cdrs.push(cdr);
+    }
+
+    // ---------- helpers ----------
+
+    fn send(&mut self, i: usize, cmd: MediaCommand) {
+        if self.handles[i].try_send(cmd).is_err() {
+            self.counts.ring_full += 1;
+            self.metrics.ring_overruns.inc();
+        }
+    }
+
+    fn set_metric_state(&self, i: usize, s: ChannelState) {
+        self.metrics.set_channel_state(i, s);
+    }
+
+    fn wall_ms(&self, now: Instant) -> i64 {
+        self.epoch_ms + now.as_millis() as i64
+    }
+
+    fn local_time(&self, now: Instant) -> ivr::LocalTime {
+        let ms = self.wall_ms(now) + i64::from(self.utc_offset_min) * 60_000;
+        let secs = ms.div_euclid(1000);
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        ivr::LocalTime {
+            year: y as u16,
+            month: m as u8,
+            day: d as u8,
+            hour: (rem / 3600) as u8,
+            minute: ((rem % 3600) / 60) as u8,
+        }
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// A prompt id in the script's numbering (`PromptId` is shared by scripts and the table).
+#[allow(dead_code)]
+pub(crate) type ScriptPromptId = PromptId;

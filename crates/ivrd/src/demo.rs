@@ -1,0 +1,490 @@
+//! `ivrd demo`: the whole daemon on the simulated card, with simulated callers, the sample
+//! shop in SQLite and the bundled scripts; a status line every second and a summary.
+//!
+//! In real time (the default) it runs the daemon's threads: the simulated card on its 1 ms
+//! clock, the audio thread, the control loop, hook workers and the CDR writer. With
+//! `--virtual` the same controller and pipelines run in virtual time on one thread (the
+//! soak: 24 hours of calls in minutes).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use ivrd::cdr::{CallResult, CdrWriter, StoreSpec, WriterConfig};
+use ivrd::config::Config;
+use ivrd::metrics::Metrics;
+use order_hooks::{GuardConfig, Guarded, Preset, Shop, ShopConfig, SqlShop};
+use simboard::{BoardOptions, BoardStats, HoldTime, LoadGenerator, LoadProfile, Profile, SimBoard};
+
+use crate::control::{self, Controller, Counts};
+
+/// Run the daemon on the simulated card with simulated callers and print what happens.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DemoArgs {
+    /// The board profile (the simulated card's "firmware").
+    #[arg(long, default_value = "firmware-stubs/install-120.toml")]
+    profile: PathBuf,
+    /// Offered calls per hour (Poisson arrivals).
+    #[arg(long, default_value_t = 1800.0)]
+    calls_per_hour: f64,
+    /// Mean call length once answered, seconds (exponential; callers hang up then at the
+    /// latest).
+    #[arg(long, default_value_t = 120.0)]
+    hold_s: f64,
+    /// How long to offer calls, seconds (then calls in progress finish).
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+    /// Seed of the simulated callers.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Run in virtual time (as fast as the machine goes) instead of real time.
+    #[arg(long = "virtual")]
+    virtual_time: bool,
+    /// Where the shop, CDRs and recordings go.
+    #[arg(long, default_value = "target/demo")]
+    data_dir: PathBuf,
+    /// The daemon configuration to start from (board load, trunks, stations, groups,
+    /// scripts, prompts); paths in `--data-dir` replace its shop and CDR paths.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Orders in the sample shop created on first run.
+    #[arg(long, default_value_t = 20_000)]
+    orders: u64,
+    /// After the offered period, let calls finish for up to this long, seconds (then they
+    /// are hung up).
+    #[arg(long, default_value_t = 5)]
+    drain_s: u64,
+    /// Status line every this many seconds (of board time).
+    #[arg(long, default_value_t = 1)]
+    status_every: u64,
+}
+
+/// The repository root (where `firmware-stubs/`, `ivr-scripts/` and `docs/` are): the
+/// current directory if it has them, else the source checkout the binary was built from.
+fn root() -> PathBuf {
+    let cwd = PathBuf::from(".");
+    if cwd.join("ivr-scripts").is_dir() {
+        return cwd;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn under_root(p: &Path) -> PathBuf {
+    if p.is_absolute() || p.exists() {
+        p.to_path_buf()
+    } else {
+        root().join(p)
+    }
+}
+
+/// Everything the demo sets up before running.
+struct Prepared {
+    cfg: Config,
+    shop: Arc<dyn Shop>,
+    orders: Vec<String>,
+    profile: Profile,
+    cdr_path: PathBuf,
+}
+
+fn prepare(a: &DemoArgs) -> Result<Prepared, String> {
+    std::fs::create_dir_all(&a.data_dir).map_err(|e| format!("{}: {e}", a.data_dir.display()))?;
+    let data = a
+        .data_dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", a.data_dir.display()))?;
+    let shop_path = data.join("shop.sqlite");
+    if !shop_path.exists() {
+        let t0 = std::time::Instant::now();
+        order_hooks::sample_shop::create_sqlite(&shop_path, a.orders, 1)
+            .map_err(|e| format!("creating the sample shop {}: {e}", shop_path.display()))?;
+        println!(
+            "sample shop: {} orders written to {} in {:.1} s",
+            a.orders,
+            shop_path.display(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    let orders: Vec<String> = order_hooks::sample_shop::orders(a.orders, 1)
+        .step_by(97)
+        .take(64)
+        .map(|o| o.order_no)
+        .collect();
+    let url = format!("sqlite:{}", shop_path.display());
+    let sql = SqlShop::open(&ShopConfig::new(&url, Preset::Generic))
+        .map_err(|e| format!("opening the sample shop: {e}"))?;
+    let shop: Arc<dyn Shop> = Arc::new(Guarded::new(sql, GuardConfig::default()));
+
+    let cfg_path = under_root(
+        a.config
+            .as_deref()
+            .unwrap_or(Path::new("docs/config/ivrd-sim.toml")),
+    );
+    let text =
+        std::fs::read_to_string(&cfg_path).map_err(|e| format!("{}: {e}", cfg_path.display()))?;
+    let mut cfg = Config::parse(&text, &cfg_path).map_err(|e| {
+        e.0.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let profile_path = under_root(&a.profile);
+    let profile = Profile::load(&profile_path).map_err(|e| e.to_string())?;
+    let cdr_path = data.join("cdr.sqlite");
+    cfg.order_hooks.path = Some(shop_path);
+    cfg.cdr.path = Some(cdr_path.clone());
+    cfg.recordings.dir = data.join("recordings");
+    // Trunks and stations the profile lacks are not wired (a smaller card runs too).
+    let ports = profile.ports().count() as u16;
+    let _ = ports;
+    Ok(Prepared {
+        cfg,
+        shop,
+        orders,
+        profile,
+        cdr_path,
+    })
+}
+
+fn load_for(a: &DemoArgs, cfg: &Config) -> ivrd::config::SimLoad {
+    let mut load = cfg
+        .boards
+        .iter()
+        .find_map(|b| b.load.clone())
+        .unwrap_or_else(|| ivrd::config::SimLoad {
+            calls_per_hour: 600.0,
+            hold_mean_s: 120.0,
+            seed: 1,
+            personas: Default::default(),
+        });
+    load.calls_per_hour = a.calls_per_hour;
+    load.hold_mean_s = a.hold_s;
+    load.seed = a.seed;
+    if load.personas.is_empty() {
+        for (p, w) in [
+            ("order-status", 0.35),
+            ("order-then-agent", 0.2),
+            ("wants-agent", 0.25),
+            ("hangs-up", 0.1),
+            ("impatient", 0.05),
+            ("sloppy-keys", 0.05),
+        ] {
+            load.personas.insert(p.to_string(), w);
+        }
+    } else {
+        load.personas.entry("hangs-up".into()).or_insert(0.1);
+        load.personas
+            .entry("order-then-agent".into())
+            .or_insert(0.2);
+    }
+    load
+}
+
+fn stop_load(board: &mut SimBoard) {
+    board.set_load(LoadGenerator::new(LoadProfile {
+        calls_per_hour: 1.0,
+        hold: HoldTime::Fixed { s: 1.0 },
+        mix: Vec::new(),
+        patience: None,
+        seed: 0,
+    }));
+}
+
+fn status(t_s: u64, ctl: &Controller) -> String {
+    let o = ctl.occupancy();
+    let c = ctl.counts();
+    format!(
+        "{:>6}s  active {:>3} (ivr {:>3}, queue {:>2}, agents {:>3})  answered {:>5}  lookups {:>5}  digits {:>6}  lost {}",
+        t_s,
+        o.active,
+        o.in_ivr,
+        o.queued,
+        o.with_agent,
+        c.answered,
+        c.lookups,
+        c.digits,
+        c.unanswered_running
+    )
+}
+
+/// The end-of-run checks and summary. Returns `true` if every check passed.
+fn summary(c: &Counts, board: &BoardStats, cdrs_written: u64, all_idle: bool, wall_s: f64) -> bool {
+    let names = [
+        "self-served",
+        "transferred",
+        "abandoned",
+        "unanswered",
+        "failed",
+    ];
+    println!("---- summary ----");
+    println!(
+        "calls offered by the callers {}, to a free trunk {}, all trunks busy {}",
+        board.offered,
+        board.offered - board.blocked,
+        board.blocked
+    );
+    println!(
+        "answered {} (board saw {}), gave up while ringing {}",
+        c.answered, board.answered, board.abandoned
+    );
+    let by: Vec<String> = CallResult::ALL
+        .iter()
+        .map(|r| format!("{} {}", names[*r as usize], c.by_result[*r as usize]))
+        .collect();
+    println!(
+        "by outcome: {} (of them hung up in progress at the end of the run: {})",
+        by.join(", "),
+        c.shutdown_hangups
+    );
+    println!(
+        "order lookups {} (found {}), digits {}, caller IDs {}, busy-tone hangups {}",
+        c.lookups, c.lookups_found, c.digits, c.caller_ids, c.busy_hangups
+    );
+    let aht = if c.handled == 0 {
+        0.0
+    } else {
+        c.handling_ms as f64 / c.handled as f64 / 1000.0
+    };
+    println!(
+        "average handling time {aht:.1} s over {} calls; agents answered {}",
+        c.handled, c.agent_answered
+    );
+    let lost = c.unanswered_running;
+    println!(
+        "lost calls {lost} (rang on a free trunk and were not answered while running); channels out of service {}; command ring full {}",
+        c.out_of_service, c.ring_full
+    );
+    println!(
+        "CDRs produced {}, written {cdrs_written}; every channel idle at the end: {all_idle}; {wall_s:.1} s of wall time",
+        c.cdrs
+    );
+    let ok = lost == 0 && cdrs_written == c.cdrs && all_idle && c.ring_full == 0;
+    println!("checks: {}", if ok { "ok" } else { "FAILED" });
+    ok
+}
+
+/// Runs the demo; the process exit code.
+pub(crate) fn run(a: &DemoArgs) -> i32 {
+    match run_inner(a) {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(e) => {
+            eprintln!("ivrd demo: {e}");
+            2
+        }
+    }
+}
+
+fn run_inner(a: &DemoArgs) -> Result<bool, String> {
+    let p = prepare(a)?;
+    let load = load_for(a, &p.cfg);
+    println!(
+        "ivrd demo: {} ({} ports), {} calls/hour, calls of {} s on average, {} s{}; data in {}",
+        p.profile.name,
+        p.profile.ports().count(),
+        a.calls_per_hour,
+        a.hold_s,
+        a.seconds,
+        if a.virtual_time {
+            " of virtual time"
+        } else {
+            ""
+        },
+        a.data_dir.display()
+    );
+    let mut board = SimBoard::with_options(
+        p.profile.clone(),
+        BoardOptions {
+            capture_audio: false,
+            seed: a.seed,
+        },
+    );
+    control::virt::populate(&mut board, &p.cfg, &load, &p.orders);
+    let metrics = Arc::new(Metrics::new(p.profile.ports().count()));
+    let writer = CdrWriter::spawn(
+        WriterConfig::new(
+            StoreSpec::Sqlite(p.cdr_path.clone()),
+            p.cdr_path.with_extension("spill.jsonl"),
+        ),
+        Arc::clone(&metrics),
+    )
+    .map_err(|e| format!("CDR store: {e}"))?;
+    let sink = writer.sink();
+    let t0 = std::time::Instant::now();
+    let (counts, board_stats, all_idle) = if a.virtual_time {
+        let mut v = control::virt::Virt::new(board, &p.cfg, Arc::clone(&p.shop), &metrics)?;
+        let every = a.status_every.max(1) * 1000;
+        let offer_ms = a.seconds * 1000;
+        while v.now_ms() < offer_ms {
+            v.frame();
+            if v.now_ms() % every == 0 {
+                println!("{}", status(v.now_ms() / 1000, &v.ctl));
+            }
+            for cdr in v.cdrs.drain(..) {
+                sink.submit(cdr);
+            }
+        }
+        stop_load(&mut v.board);
+        // Let every call finish on its own (callers hang up by their hold time).
+        let drain_until = v.now_ms() + a.drain_s.max(1) * 1000;
+        while v.now_ms() < drain_until && !v.ctl.all_idle() {
+            v.run_ms(1000);
+        }
+        v.ctl.stop_answering();
+        v.ctl.hang_up_all(ivr::Instant::from_millis(v.now_ms()));
+        // Agents hear the release and hang up within a second or two.
+        for _ in 0..10 {
+            v.run_ms(1000);
+            if v.ctl.all_idle() {
+                break;
+            }
+        }
+        for cdr in v.cdrs.drain(..) {
+            sink.submit(cdr);
+        }
+        if !v.ctl.all_idle() {
+            println!("not idle: {:?}", v.ctl.debug_states());
+        }
+        (v.ctl.counts(), v.board.stats(), v.ctl.all_idle())
+    } else {
+        realtime(a, board, &p, &metrics, &sink)?
+    };
+    let wall = t0.elapsed().as_secs_f64();
+    drop(sink);
+    let report = writer.shutdown();
+    Ok(summary(
+        &counts,
+        &board_stats,
+        report.written + report.spilled,
+        all_idle,
+        wall,
+    ))
+}
+
+fn realtime(
+    a: &DemoArgs,
+    mut board: SimBoard,
+    p: &Prepared,
+    metrics: &Arc<Metrics>,
+    sink: &ivrd::cdr::CdrSink,
+) -> Result<(Counts, BoardStats, bool), String> {
+    use crate::audio::{self, Options};
+    let channels = board.take_all_channels();
+    let (lines, mut ctl, taps) = control::setup::build(&p.cfg, channels, metrics, wall_ms())?;
+    let recorder = control::recorder::Recorder::spawn(
+        taps.scripts,
+        taps.calls,
+        taps.names,
+        &p.cfg.recordings.dir,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut poll = mio::Poll::new().map_err(|e| e.to_string())?;
+    let waker = Arc::new(
+        mio::Waker::new(poll.registry(), control::runtime::WAKE).map_err(|e| e.to_string())?,
+    );
+    let workers = control::hooks::Workers::spawn(
+        Arc::clone(&p.shop),
+        4,
+        Duration::from_millis(1500),
+        Arc::clone(&waker),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut clock = simboard::RealTimeClock::new().map_err(|e| e.to_string())?;
+    let board_start = audio::timed::now_ns();
+    let (ticker, _log) =
+        audio::timed::frame_ticker(board_start + 25_000_000, 0).map_err(|e| e.to_string())?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_offering = Arc::new(AtomicBool::new(false));
+    let board_thread = {
+        let (stop, stop_offering) = (Arc::clone(&stop), Arc::clone(&stop_offering));
+        std::thread::Builder::new()
+            .name("simboard".into())
+            .spawn(move || {
+                use std::os::fd::AsFd;
+                let mut stopped = false;
+                while !stop.load(Ordering::Relaxed) {
+                    let mut fds = [nix::poll::PollFd::new(
+                        clock.as_fd(),
+                        nix::poll::PollFlags::POLLIN,
+                    )];
+                    let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(100u16));
+                    clock.tick(&mut board);
+                    if !stopped && stop_offering.load(Ordering::Relaxed) {
+                        stop_load(&mut board);
+                        stopped = true;
+                    }
+                }
+                board.stats()
+            })
+            .map_err(|e| e.to_string())?
+    };
+    let options = Options {
+        rt_priority: None,
+        lock_memory: false,
+        ..Options::default()
+    };
+    let (audio_thread, _stats) = audio::spawn_ticked(
+        lines,
+        Box::new(ticker),
+        Arc::clone(&waker),
+        Arc::clone(&stop),
+        options,
+    )
+    .map_err(|e| e.to_string())?;
+    let start = std::time::Instant::now();
+    let offer_ms = a.seconds * 1000;
+    let drain_ms = offer_ms + a.drain_s * 1000;
+    let mut next_status = a.status_every.max(1) * 1000;
+    let mut phase = 0;
+    let result = control::runtime::control_loop(
+        &mut ctl,
+        &mut poll,
+        None,
+        &workers,
+        sink,
+        start,
+        |ctl, now, _sig| {
+            let ms = now.as_millis();
+            if ms >= next_status {
+                println!("{}", status(ms / 1000, ctl));
+                next_status += a.status_every.max(1) * 1000;
+            }
+            if phase == 0 && ms >= offer_ms {
+                stop_offering.store(true, Ordering::Relaxed);
+                phase = 1;
+            }
+            if phase == 1 && (ms >= drain_ms || ctl.all_idle()) {
+                ctl.stop_answering();
+                ctl.hang_up_all(now);
+                phase = 2;
+                return control::runtime::Flow::Continue;
+            }
+            if phase == 2 && (ctl.all_idle() || ms >= drain_ms + 10_000) {
+                // The hang-ups have reached the card and the agents' phones are down.
+                return control::runtime::Flow::Stop;
+            }
+            control::runtime::Flow::Continue
+        },
+    );
+    // Last CDRs (hang-ups of the final step).
+    ctl.step(ivr::Instant::from_millis(start.elapsed().as_millis() as u64));
+    for cdr in ctl.take_cdrs() {
+        sink.submit(cdr);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let _ = audio_thread.join();
+    let stats = board_thread
+        .join()
+        .map_err(|_| "the card thread panicked".to_string())?;
+    workers.shutdown();
+    let recordings = recorder.shutdown();
+    println!("recordings written: {recordings}");
+    result.map_err(|e| e.to_string())?;
+    Ok((ctl.counts(), stats, ctl.all_idle()))
+}
+
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,198 @@
+//! `ivrd run` on the simulated card, driven by signals: SIGHUP with a broken script is
+//! refused while calls go on, SIGTERM lets calls finish, flushes every CDR and exits 0.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn wait_exit(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+#[test]
+fn sighup_refuses_a_broken_script_and_sigterm_flushes_cdrs() {
+    let dir = std::env::temp_dir().join(format!("ivrd-run-signals-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let r = repo();
+    // The script and its includes, copied so the test can break it.
+    let scripts = dir.join("scripts");
+    std::fs::create_dir_all(scripts.join("lib")).unwrap();
+    for f in [
+        "shop-hotline.ivr",
+        "lib/common.ivr",
+        "lib/order.ivr",
+        "lib/returns.ivr",
+    ] {
+        std::fs::copy(r.join("ivr-scripts").join(f), scripts.join(f)).unwrap();
+    }
+    std::fs::create_dir_all(dir.join("recordings")).unwrap();
+    let shop = dir.join("shop.sqlite");
+    order_hooks::sample_shop::create_sqlite(&shop, 2_000, 1).unwrap();
+    let cdr = dir.join("cdr.sqlite");
+    let config = dir.join("ivrd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[daemon]
+grace_period_s = 2
+
+[metrics]
+enabled = false
+
+[[boards]]
+name = "sim"
+kind = "sim"
+law = "alaw"
+tone_zone = "cn"
+profile = "{r}/firmware-stubs/analog-8fxo-8fxs.toml"
+[boards.load]
+calls_per_hour = 3600
+hold_mean_s = 20
+seed = 9
+personas = {{ order-status = 0.5, wants-agent = 0.3, impatient = 0.2 }}
+
+[[trunks]]
+name = "400-analog"
+board = "sim"
+channels = "1-8"
+script = "shop-hotline"
+answer_after_rings = 2
+record = true
+[trunks.caller_id]
+standard = "fsk-bell202"
+arrives = "after-first-ring"
+[trunks.busy_tone]
+disconnect = true
+
+[[stations]]
+board = "sim"
+channels = "9-16"
+groups = ["orders", "sales", "service", "after_sales", "complaints"]
+
+[[agent_groups]]
+name = "orders"
+[[agent_groups]]
+name = "sales"
+[[agent_groups]]
+name = "service"
+[[agent_groups]]
+name = "after_sales"
+[[agent_groups]]
+name = "complaints"
+
+[scripts]
+shop-hotline = "{s}/shop-hotline.ivr"
+
+[prompts]
+dir = "{r}/ivr-scripts/prompts"
+default_language = "zh-CN"
+
+[order_hooks]
+backend = "sqlite"
+path = "{shop}"
+
+[recordings]
+dir = "{d}/recordings"
+
+[cdr]
+store = "sqlite"
+path = "{cdr}"
+"#,
+            r = r.display(),
+            s = scripts.display(),
+            shop = shop.display(),
+            d = dir.display(),
+            cdr = cdr.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ivrd"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = Pid::from_raw(child.id() as i32);
+    // Calls arrive about once a second; let some run.
+    std::thread::sleep(Duration::from_secs(8));
+    if child.try_wait().unwrap().is_some() {
+        let mut log = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut log)
+            .unwrap();
+        panic!("the daemon died:\n{log}");
+    }
+    std::fs::write(
+        scripts.join("shop-hotline.ivr"),
+        "flow main\n  play \"welcome\"\n  goto nowhere\nend\n",
+    )
+    .unwrap();
+    kill(pid, Signal::SIGHUP).unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "a broken script on reload stopped the daemon"
+    );
+    kill(pid, Signal::SIGTERM).unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(30)).expect("the daemon did not stop");
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(status.success(), "exit {status:?}\n{log}");
+    assert!(log.contains("refused, the old one runs on"), "{log}");
+    assert!(log.contains("stopping: no new calls"), "{log}");
+    // Every CDR produced is in the database.
+    let line = log
+        .lines()
+        .find(|l| l.contains("stopped: CDRs produced"))
+        .unwrap_or_else(|| panic!("{log}"));
+    let nums: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let n = nums.len();
+    let (produced, written, spilled) = (nums[n - 3], nums[n - 2], nums[n - 1]);
+    assert!(produced >= 3, "{line}");
+    assert_eq!(produced, written + spilled, "{line}");
+    let stored = ivrd::cdr::read_all(&cdr).unwrap();
+    assert_eq!(stored.len() as u64, written, "{line}");
+    // Calls went on after the refused reload: some answered after it.
+    assert!(
+        stored.iter().any(|c| c.answer_ms.is_some()),
+        "no call was answered"
+    );
+    // Whole-call recordings: every answered call's WAV is complete (no `.part` left).
+    let recorded: Vec<&String> = stored.iter().filter_map(|c| c.recording.as_ref()).collect();
+    assert!(!recorded.is_empty(), "no call was recorded");
+    for p in recorded {
+        let r = hound::WavReader::open(p).unwrap_or_else(|e| panic!("{p}: {e}"));
+        assert!(r.duration() > 8000, "{p}: {} samples", r.duration());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
