@@ -15,63 +15,44 @@ use simboard::{HoldTime, LoadGenerator, LoadProfile, Persona, SimBoard, SimChann
 use super::{Controller, HookJob};
 use crate::audio::{AudioLoop, AudioStats};
 
-/// A caller who follows the bundled shop hotline: 1 (order status), 1 (by number), the
-/// order number and `#`, listens to the status, then 9 (done) and hangs up after the goodbye.
-pub(crate) fn order_by_number(order: &str) -> Arc<Persona> {
+/// The steps of a caller on the bundled shop hotline who asks for an order's status: 1
+/// (order status), 1 (by number), the order number and `#`, then listens to the status.
+fn hear_order_status(order: &str) -> Vec<Step> {
     let wait = || Step::WaitForSilence {
         silence_ms: 700,
         timeout_ms: 15_000,
     };
     let mut keys = String::from(order);
     keys.push('#');
-    Arc::new(Persona::new(
-        "order-status",
-        vec![
-            wait(),
-            Step::press("1"),
-            wait(),
-            Step::press("1"),
-            wait(),
-            Step::press(&keys),
-            Step::Wait(2_000),
-            Step::WaitForSilence {
-                silence_ms: 1_500,
-                timeout_ms: 40_000,
-            },
-            Step::press("9"),
-            Step::Wait(6_000),
-            Step::HangUp,
-        ],
-    ))
+    vec![
+        wait(),
+        Step::press("1"),
+        wait(),
+        Step::press("1"),
+        wait(),
+        Step::press(&keys),
+        Step::Wait(2_000),
+        Step::WaitForSilence {
+            silence_ms: 1_500,
+            timeout_ms: 40_000,
+        },
+    ]
+}
+
+/// A caller who hears the status of an order, then presses 9 (done) and hangs up after the
+/// goodbye.
+pub(crate) fn order_by_number(order: &str) -> Arc<Persona> {
+    let mut steps = hear_order_status(order);
+    steps.extend([Step::press("9"), Step::Wait(6_000), Step::HangUp]);
+    Arc::new(Persona::new("order-status", steps))
 }
 
 /// A caller who hears the status of an order and then asks for an agent (0 in the menu
 /// after the status) and talks until the hold time ends the call.
 pub(crate) fn order_then_agent(order: &str) -> Arc<Persona> {
-    let wait = || Step::WaitForSilence {
-        silence_ms: 700,
-        timeout_ms: 15_000,
-    };
-    let mut keys = String::from(order);
-    keys.push('#');
-    Arc::new(Persona::new(
-        "order-then-agent",
-        vec![
-            wait(),
-            Step::press("1"),
-            wait(),
-            Step::press("1"),
-            wait(),
-            Step::press(&keys),
-            Step::Wait(2_000),
-            Step::WaitForSilence {
-                silence_ms: 1_500,
-                timeout_ms: 40_000,
-            },
-            Step::press("0"),
-            Step::Wait(3_600_000),
-        ],
-    ))
+    let mut steps = hear_order_status(order);
+    steps.extend([Step::press("0"), Step::Wait(3_600_000)]);
+    Arc::new(Persona::new("order-then-agent", steps))
 }
 
 /// A caller who hangs up in the middle of the greeting.
