@@ -47,23 +47,41 @@ const MAX_FRAMES_PER_WAKE: usize = 4;
 /// Signalling events taken from one channel per "event pending" at most.
 const MAX_EVENTS_PER_PENDING: usize = 16;
 
+/// What a board answered to [`HwBridge::hw_bridge`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HwBridged {
+    /// The board has no conferencing of its own: bridge in user space.
+    Unsupported,
+    /// Both channels are in one board conference: the board carries the audio both ways.
+    Bridged,
+    /// The board refused with this errno; neither channel was left in a conference.
+    Failed(i32),
+}
+
 /// A board's optional ability to bridge two of its channels itself (DAHDI conferencing).
 ///
-/// Where the board offers it, the loop bridges in hardware and the pipelines stop mixing;
-/// otherwise (the default) the loop bridges in user space by handing each pipeline its
-/// peer's received frame.
+/// Where the board offers it and the lines allow it ([`Line::hw_bridge`]), the loop joins
+/// both legs in one board conference and the pipelines stop mixing; otherwise (the
+/// default), or when the board refuses, the loop bridges in user space by handing each
+/// pipeline its peer's received frame.
 pub(crate) trait HwBridge {
-    /// Conferences this channel with the board's channel `peer_number`; `true` if the board
-    /// now carries the audio both ways.
+    /// Joins this channel and `peer` in one board conference, each hearing the other and
+    /// neither hearing itself. On failure neither channel may be left conferenced.
     ///
     /// # Real-time
-    /// Called on the audio thread: must not allocate, lock or block.
-    fn hw_bridge(&mut self, _peer_number: u16) -> bool {
-        false
+    /// Called on the audio thread: must not allocate, lock, log or block (an ioctl on the
+    /// channel's own fd is fine).
+    fn hw_bridge(&mut self, _peer: &mut Self) -> HwBridged {
+        HwBridged::Unsupported
     }
 
-    /// Undoes [`HwBridge::hw_bridge`].
-    fn hw_unbridge(&mut self) {}
+    /// Takes this channel out of its board conference; `Err(errno)` if the board refused.
+    ///
+    /// # Real-time
+    /// As [`HwBridge::hw_bridge`].
+    fn hw_unbridge(&mut self) -> Result<(), i32> {
+        Ok(())
+    }
 }
 
 /// A board-wide timing source: one fd that becomes readable once per frame period for all
@@ -140,10 +158,65 @@ pub(crate) struct AudioStats {
     pub(crate) wake_errors: AtomicU64,
     /// Bridges carried by the board itself.
     pub(crate) hw_bridges: AtomicU64,
+    /// Kernel bridges the board refused (those calls were bridged in user space).
+    pub(crate) hw_bridge_failures: AtomicU64,
+    /// The last refused kernel bridge, packed: channel a (bits 48..64), channel b (32..48),
+    /// errno (0..32). Read with [`AudioStats::last_hw_bridge_failure`].
+    pub(crate) hw_bridge_last_failure: AtomicU64,
+    /// Channels the board would not take out of a conference.
+    pub(crate) hw_unbridge_failures: AtomicU64,
     /// The audio thread got SCHED_FIFO.
     pub(crate) rt_fifo: AtomicBool,
     /// The audio thread's memory is locked.
     pub(crate) memory_locked: AtomicBool,
+}
+
+impl AudioStats {
+    /// The last kernel bridge the board refused: `(channel a, channel b, errno)`, if any.
+    pub(crate) fn last_hw_bridge_failure(&self) -> Option<(u16, u16, i32)> {
+        if self.hw_bridge_failures.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let v = self.hw_bridge_last_failure.load(Ordering::Relaxed);
+        Some(((v >> 48) as u16, (v >> 32) as u16, v as u32 as i32))
+    }
+}
+
+/// The control side's report of refused kernel bridges (the audio thread only counts
+/// them): the first one at once, with the channels and the kernel's reason, later ones
+/// summed up at most once a minute.
+#[derive(Debug, Default)]
+pub(crate) struct BridgeFailureLog {
+    reported: u64,
+    last_log_ms: Option<u64>,
+}
+
+impl BridgeFailureLog {
+    /// Looks at the counters; logs if the board refused bridges since the last report.
+    /// `now_ms`: any monotonic milliseconds. Returns whether it logged.
+    pub(crate) fn check(&mut self, stats: &AudioStats, now_ms: u64) -> bool {
+        let failures = stats.hw_bridge_failures.load(Ordering::Relaxed);
+        if failures == self.reported
+            || self
+                .last_log_ms
+                .is_some_and(|t| now_ms < t.saturating_add(60_000))
+        {
+            return false;
+        }
+        let Some((a, b, errno)) = stats.last_hw_bridge_failure() else {
+            return false;
+        };
+        let why = nix::errno::Errno::from_raw(errno);
+        let new = failures - self.reported;
+        log::warn!(
+            "kernel bridge refused {new} time(s) (last: channels {a} and {b}: {} [{why:?}]); \
+             those calls are bridged in user space",
+            why.desc()
+        );
+        self.reported = failures;
+        self.last_log_ms = Some(now_ms);
+        true
+    }
 }
 
 fn bump(counter: &AtomicU64) {
@@ -157,6 +230,10 @@ pub(crate) struct Line<C> {
     pub(crate) dev: C,
     /// Its media pipeline.
     pub(crate) pipe: Pipeline,
+    /// May be bridged by the board itself ([`HwBridge`]); a bridge is done in the board
+    /// only if both legs allow it. `false` keeps this line's bridges in user space, where
+    /// the pipeline sees the audio (recording, DTMF clamping).
+    pub(crate) hw_bridge: bool,
 }
 
 struct LineState<C> {
@@ -164,6 +241,7 @@ struct LineState<C> {
     pipe: Pipeline,
     clock: SampleTime,
     failed: bool,
+    hw_allowed: bool,
     hw_peer: Option<usize>,
 }
 
@@ -216,6 +294,7 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
                     pipe: l.pipe,
                     clock: SampleTime::ZERO,
                     failed: false,
+                    hw_allowed: l.hw_bridge,
                     hw_peer: None,
                 })
                 .collect(),
@@ -366,12 +445,27 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
         let my_id = self.lines[i].pipe.id();
         self.lines[i].pipe.set_peer(Some(peer));
         self.lines[j].pipe.set_peer(Some(my_id));
-        let peer_number = self.lines[j].dev.number();
-        if self.lines[i].dev.hw_bridge(peer_number) {
-            bump(&self.stats.hw_bridges);
-            self.lines[i].hw_peer = Some(j);
-            self.lines[j].hw_peer = Some(i);
-            return;
+        if self.lines[i].hw_allowed && self.lines[j].hw_allowed {
+            let (a, b) = pair_mut(&mut self.lines, i, j);
+            match a.dev.hw_bridge(&mut b.dev) {
+                HwBridged::Bridged => {
+                    bump(&self.stats.hw_bridges);
+                    a.hw_peer = Some(j);
+                    b.hw_peer = Some(i);
+                    return;
+                }
+                HwBridged::Failed(errno) => {
+                    // The control side logs it; the call is bridged in user space below.
+                    let packed = u64::from(a.dev.number()) << 48
+                        | u64::from(b.dev.number()) << 32
+                        | u64::from(errno as u32);
+                    self.stats
+                        .hw_bridge_last_failure
+                        .store(packed, Ordering::Relaxed);
+                    bump(&self.stats.hw_bridge_failures);
+                }
+                HwBridged::Unsupported => {}
+            }
         }
         self.peer_of[i] = Some(j);
         self.peer_of[j] = Some(i);
@@ -387,8 +481,18 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
             self.lines[j].hw_peer = None;
             self.lines[j].pipe.set_peer(None);
             self.lines[i].pipe.set_peer(None);
-            self.lines[i].dev.hw_unbridge();
-            self.lines[j].dev.hw_unbridge();
+            for k in [i, j] {
+                if self.lines[k].dev.hw_unbridge().is_err() {
+                    bump(&self.stats.hw_unbridge_failures);
+                }
+            }
+        }
+    }
+
+    /// Undoes every bridge (the loop is ending: no conference outlives the daemon).
+    fn unlink_all(&mut self) {
+        for i in 0..self.lines.len() {
+            self.unlink(i);
         }
     }
 
@@ -429,6 +533,7 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
             }
             self.wake_control();
         }
+        self.unlink_all();
         Ok(())
     }
 }
@@ -471,7 +576,20 @@ impl<C: VoiceChannel + HwBridge + AsFd> AudioLoop<C> {
             }
             self.wake_control();
         }
+        self.unlink_all();
         Ok(())
+    }
+}
+
+/// Two distinct lines, both mutable (`i != j`).
+fn pair_mut<T>(v: &mut [T], i: usize, j: usize) -> (&mut T, &mut T) {
+    debug_assert_ne!(i, j);
+    if i < j {
+        let (lo, hi) = v.split_at_mut(j);
+        (&mut lo[i], &mut hi[0])
+    } else {
+        let (lo, hi) = v.split_at_mut(i);
+        (&mut hi[0], &mut lo[j])
     }
 }
 

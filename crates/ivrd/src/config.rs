@@ -278,6 +278,25 @@ pub struct Board {
     pub profile: Option<PathBuf>,
     /// `[boards.load]` (sim only): the simulated callers.
     pub load: Option<SimLoad>,
+    /// `bridge`: who carries the audio between a caller and the agent it was transferred
+    /// to: `"user"` (default; the daemon mixes it) or `"kernel"` (dahdi only: the DAHDI
+    /// kernel conferences both channels; less CPU and latency, but DTMF clamping and
+    /// listening do not apply while bridged; calls on `record = true` trunks stay in user
+    /// space so the recording has both parties).
+    #[serde(default)]
+    pub bridge: BridgeMode,
+}
+
+/// `[[boards]] bridge`: where a caller and an agent are connected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BridgeMode {
+    /// The daemon's audio thread mixes the two legs (the media pipeline sees the audio).
+    #[default]
+    User,
+    /// The board's kernel driver bridges them (DAHDI conference); falls back to `User`
+    /// for a call whose bridge the kernel refuses, or whose trunk records.
+    Kernel,
 }
 
 fn default_law() -> Law {
@@ -1169,6 +1188,14 @@ impl Config {
                     }
                 }
                 BoardKind::Sim => {
+                    if b.bridge == BridgeMode::Kernel {
+                        ck.report(
+                            &at("bridge"),
+                            Problem::NotAllowed(
+                                "\"kernel\" needs kind = \"dahdi\" (the simulated card bridges in user space)",
+                            ),
+                        );
+                    }
                     if b.profile.is_none() {
                         ck.report(&at("profile"), Problem::Missing);
                     }
@@ -2003,6 +2030,46 @@ path = "cdr.sqlite"
             "{e:?}"
         );
         assert!(e[0].contains("zaptel"), "{e:?}");
+    }
+
+    #[test]
+    fn bridge_mode_defaults_to_user_and_kernel_is_for_dahdi_only() {
+        let f = Path::new("/etc/ivrd/ivrd.toml");
+        assert_eq!(
+            Config::parse(MINIMAL, f).unwrap().boards[0].bridge,
+            BridgeMode::User
+        );
+        let text = MINIMAL.replace("kind = \"dahdi\"", "kind = \"dahdi\"\nbridge = \"kernel\"");
+        assert_eq!(
+            Config::parse(&text, f).unwrap().boards[0].bridge,
+            BridgeMode::Kernel
+        );
+        let text = MINIMAL.replace(
+            "kind = \"dahdi\"",
+            "kind = \"dahdi\"\nbridge = \"hardware\"",
+        );
+        let e = errs(&text);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("/etc/ivrd/ivrd.toml:5:10: boards[0].bridge: "),
+            "{e:?}"
+        );
+        assert!(
+            e[0].contains("hardware") && e[0].contains("kernel"),
+            "{e:?}"
+        );
+        let text = MINIMAL.replace(
+            "kind = \"dahdi\"",
+            "kind = \"sim\"\nprofile = \"p.toml\"\nbridge = \"kernel\"",
+        );
+        let e = errs(&text);
+        assert!(
+            e.iter().any(
+                |e| e.starts_with("/etc/ivrd/ivrd.toml:6:10: boards[0].bridge: ")
+                    && e.contains("\"kernel\" needs kind = \"dahdi\"")
+            ),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -138,7 +138,8 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
         lock_memory: false,
         ..Options::default()
     };
-    let (mut ctl, audio_thread, board_thread, metrics, recorder) = match board_cfg.kind {
+    let (mut ctl, audio_thread, audio_stats, board_thread, metrics, recorder) = match board_cfg.kind
+    {
         BoardKind::Sim => {
             let path = board_cfg
                 .profile
@@ -188,7 +189,7 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
                     }
                 })
                 .map_err(|e| e.to_string())?;
-            let (audio_thread, _) = audio::spawn_ticked(
+            let (audio_thread, audio_stats) = audio::spawn_ticked(
                 lines,
                 Box::new(ticker),
                 Arc::clone(&waker),
@@ -196,7 +197,14 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
                 options,
             )
             .map_err(|e| e.to_string())?;
-            (ctl, audio_thread, Some(board_thread), metrics, recorder)
+            (
+                ctl,
+                audio_thread,
+                audio_stats,
+                Some(board_thread),
+                metrics,
+                recorder,
+            )
         }
         BoardKind::Dahdi => {
             let mut numbers: Vec<u16> = cfg
@@ -221,10 +229,10 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
                 &cfg.recordings.dir,
             )
             .map_err(|e| e.to_string())?;
-            let (audio_thread, _) =
+            let (audio_thread, audio_stats) =
                 audio::spawn_channel_fds(lines, Arc::clone(&waker), Arc::clone(&stop), options)
                     .map_err(|e| e.to_string())?;
-            (ctl, audio_thread, None, metrics, recorder)
+            (ctl, audio_thread, audio_stats, None, metrics, recorder)
         }
     };
     let server = if cfg.metrics.enabled {
@@ -259,6 +267,7 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
     let grace_ms = u64::from(cfg.daemon.grace_period_s) * 1000;
     let mut stopping_since: Option<u64> = None;
     let mut hung_up_at: Option<u64> = None;
+    let mut bridge_log = audio::BridgeFailureLog::default();
     let result = runtime::control_loop(
         &mut ctl,
         &mut poll,
@@ -268,6 +277,7 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
         start,
         |ctl, now, sig| {
             let ms = now.as_millis();
+            bridge_log.check(&audio_stats, ms);
             match sig {
                 Some(Sig::Hup) => reload(ctl, &a.config, cfg),
                 Some(Sig::Term) if stopping_since.is_none() => {
@@ -323,5 +333,33 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
     result.map_err(|e| e.to_string())
 }
 
-/// DAHDI channels bridge in user space here (hardware conferencing is not wired yet).
-impl crate::audio::HwBridge for dahdi::Channel {}
+/// DAHDI bridges in the kernel: both legs join one conference (the kernel picks a free
+/// number) as talker and listener, so each hears the other and not itself. (A conference
+/// link, `DAHDI_CONFLINK`, would need one conference per leg, and Debian's DAHDI is built
+/// without it.)
+impl crate::audio::HwBridge for dahdi::Channel {
+    fn hw_bridge(&mut self, peer: &mut Self) -> crate::audio::HwBridged {
+        use crate::audio::HwBridged;
+        let member = |conf| dahdi::ConfMode::Conference {
+            conf,
+            talker: true,
+            listener: true,
+        };
+        let errno = |e: dahdi::Error| e.raw_errno().unwrap_or(0);
+        let conf = match self.set_conference(member(0)) {
+            Ok(c) => c,
+            Err(e) => return HwBridged::Failed(errno(e)),
+        };
+        if let Err(e) = peer.set_conference(member(conf)) {
+            let _ = self.set_conference(dahdi::ConfMode::Normal);
+            return HwBridged::Failed(errno(e));
+        }
+        HwBridged::Bridged
+    }
+
+    fn hw_unbridge(&mut self) -> Result<(), i32> {
+        self.set_conference(dahdi::ConfMode::Normal)
+            .map(|_| ())
+            .map_err(|e| e.raw_errno().unwrap_or(0))
+    }
+}

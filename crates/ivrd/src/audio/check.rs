@@ -311,7 +311,11 @@ where
         let (pipe, mut ctl) = media::channel(c);
         taps.extend(ctl.take_record_tap());
         stations.push(dev.port_kind() == tel_types::board::PortKind::FxsStation);
-        lines.push(Line { dev, pipe });
+        lines.push(Line {
+            dev,
+            pipe,
+            hw_bridge: true,
+        });
         handles.push(ctl);
     }
     let ids: Vec<ChannelId> = handles.iter().map(ControlHandle::id).collect();

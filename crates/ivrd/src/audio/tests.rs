@@ -14,7 +14,7 @@ use tel_types::{
     ChannelId, DigitSet, FRAME_SAMPLES, Hook, Law, LineEvent, MediaCommand, MediaEvent, SampleTime,
 };
 
-use super::{AudioLoop, AudioStats, HwBridge, Line, WaitMode};
+use super::{AudioLoop, AudioStats, BridgeFailureLog, HwBridge, HwBridged, Line, WaitMode};
 
 /// What the fake channel's next read returns.
 #[derive(Debug, Clone, Copy)]
@@ -44,8 +44,12 @@ struct Fake {
     events: VecDeque<LineEvent>,
     written: Vec<Vec<i16>>,
     hooks: Vec<Hook>,
+    /// The board offers conferencing (else `hw_bridge` says `Unsupported`).
     hw_conference: bool,
+    /// Conferencing is refused with this errno.
+    hw_refuse: Option<i32>,
     conferenced_with: Option<u16>,
+    unbridges: usize,
     /// Until its eventfd is written, the channel has nothing (the loop must wait for it).
     gate_open: bool,
     /// An event that arrives between the next read and its write (errno 500 on write).
@@ -62,7 +66,9 @@ impl Fake {
             written: Vec::new(),
             hooks: Vec::new(),
             hw_conference: false,
+            hw_refuse: None,
             conferenced_with: None,
+            unbridges: 0,
             gate_open: true,
             event_on_write: None,
             fd: EventFd::from_value_and_flags(0, EfdFlags::EFD_NONBLOCK).expect("eventfd"),
@@ -77,15 +83,22 @@ impl AsFd for Fake {
 }
 
 impl HwBridge for Fake {
-    fn hw_bridge(&mut self, peer: u16) -> bool {
-        if self.hw_conference {
-            self.conferenced_with = Some(peer);
+    fn hw_bridge(&mut self, peer: &mut Self) -> HwBridged {
+        if !self.hw_conference {
+            return HwBridged::Unsupported;
         }
-        self.hw_conference
+        if let Some(errno) = self.hw_refuse {
+            return HwBridged::Failed(errno);
+        }
+        self.conferenced_with = Some(peer.number);
+        peer.conferenced_with = Some(self.number);
+        HwBridged::Bridged
     }
 
-    fn hw_unbridge(&mut self) {
+    fn hw_unbridge(&mut self) -> Result<(), i32> {
+        self.unbridges += 1;
         self.conferenced_with = None;
+        Ok(())
     }
 }
 
@@ -178,7 +191,11 @@ fn rig(fakes: Vec<Fake>, prompts: &'static PromptTable) -> Rig {
         c.law = Law::Linear;
         c.dtmf_clamp = false;
         let (pipe, ctl) = media::channel(c);
-        lines.push(Line { dev, pipe });
+        lines.push(Line {
+            dev,
+            pipe,
+            hw_bridge: true,
+        });
         ctls.push(ctl);
     }
     Rig {
@@ -315,27 +332,142 @@ fn user_space_bridge_links_both_sides_and_carries_audio() {
     );
 }
 
-#[test]
-fn board_conferencing_is_used_where_offered() {
+/// One tick: a frame on each of the first two channels, serviced in order.
+fn tick(r: &mut Rig, a: i16, b: i16) {
+    r.audio.lines[0].dev.script.push_back(Step::Frame(a));
+    r.audio.lines[1].dev.script.push_back(Step::Frame(b));
+    r.audio.service(0);
+    r.audio.service(1);
+}
+
+fn last_written(r: &Rig, i: usize) -> &[i16] {
+    r.audio.dev(i).written.last().expect("a frame was written")
+}
+
+fn conferencing_pair() -> Rig {
     let mut a = Fake::new(1);
     a.hw_conference = true;
-    a.script.push_back(Step::Frame(100));
     let mut b = Fake::new(2);
-    b.script.push_back(Step::Frame(-200));
-    let mut r = rig(vec![a, b], empty_prompts());
+    b.hw_conference = true;
+    rig(vec![a, b], empty_prompts())
+}
+
+#[test]
+fn kernel_bridge_joins_both_legs_and_unbridge_from_either_side_releases_both() {
+    for unbridging_side in [0, 1] {
+        let mut r = conferencing_pair();
+        r.ctls[0]
+            .try_send(MediaCommand::Bridge(ChannelId(2)))
+            .unwrap();
+        tick(&mut r, 100, -200);
+        assert_eq!(r.audio.dev(0).conferenced_with, Some(2));
+        assert_eq!(r.audio.dev(1).conferenced_with, Some(1));
+        assert_eq!(r.audio.stats.hw_bridges.load(Ordering::Relaxed), 1);
+        // Both sides know the peer (so either can unbridge), but the pipelines do not mix
+        // as well: the board carries the audio.
+        assert_eq!(r.audio.pipe(0).peer(), Some(ChannelId(2)));
+        assert_eq!(r.audio.pipe(1).peer(), Some(ChannelId(1)));
+        tick(&mut r, 100, -200);
+        assert!(last_written(&r, 0).iter().all(|&s| s == 0));
+        assert!(last_written(&r, 1).iter().all(|&s| s == 0));
+
+        r.ctls[unbridging_side]
+            .try_send(MediaCommand::Unbridge)
+            .unwrap();
+        tick(&mut r, 100, -200);
+        for i in 0..2 {
+            assert_eq!(r.audio.dev(i).conferenced_with, None, "leg {i}");
+            assert_eq!(r.audio.dev(i).unbridges, 1, "leg {i}");
+            assert_eq!(r.audio.pipe(i).peer(), None, "leg {i}");
+        }
+        // And no user-space bridge took over.
+        tick(&mut r, 100, -200);
+        assert!(last_written(&r, 0).iter().all(|&s| s == 0));
+        assert!(last_written(&r, 1).iter().all(|&s| s == 0));
+    }
+}
+
+#[test]
+fn kernel_bridge_is_released_when_a_leg_goes_out_of_service_or_the_loop_ends() {
+    let mut r = conferencing_pair();
+    r.ctls[1]
+        .try_send(MediaCommand::Bridge(ChannelId(1)))
+        .unwrap();
+    tick(&mut r, 0, 0);
+    assert_eq!(r.audio.dev(0).conferenced_with, Some(2));
+    r.audio.lines[1].dev.script.push_back(Step::Fail);
+    r.audio.service(1);
+    assert!(r.audio.is_failed(1));
+    assert_eq!(r.audio.dev(0).conferenced_with, None);
+    assert_eq!(r.audio.dev(1).conferenced_with, None);
+    assert_eq!(r.audio.pipe(0).peer(), None);
+
+    let mut r = conferencing_pair();
     r.ctls[0]
         .try_send(MediaCommand::Bridge(ChannelId(2)))
         .unwrap();
-    r.audio.service(0);
-    r.audio.service(1);
-    assert_eq!(r.audio.dev(0).conferenced_with, Some(2));
-    assert_eq!(r.audio.stats.hw_bridges.load(Ordering::Relaxed), 1);
-    // The pipelines do not mix as well.
-    assert!(r.audio.dev(1).written[0].iter().all(|&s| s == 0));
-    r.ctls[0].try_send(MediaCommand::Unbridge).unwrap();
-    r.audio.lines[0].dev.script.push_back(Step::Frame(0));
-    r.audio.service(0);
+    tick(&mut r, 0, 0);
+    assert_eq!(r.audio.dev(1).conferenced_with, Some(1));
+    r.audio.unlink_all();
     assert_eq!(r.audio.dev(0).conferenced_with, None);
+    assert_eq!(r.audio.dev(1).conferenced_with, None);
+}
+
+#[test]
+fn refused_kernel_bridge_falls_back_to_user_space_and_is_logged_once_by_the_control_side() {
+    let mut r = conferencing_pair();
+    r.audio.lines[0].dev.hw_refuse = Some(nix::errno::Errno::EINVAL as i32);
+    r.ctls[0]
+        .try_send(MediaCommand::Bridge(ChannelId(2)))
+        .unwrap();
+    for _ in 0..3 {
+        tick(&mut r, 100, -200);
+    }
+    assert_eq!(r.audio.dev(0).conferenced_with, None);
+    assert_eq!(r.audio.dev(1).conferenced_with, None);
+    assert_eq!(r.audio.stats.hw_bridges.load(Ordering::Relaxed), 0);
+    assert_eq!(r.audio.stats.hw_bridge_failures.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        r.audio.stats.last_hw_bridge_failure(),
+        Some((1, 2, nix::errno::Errno::EINVAL as i32))
+    );
+    // The call still has audio, both ways, mixed in user space.
+    assert!(last_written(&r, 1).iter().all(|&s| s == 100));
+    assert!(last_written(&r, 0).iter().all(|&s| s == -200));
+
+    let mut log = BridgeFailureLog::default();
+    assert!(
+        log.check(&r.audio.stats, 1_000),
+        "the first refusal is logged"
+    );
+    assert!(!log.check(&r.audio.stats, 1_100), "nothing new");
+    // A second refused bridge within the minute waits for the next summary.
+    r.ctls[0].try_send(MediaCommand::Unbridge).unwrap();
+    r.ctls[0]
+        .try_send(MediaCommand::Bridge(ChannelId(2)))
+        .unwrap();
+    tick(&mut r, 100, -200);
+    assert_eq!(r.audio.stats.hw_bridge_failures.load(Ordering::Relaxed), 2);
+    assert!(!log.check(&r.audio.stats, 30_000));
+    assert!(log.check(&r.audio.stats, 61_000));
+    assert!(!log.check(&r.audio.stats, 200_000));
+}
+
+#[test]
+fn a_line_that_must_stay_in_user_space_is_not_bridged_by_the_board() {
+    let mut r = conferencing_pair();
+    // As for a recorded trunk: the recording must hear the agent.
+    r.audio.lines[0].hw_allowed = false;
+    r.ctls[1]
+        .try_send(MediaCommand::Bridge(ChannelId(1)))
+        .unwrap();
+    tick(&mut r, 100, -200);
+    tick(&mut r, 100, -200);
+    assert_eq!(r.audio.dev(0).conferenced_with, None);
+    assert_eq!(r.audio.dev(1).conferenced_with, None);
+    assert_eq!(r.audio.stats.hw_bridge_failures.load(Ordering::Relaxed), 0);
+    assert!(last_written(&r, 1).iter().all(|&s| s == 100));
+    assert!(last_written(&r, 0).iter().all(|&s| s == -200));
 }
 
 #[test]
@@ -378,7 +510,15 @@ fn run_loop_in(mode: WaitMode) {
     let thread_stop = Arc::clone(&stop);
     let thread_stats = Arc::clone(&stats);
     let audio = std::thread::spawn(move || {
-        let mut l = AudioLoop::new(vec![Line { dev, pipe }], waker, thread_stats);
+        let mut l = AudioLoop::new(
+            vec![Line {
+                dev,
+                pipe,
+                hw_bridge: true,
+            }],
+            waker,
+            thread_stats,
+        );
         l.run_channel_fds(mode, 20, &thread_stop)
     });
     nix::unistd::write(&kick_fd, &1u64.to_ne_bytes()).expect("kick");
@@ -427,7 +567,11 @@ fn ticked_loop_services_every_port_of_a_timed_board() {
     let mut ctls = Vec::new();
     for dev in channels {
         let (pipe, ctl) = media::channel(Config::new(ChannelId(dev.number()), empty_prompts()));
-        lines.push(Line { dev, pipe });
+        lines.push(Line {
+            dev,
+            pipe,
+            hw_bridge: true,
+        });
         ctls.push(ctl);
     }
     ctls[1]

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use ivrd::config::{CallerIdStandard, Config};
+use ivrd::config::{BridgeMode, CallerIdStandard, Config};
 use ivrd::metrics::Metrics;
 use tel_types::ChannelId;
 use tel_types::board::VoiceChannel;
@@ -115,8 +115,15 @@ pub(crate) fn build<C: VoiceChannel>(
     let zone =
         dsp::zones::ToneZone::by_code(cfg.boards.first().map_or("cn", |b| b.tone_zone.as_str()))
             .unwrap_or_else(dsp::zones::ToneZone::default_zone);
+    // `bridge = "kernel"` on the channel's board; see `Line::hw_bridge`.
+    let kernel_bridge = |board: &str| {
+        cfg.boards
+            .iter()
+            .any(|b| b.name == board && b.bridge == BridgeMode::Kernel)
+    };
     for dev in channels {
         let n = dev.number();
+        let hw_bridge;
         let trunk = cfg
             .trunks
             .iter()
@@ -145,11 +152,18 @@ pub(crate) fn build<C: VoiceChannel>(
             mc.listen_tap_frames = if tc.record { 50 } else { 0 };
             mc.rx_gain = media::Gain::from_db(tc.rx_gain_db);
             mc.tx_gain = media::Gain::from_db(tc.tx_gain_db);
+            // A recorded call stays in user space: in a kernel bridge the recording tap
+            // would not hear the agent.
+            hw_bridge = kernel_bridge(&tc.board) && !tc.record;
             Role::Trunk(t)
         } else if !station.is_empty() {
             mc.caller_id_fsk = None;
             mc.progress_detection = false;
             mc.record_tap_frames = 0;
+            hw_bridge = cfg
+                .stations
+                .iter()
+                .any(|s| s.channels.channels().contains(&n) && kernel_bridge(&s.board));
             Role::Station(station)
         } else {
             continue;
@@ -157,7 +171,11 @@ pub(crate) fn build<C: VoiceChannel>(
         let (pipe, mut handle) = media::channel(mc);
         taps.extend(handle.take_record_tap());
         call_taps.extend(handle.take_listen_tap());
-        lines.push(Line { dev, pipe });
+        lines.push(Line {
+            dev,
+            pipe,
+            hw_bridge,
+        });
         handles.push(handle);
         roles.push(role);
     }
