@@ -8,7 +8,10 @@
 #
 # Environment: WORK (default hil-tests/_work), TIMEOUT (qemu wall-clock limit, s, default
 # 300), ACCEL (qemu accelerator, default tcg; kvm works on a real Linux box), DUMMY (1:
-# load dahdi_dummy as the timing source, the default; 0: the DAHDI core timer alone).
+# load dahdi_dummy as the timing source, the default; 0: the DAHDI core timer alone),
+# IVRD (1: also run `ivrd run` against the VM's DAHDI, crates/ivrd/tests/dahdi_vm_call.rs,
+# the default; 0: leave it out), ONLY (run only the test binary of this name, e.g.
+# ONLY=dahdi_vm_call, while working on one).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -38,6 +41,26 @@ for b in "${BINS[@]}"; do
 done
 stamp "test binaries: ${BINS[*]##*/}"
 
+# `ivrd run` against the VM's DAHDI: the daemon and the test that plays the exchange and the
+# agent's phone (crates/ivrd/tests/dahdi_vm_call.rs). Built like the rest of the workspace
+# (target/debug, shared libraries copied into the guest), so after CI step 50 nothing is
+# rebuilt; make-initramfs.sh adds them with hil-tests/ivrd/ (config, script, prompts).
+export IVRD_EXE="" IVRD_TEST=""
+if [ "${IVRD:-1}" != 0 ]; then
+  IVRD_EXE=$(cd "$ROOT" && cargo build -p ivrd --locked --bin ivrd --message-format=json 2>/dev/null |
+    jq -r 'select(.reason == "compiler-artifact" and .target.name == "ivrd"
+                  and (.target.kind | index("bin"))) | .executable')
+  IVRD_TEST=$(cd "$ROOT" && cargo test -p ivrd --locked --test dahdi_vm_call --no-run \
+      --message-format=json 2>/dev/null |
+    jq -r 'select(.reason == "compiler-artifact" and .profile.test == true
+                  and .target.name == "dahdi_vm_call") | .executable')
+  [ -x "$IVRD_EXE" ] && [ -x "$IVRD_TEST" ] ||
+    { echo "run-vm-tests: building ivrd or its VM test failed" >&2; exit 1; }
+  stamp "ivrd and dahdi_vm_call built"
+fi
+expected=$(( ${#BINS[@]} + (${IVRD:-1} != 0) ))
+[ -n "${ONLY:-}" ] && expected=1
+
 "$HERE/vm/make-initramfs.sh" "${BINS[@]}"
 stamp "initramfs ready"
 
@@ -49,7 +72,7 @@ set +e
 timeout "${TIMEOUT:-300}" qemu-system-x86_64 -accel "$ACCEL" -cpu "$CPU" -smp 1 -m 512 \
   -nographic -no-reboot -nodefaults -serial stdio \
   -kernel "$WORK/kernel/vmlinuz" -initrd "$WORK/initramfs.cpio.gz" \
-  -append "console=ttyS0 loglevel=3 panic=-1 dahdi_dummy=${DUMMY:-1}" \
+  -append "console=ttyS0 loglevel=3 panic=-1 dahdi_dummy=${DUMMY:-1} hil_only=${ONLY:-all}" \
   < /dev/null > "$LOG" 2>&1
 QEMU_RC=$?
 set -e
@@ -70,7 +93,7 @@ if [ "$done_line" != "HIL-VM-DONE failed=0" ]; then
   exit 1
 fi
 ran=$(grep -ac 'HIL-TEST-END' "$LOG")
-[ "$ran" -eq ${#BINS[@]} ] || { echo "run-vm-tests: FAIL: $ran of ${#BINS[@]} test binaries ran"; exit 1; }
+[ "$ran" -eq "$expected" ] || { echo "run-vm-tests: FAIL: $ran of $expected test binaries ran"; exit 1; }
 if grep -aE '^test result:' "$LOG" | grep -vq ' 0 failed'; then
   echo "run-vm-tests: FAIL: a test failed"
   exit 1

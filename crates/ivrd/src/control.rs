@@ -755,6 +755,9 @@ impl Controller {
         match (&self.chans[i].state, event) {
             (State::StRinging(trunk), LineEvent::RingOffHook) => {
                 let trunk = *trunk;
+                // Ring trip: DAHDI goes on with the ring cadence on an FXS port after the
+                // phone answers until it is told off-hook (as Asterisk does on answer).
+                self.send(i, MediaCommand::SetHook(Hook::OffHook));
                 self.chans[i].state = State::StTalking(trunk);
                 self.set_metric_state(i, ChannelState::Transferred);
                 let st_id = self.chans[i].id;

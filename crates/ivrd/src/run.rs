@@ -313,6 +313,13 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
     }
     stop.store(true, Ordering::Relaxed);
     let _ = audio_thread.join();
+    let (in_kernel, refused) = (
+        audio_stats.hw_bridges.load(Ordering::Relaxed),
+        audio_stats.hw_bridge_failures.load(Ordering::Relaxed),
+    );
+    if in_kernel + refused > 0 {
+        log::info!("kernel bridges: {in_kernel} ({refused} refused and bridged in user space)");
+    }
     if let Some(b) = board_thread {
         let _ = b.join();
     }
