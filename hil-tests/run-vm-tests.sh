@@ -47,13 +47,15 @@ stamp "test binaries: ${BINS[*]##*/}"
 # rebuilt; make-initramfs.sh adds them with hil-tests/ivrd/ (config, script, prompts).
 export IVRD_EXE="" IVRD_TEST=""
 if [ "${IVRD:-1}" != 0 ]; then
-  IVRD_EXE=$(cd "$ROOT" && cargo build -p ivrd --locked --bin ivrd --message-format=json 2>/dev/null |
-    jq -r 'select(.reason == "compiler-artifact" and .target.name == "ivrd"
-                  and (.target.kind | index("bin"))) | .executable')
-  IVRD_TEST=$(cd "$ROOT" && cargo test -p ivrd --locked --test dahdi_vm_call --no-run \
+  # One build, with the workspace's feature set (as step 50's), gives both: the test and
+  # the ivrd binary it runs.
+  ivrd_built=$(cd "$ROOT" && cargo test --workspace --locked --test dahdi_vm_call --no-run \
       --message-format=json 2>/dev/null |
-    jq -r 'select(.reason == "compiler-artifact" and .profile.test == true
-                  and .target.name == "dahdi_vm_call") | .executable')
+    jq -r 'select(.reason == "compiler-artifact" and .executable != null
+                  and (.target.name == "ivrd" or .target.name == "dahdi_vm_call"))
+           | "\(.target.name) \(.executable)"')
+  IVRD_EXE=$(awk '$1 == "ivrd" { print $2 }' <<< "$ivrd_built")
+  IVRD_TEST=$(awk '$1 == "dahdi_vm_call" { print $2 }' <<< "$ivrd_built")
   [ -x "$IVRD_EXE" ] && [ -x "$IVRD_TEST" ] ||
     { echo "run-vm-tests: building ivrd or its VM test failed" >&2; exit 1; }
   stamp "ivrd and dahdi_vm_call built"
