@@ -207,3 +207,100 @@ pub(crate) fn build<C: VoiceChannel>(
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use ivrd::config::Config;
+    use ivrd::metrics::Metrics;
+    use tel_types::board::VoiceChannel;
+
+    /// Which channels `build` lets the board bridge, for a board with `bridge`.
+    fn kernel_allowed(bridge: &str) -> Vec<(u16, bool)> {
+        let r = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let text = format!(
+            r#"
+[[boards]]
+name = "card0"
+kind = "dahdi"
+{bridge}
+
+[[trunks]]
+name = "recorded"
+board = "card0"
+channels = "1-2"
+script = "main"
+record = true
+
+[[trunks]]
+name = "plain"
+board = "card0"
+channels = "3-4"
+script = "main"
+
+[[stations]]
+board = "card0"
+channels = "9-10"
+groups = ["sales"]
+
+[[agent_groups]]
+name = "sales"
+
+[scripts]
+main = "{r}/ivr-scripts/shop-hotline.ivr"
+
+[prompts]
+dir = "{r}/ivr-scripts/prompts"
+
+[order_hooks]
+backend = "sqlite"
+path = "/nonexistent/shop.sqlite"
+
+[recordings]
+dir = "/nonexistent/recordings"
+
+[cdr]
+path = "/nonexistent/cdr.sqlite"
+"#,
+            r = r.display()
+        );
+        let cfg = Config::parse(&text, &r.join("test.toml")).unwrap_or_else(|e| panic!("{e}"));
+        let profile =
+            simboard::Profile::load(&r.join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+        let channels: Vec<_> =
+            simboard::SimBoard::with_options(profile, simboard::BoardOptions::default())
+                .take_all_channels()
+                .into_iter()
+                .filter(|c| [1, 2, 3, 4, 9, 10].contains(&c.number()))
+                .collect();
+        let metrics = Arc::new(Metrics::new(channels.len()));
+        let (lines, _ctl, _taps) = super::build(&cfg, channels, &metrics, 0).unwrap();
+        lines
+            .iter()
+            .map(|l| (l.dev.number(), l.hw_bridge))
+            .collect()
+    }
+
+    #[test]
+    fn kernel_bridging_is_offered_on_kernel_boards_except_for_recorded_trunks() {
+        assert_eq!(
+            kernel_allowed("bridge = \"kernel\""),
+            [
+                (1, false),
+                (2, false),
+                (3, true),
+                (4, true),
+                (9, true),
+                (10, true)
+            ]
+        );
+        assert!(kernel_allowed("").iter().all(|&(_, hw)| !hw));
+        assert!(
+            kernel_allowed("bridge = \"user\"")
+                .iter()
+                .all(|&(_, hw)| !hw)
+        );
+    }
+}
