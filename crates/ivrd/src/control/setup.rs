@@ -268,7 +268,7 @@ path = "/nonexistent/cdr.sqlite"
         );
         let cfg = Config::parse(&text, &r.join("test.toml")).unwrap_or_else(|e| panic!("{e}"));
         let profile =
-            simboard::Profile::load(&r.join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+            simboard::Profile::load(r.join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
         let channels: Vec<_> =
             simboard::SimBoard::with_options(profile, simboard::BoardOptions::default())
                 .take_all_channels()
