@@ -15,7 +15,10 @@
 //!   signalling events and hands them to the pipeline; a driver error takes the channel out
 //!   of service (the control side sees [`LineEvent::Removed`]) while the others go on.
 //! - It then carries out what the pipeline asks of the board (hook changes, bridges) and,
-//!   once per wake-up, wakes the control thread if any events were queued.
+//!   once per wake-up, wakes the control thread if any events were queued. A bridge is
+//!   carried by the board ([`HwBridge`], both legs in one DAHDI conference) where both lines
+//!   allow it, else mixed in user space; a refused board bridge falls back to user space
+//!   and is counted for the control side to log ([`BridgeFailureLog`]).
 //!
 //! # Real-time rules
 //!

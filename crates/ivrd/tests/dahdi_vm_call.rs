@@ -12,6 +12,8 @@
 //!    ways, without hearing themselves; the agent hangs up, ivrd releases both lines and no
 //!    audio crosses any more.
 //!
+//! 3. The caller hangs up the way Chinese exchanges signal it, with busy tone: ivrd hangs up.
+//!
 //! Then SIGTERM: ivrd exits 0 and the CDRs are in SQLite.
 //!
 //! Without `/dev/dahdi` it prints `skipped` and passes (with `HIL_REQUIRE_DAHDI=1` it
@@ -25,9 +27,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dsp::dtmf_gen::{DtmfGenConfig, DtmfGenerator};
+use dsp::tone::ToneGenerator;
+use dsp::zones::ToneZone;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use tel_types::board::{ReadOutcome, VoiceChannel, WriteOutcome};
-use tel_types::{FRAME_SAMPLES, Hook, Law, LineEvent};
+use tel_types::{FRAME_SAMPLES, Hook, Law, LineEvent, Tone};
 
 /// The 1004 Hz test tone's peak (−10 dBm0 in 16-bit linear, as `hil-tests` sends).
 const TONE_PEAK: f64 = 7_139.0;
@@ -62,6 +66,8 @@ enum Source {
     Silence,
     Tone(u64),
     Keys(Box<DtmfGenerator>),
+    /// The exchange's busy tone (zone `cn`: 450 Hz, 350 ms on, 350 ms off).
+    Busy(Box<ToneGenerator>),
 }
 
 /// A channel this test drives: reads everything it receives, sends its source.
@@ -150,6 +156,9 @@ impl Far {
                 }
             }
             Source::Keys(g) => {
+                g.fill(&mut tx);
+            }
+            Source::Busy(g) => {
                 g.fill(&mut tx);
             }
         }
@@ -491,6 +500,28 @@ fn ivrd_answers_takes_keys_transfers_through_a_kernel_conference_and_stops() {
         "audio still crosses after the unbridge: RMS {after:.0}"
     );
     l.exchange.hook(Hook::OnHook);
+    l.run_for(2_200);
+
+    // --- Call 3: the caller hangs up the Chinese way: the exchange sends busy tone.
+    let t = l.ring_and_wait_answer();
+    println!("call 3: answered {t} ms after ringing");
+    l.run_for(1_000);
+    let busy = ToneZone::by_code("cn")
+        .and_then(|z| z.tone(Tone::Busy))
+        .expect("cn busy tone");
+    l.exchange.src = Source::Busy(Box::new(ToneGenerator::new(busy, -10.0)));
+    let since = l.now_ms();
+    let t = l
+        .run_until(10_000, |l| l.exchange.saw(LineEvent::OnHook, since))
+        .unwrap_or_else(|| {
+            panic!(
+                "ivrd did not hang up on busy tone within 10 s; exchange saw {:?}",
+                l.exchange.events
+            )
+        });
+    println!("call 3: trunk released {t} ms after the busy tone began");
+    l.exchange.src = Source::Silence;
+    l.exchange.hook(Hook::OnHook);
     l.run_for(300);
     drop(l);
 
@@ -523,8 +554,8 @@ fn ivrd_answers_takes_keys_transfers_through_a_kernel_conference_and_stops() {
     );
     let rows = cdrs(&work.join("cdr.sqlite"));
     println!("CDRs: {rows:#?}");
-    assert_eq!(rows.len(), 2, "{rows:?}");
-    let (a, b) = (&rows[0], &rows[1]);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let (a, b, c) = (&rows[0], &rows[1], &rows[2]);
     assert_eq!(a.trunk, 31);
     assert!(
         a.path.contains("key 1") && a.path.contains("find_order"),
@@ -538,5 +569,6 @@ fn ivrd_answers_takes_keys_transfers_through_a_kernel_conference_and_stops() {
     assert_eq!(b.cause, "agent-hangup", "{b:?}");
     assert_eq!(b.target.as_deref(), Some("agents"), "{b:?}");
     assert!(b.agent_answer_ms.is_some(), "{b:?}");
+    assert_eq!(c.cause, "busy-tone", "{c:?}");
     println!("ivrd on DAHDI: whole test {:?}", t_start.elapsed());
 }
