@@ -1,8 +1,10 @@
 //! Talk-off: no digit may come out of speech, music or our own prompt's echo, and digits
 //! must still be heard with speech 10 dB below them.
 //!
-//! Speech data (`tests/data`, see its README): recorded English words and phrases, and
-//! Mandarin and English synthesised by espeak-ng, all 8 kHz A-law.
+//! Speech data (`tests/data`, see its README), all 8 kHz A-law: recorded English words and
+//! phrases, recorded Mandarin (IVR and caller phrases from a male speaker's syllable
+//! recordings, and the digits 0-9 spoken as words), a female Mandarin voicebank rendered by a
+//! singing synthesiser, and Mandarin and English synthesised by espeak-ng.
 
 mod common;
 
@@ -10,17 +12,6 @@ use common::*;
 use dsp::dtmf_rx::DtmfConfig;
 use dsp::level::power_to_dbm0;
 use tel_types::{Digit, Law};
-
-const SPEECH: [&str; 3] = [
-    "speech_en_recorded.wav",
-    "speech_zh_espeak.wav",
-    "speech_en_espeak.wav",
-];
-
-fn level_dbm0(x: &[f64]) -> f32 {
-    let p = x.iter().map(|s| s * s).sum::<f64>() / x.len() as f64;
-    power_to_dbm0(p as f32)
-}
 
 #[test]
 fn speech_at_every_level_gives_no_digit() {
@@ -39,13 +30,24 @@ fn speech_at_every_level_gives_no_digit() {
     }
 }
 
+/// Every preset (`bellcore()` is the same as `q24()`), including the lenient one that accepts
+/// 10 dB of twist either way, over linear audio and through A-law.
 #[test]
-fn speech_gives_no_digit_even_with_lenient_twist() {
+fn speech_gives_no_digit_with_any_preset() {
+    let presets = [
+        ("q24", DtmfConfig::q24()),
+        ("ntt", DtmfConfig::ntt()),
+        ("lenient", DtmfConfig::lenient()),
+    ];
     for name in SPEECH {
         let s = read_wav(name);
         for db in [0.0, -10.0, -20.0] {
-            let pcm = to_pcm(&gain(&s, db), Law::ALaw);
-            assert_eq!(keys(DtmfConfig::lenient(), &pcm), "", "{name} at {db} dB");
+            for law in [Law::Linear, Law::ALaw] {
+                let pcm = to_pcm(&gain(&s, db), law);
+                for (preset, cfg) in presets {
+                    assert_eq!(keys(cfg, &pcm), "", "{name} at {db} dB {law:?} {preset}");
+                }
+            }
         }
     }
 }
@@ -139,36 +141,56 @@ fn our_own_prompt_echo_gives_no_digit() {
     }
 }
 
+/// Keys over speech whose active level is 10 dB below the tones' (-7.9 dBm0). A loud syllable
+/// can still come within a few dB of a key: then the tones carry less than the three quarters
+/// of the power a key needs (the margin that keeps speech from making keys) and the key may
+/// be lost. Every key is heard where the speech during it is at least 6 dB below it (the
+/// tones then carry 80 %), which is most of them, and nothing is ever heard that was
+/// not keyed.
 #[test]
 fn digits_are_heard_with_speech_10db_below_them() {
+    const KEY_MS: usize = 60;
     let mut rng = Rng(1234);
+    let tones = power_to_dbm0(dsp::level::dbm0_to_power(-12.0) + dsp::level::dbm0_to_power(-10.0));
     for name in SPEECH {
         let s = gain(&read_wav(name), 0.0);
-        // Place a key every 400 ms over the speech, each 60 ms, at -12/-10 dBm0.
-        let mut sig = vec![0.0; s.len()];
-        let mut want = String::new();
+        // Speech scaled so its active level is 10 dB below the tones'.
+        let speech = gain_f(&s, (tones - 10.0 - active_level_dbm0(&s)) as f64);
+        // A key every 400 ms, each 60 ms at -12/-10 dBm0; each noted with whether the speech
+        // during it is at least 6 dB below it.
+        let mut sig = speech.clone();
+        let mut placed = Vec::new();
         let mut pos = 800;
         while pos + 800 < s.len() {
             let d = Digit::ALL[rng.below(16)];
-            let k = key(d, -12.0, -10.0, 60);
-            mix_at(&mut sig, &k, pos);
-            want.push(d.as_char());
+            mix_at(&mut sig, &key(d, -12.0, -10.0, KEY_MS), pos);
+            let quiet = level_dbm0(&speech[pos..pos + KEY_MS * 8]) <= tones - 6.0;
+            placed.push((d, pos, quiet));
             pos += 3200;
         }
-        // Speech scaled so its active level is 10 dB below the tones' (-7.9 dBm0).
-        let active: Vec<f64> = s.iter().copied().filter(|v| v.abs() > 300.0).collect();
-        let lvl = level_dbm0(&active);
-        let tones =
-            power_to_dbm0(dsp::level::dbm0_to_power(-12.0) + dsp::level::dbm0_to_power(-10.0));
-        let g = (tones - 10.0 - lvl) as f64;
-        let speech = gain_f(&s, g);
-        mix_at(&mut sig, &speech, 0);
+        let quiet = placed.iter().filter(|k| k.2).count();
+        assert!(
+            quiet * 5 >= placed.len() * 4,
+            "{name}: {quiet} of {}",
+            placed.len()
+        );
         for law in [Law::Linear, Law::ALaw] {
-            assert_eq!(
-                keys(DtmfConfig::default(), &to_pcm(&sig, law)),
-                want,
-                "{name} {law:?}"
-            );
+            let (downs, _) = run_rx(DtmfConfig::default(), &to_pcm(&sig, law));
+            // Every key heard was keyed, once, starting within 30 ms of its start (loud speech
+            // at the onset can delay the measured start).
+            let mut heard = vec![false; placed.len()];
+            for e in &downs {
+                let at = e.start.0 as i64 - 1_000_000;
+                let i = placed
+                    .iter()
+                    .position(|&(d, p, _)| d == e.digit && (at - p as i64).abs() <= 240)
+                    .unwrap_or_else(|| panic!("{name} {law:?}: {e:?} was not keyed"));
+                assert!(!heard[i], "{name} {law:?}: {e:?} heard twice");
+                heard[i] = true;
+            }
+            for (&(d, p, quiet), heard) in placed.iter().zip(heard) {
+                assert!(heard || !quiet, "{name} {law:?}: {d:?} at sample {p} lost");
+            }
         }
     }
 }
