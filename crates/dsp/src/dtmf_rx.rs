@@ -12,7 +12,10 @@
 //!   column frequency, each 6 dB above the others of its group.
 //! - **Frequency** is measured, not just binned: the phase advance of each tone from slot
 //!   to slot gives its actual frequency to within a few Hz, so offsets up to ±1.5 % are
-//!   accepted and beyond ±3.5 % rejected (the decision is at ±2.5 %).
+//!   accepted and beyond ±3.5 % rejected (the decision is at ±2.5 %). A pair more than
+//!   1.5 % off whose two frequencies stand in the ratio 3:2, 4:3, 5:3 or 5:4 (to 0.4 %) is
+//!   neighbouring harmonics of a high voice, not a key; a key pressed over such a sound
+//!   (6 dB louder at once) is judged afresh.
 //! - **Level, twist and purity** come from the per-slot powers: each tone at or above the
 //!   sensitivity floor, twist within the configured limits, and the two tones carrying at
 //!   least 75 % of the signal power (speech and music spread theirs).
@@ -200,6 +203,21 @@ static GRAM_INV: [[[f32; 4]; 4]; 16] = build_gram_inv();
 const CLEAN_PURITY: f32 = 0.9;
 /// Relative frequency error below which a less pure key is still accepted.
 const ON_FREQUENCY: f32 = 0.018;
+
+/// Frequency error beyond which a pair is checked for being a voice's harmonics (Q.24
+/// requires keys within 1.5 % to be accepted).
+const HARMONIC_CHECK_FROM: f32 = 0.015;
+/// How close (relative) two frequencies must be to a ratio of small whole numbers to be
+/// taken for harmonics of one voice.
+const HARMONIC_RATIO_TOL: f32 = 0.004;
+
+/// Whether `lo` and `hi` (Hz) are in the ratio 3:2, 4:3, 5:3 or 5:4: neighbouring harmonics
+/// of a high voice near a DTMF pair.
+fn harmonic_pair(lo: f32, hi: f32) -> bool {
+    [(3.0, 2.0), (4.0, 3.0), (5.0, 3.0), (5.0, 4.0)]
+        .iter()
+        .any(|&(p, q): &(f32, f32)| (hi * q - lo * p).abs() <= HARMONIC_RATIO_TOL * hi * q)
+}
 
 /// Receiver settings. [`DtmfConfig::default`] is the ITU-T Q.24 preset used in China.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -683,6 +701,13 @@ impl DtmfReceiver {
                 }
                 let s = self.h(0);
                 let (a, b) = fit(s, self.bins.0, self.bins.1);
+                if self.gave_up && self.phase == Phase::Pending && a + b >= 4.0 * self.pref {
+                    // The pair given up on (a voice's harmonics near it) is suddenly 6 dB
+                    // louder: a key pressed over it. Judge that afresh.
+                    self.rejected &= !(1 << self.digit.index());
+                    self.begin(self.bins);
+                    return;
+                }
                 self.track(a + b, s.e / M as f32, t0);
             }
         }
@@ -690,6 +715,13 @@ impl DtmfReceiver {
 
     /// Starts tracking the key on bins `c`, looking back for where its tone began.
     fn begin(&mut self, c: (usize, usize)) {
+        // After a key or tone has ended, its slots are not part of the next one (a key
+        // pressed over a vowel must not lend the vowel its frequencies afterwards).
+        let after = if self.phase == Phase::Idle {
+            self.last_end
+        } else {
+            0.0
+        };
         self.bins = c;
         self.retries = 0;
         self.need = 3;
@@ -710,7 +742,7 @@ impl DtmfReceiver {
         let mut b = 0;
         while b < H.min(self.hn) && b < 10 {
             let s = self.h(b);
-            if s.silent {
+            if s.silent || (s.t0 as f32) < after {
                 break;
             }
             let f = (pair(s) / self.pref).sqrt();
@@ -860,7 +892,11 @@ impl DtmfReceiver {
         }
         let tol = self.cfg.freq_tolerance_pct / 100.0;
         let mut worst = 0f32;
-        for (q, b) in [(a.q_lo, self.bins.0), (a.q_hi, self.bins.1)] {
+        let mut hz = [0f32; 2];
+        for ((q, b), hz) in [(a.q_lo, self.bins.0), (a.q_hi, self.bins.1)]
+            .into_iter()
+            .zip(&mut hz)
+        {
             if q[0] == 0.0 && q[1] == 0.0 {
                 return Verdict::Soon;
             }
@@ -871,6 +907,15 @@ impl DtmfReceiver {
                 return Verdict::Later;
             }
             worst = worst.max(rel);
+            *hz = FREQS_HZ[b] as f32 + off;
+        }
+        // Neighbouring harmonics of a high voice (fundamental about 230-470 Hz: women,
+        // children, singing) are the strongest partials of some vowels and land 2-3 % from
+        // a DTMF pair: the 2nd and 3rd of a 395 Hz "ou" at 790 and 1185 Hz read as a '4'.
+        // Their frequencies stand in a ratio of small whole numbers, to the measurement's
+        // accuracy; a pair off by more than Q.24's 1.5 % that does is not a key.
+        if worst > HARMONIC_CHECK_FROM && harmonic_pair(hz[0], hz[1]) {
+            return Verdict::Later;
         }
         // Instruments playing two notes near a DTMF pair (equal-tempered notes sit within
         // 1.7-2.5 % of several DTMF frequencies) give moderately pure tones that are

@@ -32,6 +32,7 @@ PHRASES = {
         "我的手机号码是一三八零零一二三四五六七。",
         "好的，谢谢你，麻烦你帮我查一下。",
         "感谢您的来电，再见。",
+        "欧洲的订单请按三。",
     ],
 }
 # gcin-voice directory suffix per zhuyin tone mark (first tone: none, neutral: 1).
