@@ -4,7 +4,8 @@
 //! Speech data (`tests/data`, see its README), all 8 kHz A-law: recorded English words and
 //! phrases, recorded Mandarin (IVR and caller phrases from a male speaker's syllable
 //! recordings, and the digits 0-9 spoken as words), a female Mandarin voicebank rendered by a
-//! singing synthesiser, and Mandarin and English synthesised by espeak-ng.
+//! singing synthesiser, and Mandarin and English synthesised by espeak-ng; and two recorded
+//! words whose vowels put two harmonics right by a DTMF pair.
 
 mod common;
 
