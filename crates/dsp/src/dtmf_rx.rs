@@ -12,7 +12,10 @@
 //!   column frequency, each 6 dB above the others of its group.
 //! - **Frequency** is measured, not just binned: the phase advance of each tone from slot
 //!   to slot gives its actual frequency to within a few Hz, so offsets up to ±1.5 % are
-//!   accepted and beyond ±3.5 % rejected (the decision is at ±2.5 %).
+//!   accepted and beyond ±3.5 % rejected (the decision is at ±2.5 %). Two frequencies in
+//!   the ratio 2:1, 3:2, 4:3, 5:3 or 5:4 are harmonics of a voice: such a pair more than
+//!   1.8 % off is not a key, and a nearer one must be clean (90 % of the power); a key
+//!   pressed over such a sound (6 dB louder at once) is judged afresh.
 //! - **Level, twist and purity** come from the per-slot powers: each tone at or above the
 //!   sensitivity floor, twist within the configured limits, and the two tones carrying at
 //!   least 75 % of the signal power (speech and music spread theirs).
@@ -200,6 +203,25 @@ static GRAM_INV: [[[f32; 4]; 4]; 16] = build_gram_inv();
 const CLEAN_PURITY: f32 = 0.9;
 /// Relative frequency error below which a less pure key is still accepted.
 const ON_FREQUENCY: f32 = 0.018;
+
+/// Frequency error beyond which a pair in a harmonic ratio is rejected: Q.23's sending
+/// tolerance (Q.24 requires keys within 1.5 % to be accepted).
+const HARMONIC_CHECK_FROM: f32 = 0.018;
+/// How close (relative) the ratio of an off-frequency pair must be to a harmonic ratio for it
+/// to be rejected. Voices glide and the measurement follows them only to about 1 %.
+const HARMONIC_RATIO_OFF: f32 = 0.01;
+/// How close the ratio of a pair within 1.5 % must be to a harmonic ratio for it to need
+/// the purity of a clean key.
+const HARMONIC_RATIO_ON: f32 = 0.004;
+
+/// Whether `lo` and `hi` (Hz) are within `tol` (relative) of the ratio 2:1, 3:2, 4:3, 5:3
+/// or 5:4: two harmonics of one voice near a DTMF pair. (The DTMF pairs themselves are at
+/// least 2.7 % from these ratios.)
+fn harmonic_pair(lo: f32, hi: f32, tol: f32) -> bool {
+    [(2.0, 1.0), (3.0, 2.0), (4.0, 3.0), (5.0, 3.0), (5.0, 4.0)]
+        .iter()
+        .any(|&(p, q): &(f32, f32)| (hi * q - lo * p).abs() <= tol * hi * q)
+}
 
 /// Receiver settings. [`DtmfConfig::default`] is the ITU-T Q.24 preset used in China.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -683,6 +705,13 @@ impl DtmfReceiver {
                 }
                 let s = self.h(0);
                 let (a, b) = fit(s, self.bins.0, self.bins.1);
+                if self.gave_up && self.phase == Phase::Pending && a + b >= 4.0 * self.pref {
+                    // The pair given up on (a voice's harmonics near it) is suddenly 6 dB
+                    // louder: a key pressed over it. Judge that afresh.
+                    self.rejected &= !(1 << self.digit.index());
+                    self.begin(self.bins);
+                    return;
+                }
                 self.track(a + b, s.e / M as f32, t0);
             }
         }
@@ -690,6 +719,13 @@ impl DtmfReceiver {
 
     /// Starts tracking the key on bins `c`, looking back for where its tone began.
     fn begin(&mut self, c: (usize, usize)) {
+        // After a key or tone has ended, its slots are not part of the next one (a key
+        // pressed over a vowel must not lend the vowel its frequencies afterwards).
+        let after = if self.phase == Phase::Idle {
+            self.last_end
+        } else {
+            0.0
+        };
         self.bins = c;
         self.retries = 0;
         self.need = 3;
@@ -710,7 +746,7 @@ impl DtmfReceiver {
         let mut b = 0;
         while b < H.min(self.hn) && b < 10 {
             let s = self.h(b);
-            if s.silent {
+            if s.silent || (s.t0 as f32) < after {
                 break;
             }
             let f = (pair(s) / self.pref).sqrt();
@@ -860,7 +896,11 @@ impl DtmfReceiver {
         }
         let tol = self.cfg.freq_tolerance_pct / 100.0;
         let mut worst = 0f32;
-        for (q, b) in [(a.q_lo, self.bins.0), (a.q_hi, self.bins.1)] {
+        let mut hz = [0f32; 2];
+        for ((q, b), hz) in [(a.q_lo, self.bins.0), (a.q_hi, self.bins.1)]
+            .into_iter()
+            .zip(&mut hz)
+        {
             if q[0] == 0.0 && q[1] == 0.0 {
                 return Verdict::Soon;
             }
@@ -871,13 +911,26 @@ impl DtmfReceiver {
                 return Verdict::Later;
             }
             worst = worst.max(rel);
+            *hz = FREQS_HZ[b] as f32 + off;
         }
+        // Two harmonics of a high voice (fundamental about 190-470 Hz: women, children,
+        // singing) can be the strongest partials of a vowel and land near a DTMF pair: the
+        // 2nd and 3rd of a sung 395 Hz "ou" at 790 and 1185 Hz read as a '4', the 3rd and
+        // 6th of a 227 Hz voice at 682 and 1364 Hz as a '2', the 4th and 5th of a 240 Hz
+        // one at 955 and 1195 Hz as a '*'. Their frequencies stand in a ratio of small whole
+        // numbers (the DTMF pairs are 2.7 % or more from those ratios; a generator's clock
+        // error moves both tones alike and keeps the ratio). Such a pair off by more than
+        // Q.23's 1.8 % is not a key; nearer it has to be clean.
+        if worst > HARMONIC_CHECK_FROM && harmonic_pair(hz[0], hz[1], HARMONIC_RATIO_OFF) {
+            return Verdict::Later;
+        }
+        let harmonic = harmonic_pair(hz[0], hz[1], HARMONIC_RATIO_ON);
         // Instruments playing two notes near a DTMF pair (equal-tempered notes sit within
         // 1.7-2.5 % of several DTMF frequencies) give moderately pure tones that are
         // slightly off. A key must be either clean (noise or speech at least ~9.5 dB
-        // down) or on frequency (within 1.8 %, Q.24 allows 1.5 %).
+        // down) or on frequency (within 1.8 %, Q.24 allows 1.5 %) and not harmonic.
         let clean = a.fitted >= CLEAN_PURITY * a.e;
-        if !clean && worst > ON_FREQUENCY {
+        if !clean && (worst > ON_FREQUENCY || harmonic) {
             return Verdict::Later;
         }
         Verdict::Key

@@ -154,7 +154,7 @@ fn speech_gives_nothing_and_the_modems_interwork() {
     let mut audio = vec![0i16; 16000];
     let n = fsk_caller_id(&c, FskModem::Bell202, true, -13.0, &mut audio);
     assert_eq!(receive(FskModem::V23, &audio[..n])[0].caller_id, c);
-    for name in ["speech_en_recorded.wav", "speech_zh_espeak.wav"] {
+    for name in SPEECH {
         let s = read_wav(name);
         assert!(receive(FskModem::V23, &s).is_empty());
         assert!(receive(FskModem::Bell202, &s).is_empty());

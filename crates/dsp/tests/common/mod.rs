@@ -115,6 +115,17 @@ pub fn keys(cfg: DtmfConfig, pcm: &[i16]) -> String {
         .collect()
 }
 
+/// The speech recordings in `tests/data` (see its README): real recorded English and
+/// Mandarin, a Mandarin syllable voicebank rendered by a singing synthesiser, and espeak-ng
+/// synthesis of both languages. Every speech test runs over all of them.
+pub const SPEECH: [&str; 5] = [
+    "speech_en_recorded.wav",
+    "speech_zh_recorded.wav",
+    "speech_zh_voicebank.wav",
+    "speech_zh_espeak.wav",
+    "speech_en_espeak.wav",
+];
+
 /// Reads a mono 8 kHz WAV (linear, A-law or µ-law) from the test data directory.
 pub fn read_wav(name: &str) -> Vec<i16> {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -125,6 +136,19 @@ pub fn read_wav(name: &str) -> Vec<i16> {
     let mut out = vec![0i16; w.frames()];
     w.decode_into(&mut out);
     out
+}
+
+/// Mean power of `x` in dBm0.
+pub fn level_dbm0(x: &[f64]) -> f32 {
+    let p = x.iter().map(|s| s * s).sum::<f64>() / x.len() as f64;
+    dsp::level::power_to_dbm0(p as f32)
+}
+
+/// Active speech level in dBm0: the mean power of the samples above 300 (about -38 dBm0),
+/// so pauses don't count.
+pub fn active_level_dbm0(x: &[f64]) -> f32 {
+    let active: Vec<f64> = x.iter().copied().filter(|v| v.abs() > 300.0).collect();
+    level_dbm0(&active)
 }
 
 /// Scales samples by `db` (with clipping, as a loud line would).
