@@ -222,6 +222,20 @@ fn processing_thousands_of_frames_with_everything_on_allocates_nothing() {
             if f == 2500 {
                 let _ = ctl_a.try_send(MediaCommand::SetHook(Hook::OffHook));
             }
+            // A reload's new line settings (busy tone off then on, another FSK modem): the
+            // audio thread swaps its detectors in place. The ring has room, so the control
+            // side's `send` does not need its backlog here.
+            if f == 1500 || f == 3500 {
+                let on = f == 3500;
+                let modem = if on {
+                    dsp::fsk::FskModem::V23
+                } else {
+                    dsp::fsk::FskModem::Bell202
+                };
+                let settings =
+                    media::LineSettings::new(Gain::from_db(-3.0), Gain::UNITY, on, Some(modem));
+                let _ = ctl_b.send_line_settings(settings);
+            }
             now += FRAME_SAMPLES as u64;
         }
     });
