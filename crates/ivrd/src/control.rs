@@ -48,6 +48,8 @@ const RING_GONE_MS: u64 = 7_000;
 const MAX_RING_WAIT_MS: u64 = 12_000;
 /// How long an out-of-service channel stays out before it is tried again.
 const OOS_RETRY_MS: u64 = 30_000;
+/// One frame: how soon commands waiting for a full ring are tried again.
+const FRAME_MS: u64 = 20;
 
 /// How a trunk group answers and runs calls.
 #[derive(Debug, Clone)]
@@ -193,6 +195,8 @@ struct Chan {
     state: State,
     early_cid: Option<CallerId>,
     last_idle: Instant,
+    /// The pipeline's lost-digit count already acted on.
+    digits_lost_seen: u64,
 }
 
 /// Counters for the demo's status line and summary (the Prometheus metrics carry the rest).
@@ -272,6 +276,8 @@ pub(crate) struct Controller {
     utc_offset_min: i32,
     out: Vec<Output>,
     recording: Option<(recorder::CallNames, std::path::PathBuf)>,
+    /// The time of the last [`Controller::step`].
+    last_step: Instant,
 }
 
 impl Controller {
@@ -305,6 +311,7 @@ impl Controller {
                 state: State::Idle,
                 early_cid: None,
                 last_idle: Instant::ZERO,
+                digits_lost_seen: 0,
             })
             .collect();
         let index_of = chans.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
@@ -328,6 +335,7 @@ impl Controller {
             utc_offset_min: 8 * 60,
             out: Vec::new(),
             recording: None,
+            last_step: Instant::ZERO,
         }
     }
 
@@ -432,6 +440,10 @@ impl Controller {
                 _ => {}
             }
         }
+        // Commands waiting for room in a full ring go out on the next frame.
+        if self.handles.iter().any(|h| h.backlog() > 0) {
+            take(self.last_step + ivr::Duration::from_millis(FRAME_MS));
+        }
         d
     }
 
@@ -469,6 +481,11 @@ impl Controller {
 
     /// Takes every channel's events and runs every timer due at `now`.
     pub(crate) fn step(&mut self, now: Instant) {
+        self.last_step = now;
+        // Commands that found a ring full go first, in order, before anything new.
+        for h in &mut self.handles {
+            h.pump();
+        }
         for i in 0..self.chans.len() {
             while let Some(ev) = self.handles[i].poll_event() {
                 self.on_event(i, now, ev);
@@ -524,9 +541,7 @@ impl Controller {
                 let ms = d.end.0.saturating_sub(d.start.0) as f32 / 8.0;
                 self.metrics.dtmf_digit(d.digit, d.twist_db(), d.snr_db, ms);
             }
-            MediaEvent::EventsLost { count } => {
-                self.metrics.ring_overruns.add(u64::from(count));
-            }
+            MediaEvent::EventsLost { count } => return self.events_lost(i, now, count),
             _ => {}
         }
         if let MediaEvent::Line {
@@ -540,6 +555,45 @@ impl Controller {
             Role::Trunk(t) => self.trunk_event(i, t, now, ev),
             Role::Station(_) => self.station_event(i, now, ev),
         }
+    }
+
+    /// The channel's event ring was full and `count` events were lost. Hook changes,
+    /// faults, hang-up signals and playback/recording completions are never among them
+    /// (the pipeline keeps those and they arrive as usual); what can be lost is keys,
+    /// caller ID, voice/silence and other line events. Lost keys make the caller's input
+    /// unreliable: a call in the IVR takes its script's invalid-input path (the engine
+    /// drops what was typed and asks again), so a wrong order number is never looked up.
+    fn events_lost(&mut self, i: usize, now: Instant, count: u32) {
+        self.metrics.ring_overruns.add(u64::from(count));
+        let digits_lost = self.handles[i].stats().digits_lost;
+        let keys = digits_lost.saturating_sub(self.chans[i].digits_lost_seen);
+        self.chans[i].digits_lost_seen = digits_lost;
+        let ch = self.chans[i].id;
+        let State::InIvr(call) = &self.chans[i].state else {
+            log::warn!(
+                "channel {ch}: {count} event(s) lost on a full event ring ({keys} key(s)); no call in the IVR, nothing to repair"
+            );
+            return;
+        };
+        if keys == 0 {
+            log::warn!(
+                "channel {ch}: {count} event(s) lost on a full event ring, no keys among them; the call goes on"
+            );
+            return;
+        }
+        log::warn!(
+            "channel {ch}: {count} event(s) lost on a full event ring, {keys} key(s) among them: the caller's input is taken as invalid and asked again"
+        );
+        self.metrics.calls_input_lost.inc();
+        let s = call.script;
+        let _ = self.scripts[s].engine.handle_input(Input::Media {
+            now,
+            ch,
+            event: MediaEvent::EventsLost {
+                count: u32::try_from(keys).unwrap_or(u32::MAX),
+            },
+        });
+        self.drain(s, now);
     }
 
     fn trunk_event(&mut self, i: usize, t: usize, now: Instant, ev: MediaEvent) {
@@ -704,18 +758,21 @@ impl Controller {
         cdr.answer_ms = Some(self.wall_ms(now));
         cdr.caller_id = number.clone();
         cdr.script = self.scripts[policy.script].name.clone();
+        let mut recorded = false;
         if let (true, Some((names, dir))) = (policy.record, &self.recording) {
-            if self.handles[i].set_listen(true) {
-                let (y, m, d) = civil_from_days(cdr.start_ms.div_euclid(86_400_000));
-                let path = dir
-                    .join(format!("{y:04}-{m:02}-{d:02}"))
-                    .join(format!("{}.wav", cdr.call_id));
-                cdr.recording = Some(path.display().to_string());
-                names
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(ch.0, (cdr.call_id.clone(), cdr.start_ms));
-            }
+            let (y, m, d) = civil_from_days(cdr.start_ms.div_euclid(86_400_000));
+            let path = dir
+                .join(format!("{y:04}-{m:02}-{d:02}"))
+                .join(format!("{}.wav", cdr.call_id));
+            cdr.recording = Some(path.display().to_string());
+            names
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(ch.0, (cdr.call_id.clone(), cdr.start_ms));
+            recorded = true;
+        }
+        if recorded {
+            self.send_listen(i, true);
         }
         let call = Box::new(Call {
             cdr,
@@ -1221,7 +1278,7 @@ impl Controller {
     ) {
         let mut cdr = call.cdr;
         if cdr.recording.is_some() {
-            let _ = self.handles[i].set_listen(false);
+            self.send_listen(i, false);
             if let Some((names, _)) = &self.recording {
                 names
                     .lock()
@@ -1275,10 +1332,22 @@ impl Controller {
 
     // ---------- helpers ----------
 
+    /// Sends a command to channel `i`'s pipeline. It is never lost: a full ring defers it
+    /// (counted), and [`Controller::step`] sends it on, in order.
     fn send(&mut self, i: usize, cmd: MediaCommand) {
-        if self.handles[i].try_send(cmd).is_err() {
+        let sent = self.handles[i].send(cmd);
+        self.count_sent(sent);
+    }
+
+    fn send_listen(&mut self, i: usize, on: bool) {
+        let sent = self.handles[i].send_listen(on);
+        self.count_sent(sent);
+    }
+
+    fn count_sent(&mut self, sent: media::Sent) {
+        if sent == media::Sent::Deferred {
             self.counts.ring_full += 1;
-            self.metrics.ring_overruns.inc();
+            self.metrics.commands_deferred.inc();
         }
     }
 

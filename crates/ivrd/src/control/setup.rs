@@ -52,6 +52,26 @@ pub(crate) struct Taps {
     pub(crate) names: super::recorder::CallNames,
 }
 
+/// The per-channel rings between the control and audio threads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rings {
+    /// Commands the control side can queue before the audio thread takes them (more wait
+    /// in the control side's backlog; none is lost).
+    pub(crate) commands: usize,
+    /// Events the audio thread can queue before the control side takes them.
+    pub(crate) events: usize,
+}
+
+impl Default for Rings {
+    fn default() -> Self {
+        // A say-back queues a dozen fragments at once; room for several.
+        Self {
+            commands: 128,
+            events: 128,
+        }
+    }
+}
+
 /// Pipelines for `channels` and the controller over their handles. Channels the config does
 /// not name (neither trunk nor station) are left out.
 pub(crate) fn build<C: VoiceChannel>(
@@ -59,6 +79,17 @@ pub(crate) fn build<C: VoiceChannel>(
     channels: Vec<C>,
     metrics: &Arc<Metrics>,
     epoch_ms: i64,
+) -> Result<Built<C>, String> {
+    build_with(cfg, channels, metrics, epoch_ms, Rings::default())
+}
+
+/// [`build`] with other ring sizes (tests force full rings with small ones).
+pub(crate) fn build_with<C: VoiceChannel>(
+    cfg: &Config,
+    channels: Vec<C>,
+    metrics: &Arc<Metrics>,
+    epoch_ms: i64,
+    rings: Rings,
 ) -> Result<Built<C>, String> {
     let (table, prompt_names) = load_pack(&cfg.prompts.dir);
     log::info!(
@@ -132,8 +163,8 @@ pub(crate) fn build<C: VoiceChannel>(
         mc.law = dev.law();
         mc.zone = zone;
         mc.listen_tap_frames = 0;
-        // A say-back queues a dozen fragments at once; room for several.
-        mc.command_capacity = 128;
+        mc.command_capacity = rings.commands;
+        mc.event_capacity = rings.events;
         let role = if let Some(t) = trunk {
             let tc = &cfg.trunks[t];
             mc.caller_id_fsk = match tc.caller_id.standard {

@@ -406,3 +406,126 @@ fn a_reloaded_script_takes_new_calls_and_the_call_in_progress_keeps_its_version(
         );
     }
 }
+
+/// A rig with small rings between the controller and the pipelines.
+fn rig_rings(name: &str, commands: usize, events: usize) -> (Virt, Vec<String>, Arc<Metrics>) {
+    let dir = tmp(name);
+    let (shop, orders) = shop(&dir);
+    let cfg = config("");
+    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+    let board = SimBoard::with_options(
+        profile,
+        BoardOptions {
+            capture_audio: false,
+            seed: 3,
+        },
+    );
+    let metrics = Arc::new(Metrics::new(16));
+    let rings = super::setup::Rings { commands, events };
+    let v = Virt::with_rings(board, &cfg, shop, &metrics, rings).unwrap();
+    (v, orders, metrics)
+}
+
+/// The control thread stalls for `ms`: the card and the audio loop run on, nobody takes
+/// events or sends commands.
+fn stall_control(v: &mut Virt, ms: u64) {
+    for _ in 0..ms / 20 {
+        v.board.advance_ms(20);
+        v.audio.service_all();
+    }
+}
+
+fn run_until(v: &mut Virt, limit_ms: u64, mut done: impl FnMut(&Virt) -> bool) {
+    for _ in 0..limit_ms / 20 {
+        if done(v) {
+            return;
+        }
+        v.frame();
+    }
+    panic!("condition not reached in {limit_ms} ms");
+}
+
+#[test]
+fn a_full_command_ring_loses_no_command_and_the_call_is_the_same() {
+    let call = |commands: usize| {
+        let (mut v, orders, metrics) = rig_rings("cmdring", commands, 128);
+        let caller = super::virt::order_by_number(&orders[1]);
+        v.board.offer_call(1, spec(caller, "13800138000"));
+        v.run_ms(90_000);
+        assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+        assert!(v.ctl.all_idle());
+        (
+            v.cdrs[0].clone(),
+            v.ctl.counts(),
+            metrics.commands_deferred.get(),
+            orders[1].clone(),
+        )
+    };
+    let (roomy, roomy_counts, _, _) = call(128);
+    assert_eq!(roomy_counts.ring_full, 0);
+    // Two commands per ring: a say-back of a dozen fragments cannot fit at once.
+    let (tight, counts, deferred, order) = call(2);
+    assert!(counts.ring_full > 10, "{counts:?}");
+    assert_eq!(deferred, counts.ring_full);
+    assert_eq!(tight.result, CallResult::SelfServed, "{tight:?}");
+    assert_eq!(tight.orders, vec![order]);
+    // Nothing was lost: the call took exactly the same path through the script.
+    assert_eq!(tight.path, roomy.path);
+    assert_eq!(tight.hangup_cause, roomy.hangup_cause);
+}
+
+#[test]
+fn keys_lost_on_a_full_event_ring_are_an_input_error_not_a_wrong_order() {
+    let (mut v, orders, metrics) = rig_rings("keyslost", 128, 4);
+    let caller = super::virt::order_by_number(&orders[3]);
+    v.board.offer_call(2, spec(caller, "13800138002"));
+    // The caller chose "order status" and "by number"; now the control thread stalls
+    // while they type the order number.
+    run_until(&mut v, 60_000, |v| v.ctl.counts().digits >= 2);
+    stall_control(&mut v, 15_000);
+    v.run_ms(120_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    let cdr = &v.cdrs[0];
+    assert!(
+        cdr.path.iter().any(|p| p.contains("input lost")),
+        "{:?}",
+        cdr.path
+    );
+    // Never a lookup of a number with keys missing.
+    assert!(
+        cdr.orders.iter().all(|o| o == &orders[3]),
+        "{:?}",
+        cdr.orders
+    );
+    assert_eq!(metrics.calls_input_lost.get(), 1);
+    assert!(metrics.ring_overruns.get() > 0);
+    assert!(v.ctl.all_idle(), "{:?}", v.ctl.debug_states());
+}
+
+#[test]
+fn a_hang_up_during_a_full_event_ring_still_releases_the_call() {
+    let (mut v, _orders, _metrics) = rig_rings("hanguplost", 128, 2);
+    v.board
+        .offer_call(3, spec(super::virt::hangs_up_mid_prompt(), "13800138003"));
+    run_until(&mut v, 30_000, |v| v.ctl.counts().answered == 1);
+    // The caller hangs up mid-greeting while the control thread is stalled; the ring
+    // overflows with everything the line does meanwhile.
+    stall_control(&mut v, 12_000);
+    v.run_ms(2_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    assert!(
+        matches!(
+            v.cdrs[0].hangup_cause,
+            HangupCause::BusyTone | HangupCause::CallerOnHook
+        ),
+        "{:?}",
+        v.cdrs[0]
+    );
+    // The ring did overflow: the hang-up signal was among the events kept for later.
+    let stats = v.ctl.handles[2].stats();
+    assert!(stats.held_events > 0, "{stats:?}");
+    assert!(v.ctl.all_idle(), "{:?}", v.ctl.debug_states());
+    // Released: the line is back on-hook and takes the next call.
+    let first = &v.board.finished_calls()[0];
+    assert_eq!(first.outcome, Outcome::FarEndHungUp);
+}
