@@ -20,6 +20,7 @@
 pub(crate) mod hooks;
 pub(crate) mod prompts;
 pub(crate) mod recorder;
+pub(crate) mod reload;
 pub(crate) mod runtime;
 pub(crate) mod setup;
 pub(crate) mod virt;
@@ -68,6 +69,29 @@ pub(crate) struct TrunkPolicy {
     pub(crate) busy_disconnect: bool,
     /// Record whole calls.
     pub(crate) record: bool,
+}
+
+/// The line settings of a trunk group the controller acts on (the pipeline's own, gains and
+/// receivers, go to the audio thread as [`media::LineSettings`]). A channel keeps the ones
+/// it has until it is idle, so a reload never changes them under a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LinePolicy {
+    pub(crate) answer_after_rings: u32,
+    pub(crate) caller_id: bool,
+    pub(crate) hangup_on_polarity: bool,
+    pub(crate) busy_disconnect: bool,
+}
+
+impl TrunkPolicy {
+    /// Its line settings.
+    pub(crate) fn line(&self) -> LinePolicy {
+        LinePolicy {
+            answer_after_rings: self.answer_after_rings,
+            caller_id: self.caller_id,
+            hangup_on_polarity: self.hangup_on_polarity,
+            busy_disconnect: self.busy_disconnect,
+        }
+    }
 }
 
 /// An agent group.
@@ -197,6 +221,10 @@ struct Chan {
     last_idle: Instant,
     /// The pipeline's lost-digit count already acted on.
     digits_lost_seen: u64,
+    /// The line settings in force here if a reload froze them (`None`: the group's).
+    line: Option<LinePolicy>,
+    /// What a reload changes on this channel once it is idle.
+    pending: Option<reload::Pending>,
 }
 
 /// Counters for the demo's status line and summary (the Prometheus metrics carry the rest).
@@ -312,6 +340,8 @@ impl Controller {
                 early_cid: None,
                 last_idle: Instant::ZERO,
                 digits_lost_seen: 0,
+                line: None,
+                pending: None,
             })
             .collect();
         let index_of = chans.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
@@ -392,28 +422,6 @@ impl Controller {
     /// Finished calls' records.
     pub(crate) fn take_cdrs(&mut self) -> Vec<Cdr> {
         std::mem::take(&mut self.cdrs)
-    }
-
-    /// The names of the scripts, in slot order.
-    pub(crate) fn script_names(&self) -> Vec<String> {
-        self.scripts.iter().map(|s| s.name.clone()).collect()
-    }
-
-    /// Swaps in a new version of script `name` for new calls; calls in progress keep theirs.
-    /// Refuses (and returns the reason) if a prompt it plays was not loaded at start.
-    pub(crate) fn reload_script(&mut self, name: &str, script: ivr::Script) -> Result<u32, String> {
-        let Some(slot) = self.scripts.iter_mut().find(|s| s.name == name) else {
-            return Err(format!("no script named `{name}` in the configuration"));
-        };
-        let missing = self.names.missing(&script);
-        if !missing.is_empty() {
-            return Err(format!(
-                "prompts not loaded at start (restart to add new prompt files): {}",
-                missing.join(", ")
-            ));
-        }
-        slot.map = Arc::new(self.names.map_for(&script));
-        Ok(slot.engine.load(script))
     }
 
     /// The earliest time [`Controller::step`] has something to do.
@@ -498,6 +506,7 @@ impl Controller {
             }
         }
         self.timers(now);
+        self.apply_pending(now);
         self.dispatch(now);
     }
 
@@ -597,7 +606,7 @@ impl Controller {
     }
 
     fn trunk_event(&mut self, i: usize, t: usize, now: Instant, ev: MediaEvent) {
-        let policy = &self.trunks[t];
+        let policy = self.chans[i].line.unwrap_or_else(|| self.trunks[t].line());
         let hangup = match ev {
             MediaEvent::Line {
                 event: LineEvent::OnHook,

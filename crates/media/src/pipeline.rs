@@ -275,6 +275,11 @@ impl Pipeline {
         crate::codec::encode(self.law, &tx_lin, tx)
     }
 
+    /// The gains in force: (received, transmitted).
+    pub fn gains(&self) -> (Gain, Gain) {
+        (self.rx_gain, self.tx_gain)
+    }
+
     /// The last received frame with DTMF clamped, for the bridged peer's transmit mix.
     pub fn last_rx(&self) -> &Frame {
         &self.rx_clean

@@ -11,7 +11,7 @@ use tel_types::ChannelId;
 use tel_types::board::VoiceChannel;
 
 use super::prompts::load_pack;
-use super::{Controller, GroupPolicy, Plan, Role, ScriptSlot, TrunkPolicy};
+use super::{Controller, GroupPolicy, Plan, Role, ScriptSlot};
 use crate::audio::Line;
 
 /// Loads a script, returning every diagnostic as one text on refusal.
@@ -119,15 +119,7 @@ pub(crate) fn build_with<C: VoiceChannel>(
                 t.name, t.script
             ));
         };
-        trunks.push(TrunkPolicy {
-            name: t.name.clone(),
-            script,
-            answer_after_rings: t.answer_after_rings,
-            caller_id: t.caller_id.standard != CallerIdStandard::None,
-            hangup_on_polarity: t.hangup_on_polarity,
-            busy_disconnect: t.busy_tone.disconnect,
-            record: t.record,
-        });
+        trunks.push(super::reload::trunk_policy(t, script));
     }
     let groups: Vec<GroupPolicy> = cfg
         .agent_groups
@@ -173,7 +165,9 @@ pub(crate) fn build_with<C: VoiceChannel>(
                 _ => None,
             };
             mc.progress_detection = tc.busy_tone.disconnect;
-            mc.listen_tap_frames = if tc.record { 50 } else { 0 };
+            // Every trunk has the whole-call tap, so a reload can turn `record` on; it
+            // carries audio only while a recorded call is up.
+            mc.listen_tap_frames = 50;
             mc.rx_gain = media::Gain::from_db(tc.rx_gain_db);
             mc.tx_gain = media::Gain::from_db(tc.tx_gain_db);
             Role::Trunk(t)

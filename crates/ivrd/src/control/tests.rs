@@ -377,17 +377,36 @@ fn polarity_reversal_ends_the_call_where_the_line_gives_it() {
 }
 
 #[test]
-fn a_reloaded_script_takes_new_calls_and_the_call_in_progress_keeps_its_version() {
-    let (mut v, orders, _dir) = rig("reload");
+fn a_reload_applies_scripts_for_new_calls_and_line_settings_when_idle() {
+    let (mut v, orders, dir) = rig("reload");
     v.board.offer_call(
         1,
         spec(super::virt::order_by_number(&orders[1]), "13800138000"),
     );
     v.run_ms(8_000);
-    let script = super::setup::load_script(&repo().join("ivr-scripts/shop-hotline.ivr")).unwrap();
-    assert_eq!(v.ctl.reload_script("shop-hotline", script), Ok(2));
-    let broken = super::setup::load_script(&repo().join("ivr-scripts/README.md"));
-    assert!(broken.is_err(), "a broken script is refused at load");
+    assert!(!v.ctl.all_idle(), "a call is in progress on trunk 1");
+    // The new configuration: a new script version, 3 rings, +6 dB transmit gain, polarity
+    // instead of busy tone for hang-up, a longer ring timeout for `service`.
+    let mut new = config("");
+    new.trunks[0].answer_after_rings = 3;
+    new.trunks[0].tx_gain_db = 6.0;
+    new.trunks[0].busy_tone.disconnect = false;
+    new.trunks[0].hangup_on_polarity = true;
+    new.agent_groups[2].ring_timeout_s = 40;
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    let log = v.ctl.reload(&new, scripts).unwrap();
+    assert!(log.iter().any(|l| l.contains("version 2")), "{log:?}");
+    // The busy channel keeps its line settings; an idle one has the new ones at once.
+    let ch = |n| tel_types::ChannelId(n);
+    assert_eq!(v.ctl.line_policy(ch(1)).unwrap().answer_after_rings, 2);
+    assert!(v.ctl.line_policy(ch(1)).unwrap().busy_disconnect);
+    assert_eq!(v.ctl.line_policy(ch(2)).unwrap().answer_after_rings, 3);
+    assert_eq!(v.ctl.groups[2].ring_timeout_ms, 40_000);
+    v.frame();
+    let tx_gain = |v: &Virt, i: usize| v.audio.pipe(i).gains().1;
+    assert_eq!(tx_gain(&v, 0), media::Gain::UNITY, "not under a call");
+    assert_eq!(tx_gain(&v, 1), media::Gain::from_db(6.0));
+    // A new call on trunk 2 runs version 2.
     v.board.offer_call(
         2,
         spec(super::virt::order_by_number(&orders[2]), "13800138001"),
@@ -398,13 +417,42 @@ fn a_reloaded_script_takes_new_calls_and_the_call_in_progress_keeps_its_version(
     assert_eq!(by_trunk(1).script_version, "1");
     assert_eq!(by_trunk(2).script_version, "2");
     for t in [1, 2] {
-        assert_eq!(
-            by_trunk(t).result,
-            CallResult::SelfServed,
-            "{:?}",
-            by_trunk(t)
-        );
+        let c = by_trunk(t);
+        assert_eq!(c.result, CallResult::SelfServed, "{c:?}");
     }
+    // The call on trunk 1 ended: its channel now has the new settings too.
+    v.frame();
+    assert_eq!(v.ctl.line_policy(ch(1)).unwrap().answer_after_rings, 3);
+    assert_eq!(tx_gain(&v, 0), media::Gain::from_db(6.0));
+    let _ = dir;
+}
+
+#[test]
+fn a_reload_with_a_script_that_plays_unknown_prompts_changes_nothing() {
+    let (mut v, _orders, dir) = rig("reload-refused");
+    let bad = dir.join("bad.ivr");
+    std::fs::write(
+        &bad,
+        "flow main\n  answer\n  play \"no-such-prompt\"\n  hangup\nend\n",
+    )
+    .unwrap();
+    let mut new = config("");
+    new.scripts.insert("shop-hotline".into(), bad.clone());
+    new.trunks[0].answer_after_rings = 4;
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    let err = v.ctl.reload(&new, scripts).unwrap_err();
+    assert!(err.contains("no-such-prompt"), "{err}");
+    assert_eq!(
+        v.ctl
+            .line_policy(tel_types::ChannelId(1))
+            .unwrap()
+            .answer_after_rings,
+        2
+    );
+    // A script that does not parse is refused at load, naming file and line.
+    std::fs::write(&bad, "flow main\n  plya \"x\"\nend\n").unwrap();
+    let e = super::setup::load_scripts(&new).unwrap_err();
+    assert!(e.contains("bad.ivr:2:3"), "{e}");
 }
 
 /// A rig with small rings between the controller and the pipelines.
