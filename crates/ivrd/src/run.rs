@@ -74,7 +74,7 @@ struct Running<'a> {
 fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
     let refuse = |run: &Running<'_>, why: &str| {
         run.metrics.reloads_refused.inc();
-        log::error!("reload refused, the running configuration stays (the old one runs on): {why}");
+        log::error!("reload refused, the old one runs on (the running configuration stays): {why}");
     };
     let cfg = match Config::load(path) {
         Ok(c) => c,
@@ -88,7 +88,7 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
     };
     let scripts = match control::setup::load_scripts(&cfg) {
         Ok(s) => s,
-        Err(e) => return refuse(run, &format!("{e}\n(the old one runs on)")),
+        Err(e) => return refuse(run, &e),
     };
     // A new order-hooks backend is opened before anything changes.
     let new_shop = if cfg.order_hooks == run.cfg.order_hooks {

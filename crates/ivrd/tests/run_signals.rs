@@ -150,10 +150,38 @@ path = "{cdr}"
     )
     .unwrap();
     kill(pid, Signal::SIGHUP).unwrap();
-    std::thread::sleep(Duration::from_secs(4));
+    std::thread::sleep(Duration::from_secs(3));
     assert!(
         child.try_wait().unwrap().is_none(),
         "a broken script on reload stopped the daemon"
+    );
+    // A broken config (a misspelt key) is refused as a whole, with its file and line.
+    let good = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        good.replace("answer_after_rings = 2", "answer_after_ring = 3"),
+    )
+    .unwrap();
+    kill(pid, Signal::SIGHUP).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "a broken config stopped the daemon"
+    );
+    // The script repaired and the config changed: the reload is applied.
+    for f in ["shop-hotline.ivr"] {
+        std::fs::copy(r.join("ivr-scripts").join(f), scripts.join(f)).unwrap();
+    }
+    std::fs::write(
+        &config,
+        good.replace("answer_after_rings = 2", "answer_after_rings = 3"),
+    )
+    .unwrap();
+    kill(pid, Signal::SIGHUP).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "a good reload stopped the daemon"
     );
     kill(pid, Signal::SIGTERM).unwrap();
     let status = wait_exit(&mut child, Duration::from_secs(30)).expect("the daemon did not stop");
@@ -166,6 +194,18 @@ path = "{cdr}"
         .unwrap();
     assert!(status.success(), "exit {status:?}\n{log}");
     assert!(log.contains("refused, the old one runs on"), "{log}");
+    let cfg_name = config.display().to_string();
+    assert!(
+        log.lines().any(|l| l.contains("reload refused")
+            && l.contains(&cfg_name)
+            && l.contains("answer_after_ring")),
+        "the refused config names its file and key:\n{log}"
+    );
+    assert!(
+        log.contains("reload: script `shop-hotline` version 2 takes new calls"),
+        "{log}"
+    );
+    assert!(log.contains("reload applied"), "{log}");
     assert!(log.contains("stopping: no new calls"), "{log}");
     // Every CDR produced is in the database.
     let line = log
