@@ -169,9 +169,11 @@ path = "{cdr}"
         "a broken config stopped the daemon"
     );
     // The script repaired and the config changed: the reload is applied.
-    for f in ["shop-hotline.ivr"] {
-        std::fs::copy(r.join("ivr-scripts").join(f), scripts.join(f)).unwrap();
-    }
+    std::fs::copy(
+        r.join("ivr-scripts/shop-hotline.ivr"),
+        scripts.join("shop-hotline.ivr"),
+    )
+    .unwrap();
     std::fs::write(
         &config,
         good.replace("answer_after_rings = 2", "answer_after_rings = 3"),
