@@ -126,6 +126,8 @@ pub(crate) struct Plan {
     pub(crate) scripts: Vec<ScriptSlot>,
     /// The prompt table's names.
     pub(crate) names: Arc<PromptNames>,
+    /// The prompt table every pipeline starts with.
+    pub(crate) table: &'static media::PromptTable,
 }
 
 /// One script and the engine that runs its calls.
@@ -225,6 +227,8 @@ struct Chan {
     line: Option<LinePolicy>,
     /// What a reload changes on this channel once it is idle.
     pending: Option<reload::Pending>,
+    /// The generation of the prompt table this channel's pipeline plays from.
+    table_gen: u32,
 }
 
 /// Counters for the demo's status line and summary (the Prometheus metrics carry the rest).
@@ -306,6 +310,9 @@ pub(crate) struct Controller {
     recording: Option<(recorder::CallNames, std::path::PathBuf)>,
     /// The time of the last [`Controller::step`].
     last_step: Instant,
+    /// The prompt table new calls play from, and its generation (one per reloaded pack).
+    table: &'static media::PromptTable,
+    table_gen: u32,
 }
 
 impl Controller {
@@ -328,6 +335,7 @@ impl Controller {
             groups,
             scripts,
             names,
+            table,
         } = plan;
         assert_eq!(handles.len(), roles.len());
         let chans: Vec<Chan> = handles
@@ -342,6 +350,7 @@ impl Controller {
                 digits_lost_seen: 0,
                 line: None,
                 pending: None,
+                table_gen: 0,
             })
             .collect();
         let index_of = chans.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
@@ -366,6 +375,8 @@ impl Controller {
             out: Vec::new(),
             recording: None,
             last_step: Instant::ZERO,
+            table,
+            table_gen: 0,
         }
     }
 
@@ -767,6 +778,9 @@ impl Controller {
         cdr.answer_ms = Some(self.wall_ms(now));
         cdr.caller_id = number.clone();
         cdr.script = self.scripts[policy.script].name.clone();
+        // A channel still on an older prompt pack gets the current one before the call's
+        // first prompt (the ring keeps the order); the call's map is for the current one.
+        self.ensure_table(i);
         let mut recorded = false;
         if let (true, Some((names, dir))) = (policy.record, &self.recording) {
             let (y, m, d) = civil_from_days(cdr.start_ms.div_euclid(86_400_000));

@@ -65,6 +65,8 @@ struct Running<'a> {
     metrics: Arc<Metrics>,
     /// The log level can change at once (no `filter` and no `RUST_LOG` in force).
     level_live: bool,
+    /// The prompt pack in force.
+    pack: control::prompts::Fingerprint,
 }
 
 /// `SIGHUP`: loads the config at `path` and its scripts and applies them without dropping a
@@ -99,8 +101,12 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
             Err(e) => return refuse(run, &e),
         }
     };
+    // The prompt pack is loaded again only if its folder or a file in it changed.
+    let fingerprint = control::prompts::fingerprint(&cfg.prompts.dir);
+    let pack = (cfg.prompts.dir != run.cfg.prompts.dir || fingerprint != run.pack)
+        .then(|| control::prompts::load_pack(&cfg.prompts.dir));
     let plan = run.cfg.reload_plan(&cfg);
-    match ctl.reload(&cfg, scripts) {
+    match ctl.reload(&cfg, scripts, pack) {
         Ok(lines) => {
             for l in lines {
                 log::info!("reload: {l}");
@@ -162,9 +168,6 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
             _ if key == "recordings" => log::warn!(
                 "reload: recordings: applies after a restart (the recording writer keeps its folder until then)"
             ),
-            _ if key == "prompts" => log::warn!(
-                "reload: prompts: the prompt packs are loaded at start; new or changed WAV files apply after a restart"
-            ),
             _ if key == "logging" => log::warn!(
                 "reload: logging: a `filter` or RUST_LOG is in force; applies after a restart"
             ),
@@ -176,11 +179,11 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
     cfg.boards.clone_from(&run.cfg.boards);
     cfg.cdr.clone_from(&run.cfg.cdr);
     cfg.recordings.clone_from(&run.cfg.recordings);
-    cfg.prompts.clone_from(&run.cfg.prompts);
     if run.server.is_none() && cfg.metrics.enabled {
         cfg.metrics.clone_from(&run.cfg.metrics);
     }
     run.cfg = cfg;
+    run.pack = fingerprint;
     run.metrics.reloads_ok.inc();
     log::info!("reload applied");
 }
@@ -374,6 +377,7 @@ fn run_inner(
         server,
         metrics: Arc::clone(&metrics),
         level_live,
+        pack: control::prompts::fingerprint(&cfg.prompts.dir),
     };
     let mut grace_ms = 0;
     let mut stopping_since: Option<u64> = None;

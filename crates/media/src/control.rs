@@ -15,13 +15,14 @@ use crate::tap::TapConsumer;
 
 /// What crosses the command ring: the public [`MediaCommand`]s plus the few settings only
 /// the daemon changes.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Command {
     Media(MediaCommand),
     Listen(bool),
     TxGain(Gain),
     RxGain(Gain),
     Line(LineSettings),
+    Prompts(&'static crate::PromptTable),
 }
 
 /// A channel's line settings that a reload can change while the daemon runs: gains and the
@@ -210,6 +211,14 @@ impl ControlHandle {
     /// ID). The audio thread applies them without allocating.
     pub fn send_line_settings(&mut self, settings: LineSettings) -> Sent {
         self.enqueue(Command::Line(settings))
+    }
+
+    /// [`ControlHandle::send`] of another prompt table (a reloaded prompt pack). The
+    /// pipeline stops what it plays and takes its prompts from `table` from then on; send
+    /// it only between calls. The table is `&'static` (leaked): the audio thread never
+    /// frees memory.
+    pub fn send_prompt_table(&mut self, table: &'static crate::PromptTable) -> Sent {
+        self.enqueue(Command::Prompts(table))
     }
 
     /// Moves waiting commands into the ring, oldest first, until it is full. Returns how

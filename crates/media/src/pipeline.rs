@@ -275,6 +275,11 @@ impl Pipeline {
         crate::codec::encode(self.law, &tx_lin, tx)
     }
 
+    /// The prompt table this channel plays from.
+    pub fn prompt_table(&self) -> &'static PromptTable {
+        self.prompts
+    }
+
     /// The gains in force: (received, transmitted).
     pub fn gains(&self) -> (Gain, Gain) {
         (self.rx_gain, self.tx_gain)
@@ -350,6 +355,10 @@ impl Pipeline {
                 Command::Listen(on) => self.listen_seq = if on { Some(0) } else { None },
                 Command::TxGain(g) => self.tx_gain = g,
                 Command::RxGain(g) => self.rx_gain = g,
+                Command::Prompts(t) => {
+                    self.stop_playback(None);
+                    self.prompts = t;
+                }
                 Command::Line(l) => {
                     self.rx_gain = l.rx_gain;
                     self.tx_gain = l.tx_gain;

@@ -481,6 +481,35 @@ fn a_full_event_ring_keeps_hook_changes_faults_and_completions() {
 }
 
 #[test]
+fn another_prompt_table_stops_playback_and_plays_from_then_on() {
+    let (old, ids) = prompt_table(&[(100, 800)]);
+    let (new, _) = prompt_table(&[(-300, 800)]);
+    let mut ch = Chan::new(1, old);
+    ch.send(MediaCommand::Play {
+        prompt: ids[0],
+        barge_in: DigitSet::EMPTY,
+    });
+    assert_eq!(ch.step_silent()[0], 100);
+    assert_eq!(ch.ctl.send_prompt_table(new), Sent::Now);
+    ch.send(MediaCommand::Play {
+        prompt: ids[0],
+        barge_in: DigitSet::EMPTY,
+    });
+    let tx = ch.step_silent();
+    assert_eq!(tx[0], -300, "the same id now plays from the new table");
+    let done: Vec<_> = ch
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            MediaEvent::PlaybackDone { played_samples, .. } => Some(played_samples),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done, vec![160], "the old prompt was stopped where it was");
+    assert!(std::ptr::eq(ch.pipe.prompt_table(), new));
+}
+
+#[test]
 fn new_line_settings_change_the_gains_and_receivers() {
     let (table, _) = prompt_table(&[]);
     let mut ch = Chan::with(1, table, |c| c.progress_detection = false);

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use ivrd::config::{CallerIdStandard, Config, TrunkGroup};
 
+use super::prompts::PromptNames;
 use super::{Controller, GroupPolicy, LinePolicy, Role, ScriptSlot, State, TrunkPolicy};
 
 /// What a reload changes on a channel once it is idle.
@@ -62,10 +63,12 @@ impl Controller {
         &mut self,
         cfg: &Config,
         scripts: Vec<(String, ivr::Script)>,
+        pack: Option<(&'static media::PromptTable, PromptNames)>,
     ) -> Result<Vec<String>, String> {
         // 1. Check everything first.
+        let names = pack.as_ref().map_or(&*self.names, |p| &p.1);
         for (name, script) in &scripts {
-            let missing = self.names.missing(script);
+            let missing = names.missing(script);
             if !missing.is_empty() {
                 return Err(format!(
                     "script `{name}`: prompts not loaded at start (restart to add new prompt files): {}",
@@ -93,8 +96,23 @@ impl Controller {
             trunks.push(trunk_policy(t, slot));
         }
 
-        // 2. Scripts: a new version of each for new calls.
+        // 2. The prompt pack: new calls play from the new table (each channel switches
+        //    between calls); calls in progress finish on the old one.
         let mut log = Vec::new();
+        if let Some((table, names)) = pack {
+            log.push(format!(
+                "prompts: {} loaded; new calls play them, calls in progress finish on the old pack",
+                names.len()
+            ));
+            self.names = Arc::new(names);
+            self.table = table;
+            self.table_gen += 1;
+            for slot in &mut self.scripts {
+                slot.map = Arc::new(self.names.map_for(slot.engine.script()));
+            }
+        }
+
+        // 3. Scripts: a new version of each for new calls.
         for (name, script) in scripts {
             match self.scripts.iter_mut().find(|s| s.name == name) {
                 Some(slot) => {
@@ -110,7 +128,7 @@ impl Controller {
             }
         }
 
-        // 3. Agent groups, by name (indices stay valid for calls queued on them).
+        // 4. Agent groups, by name (indices stay valid for calls queued on them).
         for g in &cfg.agent_groups {
             let policy = GroupPolicy {
                 name: g.name.clone(),
@@ -127,7 +145,7 @@ impl Controller {
             }
         }
 
-        // 4. Trunk groups: channels in a call keep the line settings they have; groups
+        // 5. Trunk groups: channels in a call keep the line settings they have; groups
         //    that were removed stay (after the new ones) for the channels still on them.
         for c in &mut self.chans {
             if let Role::Trunk(t) = c.role {
@@ -151,7 +169,7 @@ impl Controller {
             }
         }
 
-        // 5. Each channel's new role and line settings, for when it is idle.
+        // 6. Each channel's new role and line settings, for when it is idle.
         let mut unconfigured = Vec::new();
         for i in 0..self.chans.len() {
             let n = self.chans[i].id.0;
@@ -218,9 +236,22 @@ impl Controller {
         Ok(log)
     }
 
+    /// Switches channel `i`'s pipeline to the current prompt table if it plays from an
+    /// older one. Only between calls.
+    pub(super) fn ensure_table(&mut self, i: usize) {
+        if self.chans[i].table_gen != self.table_gen {
+            self.chans[i].table_gen = self.table_gen;
+            let sent = self.handles[i].send_prompt_table(self.table);
+            self.count_sent(sent);
+        }
+    }
+
     /// Applies what a reload left for each channel that is idle now.
     pub(super) fn apply_pending(&mut self, _now: ivr::Instant) {
         for i in 0..self.chans.len() {
+            if matches!(self.chans[i].state, State::Idle) {
+                self.ensure_table(i);
+            }
             if self.chans[i].pending.is_none()
                 || !matches!(
                     self.chans[i].state,

@@ -199,6 +199,7 @@ pub(crate) fn build_with<C: VoiceChannel>(
             groups,
             scripts,
             names: Arc::new(prompt_names),
+            table,
         },
         Arc::clone(metrics),
         epoch_ms,

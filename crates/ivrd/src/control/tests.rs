@@ -394,7 +394,7 @@ fn a_reload_applies_scripts_for_new_calls_and_line_settings_when_idle() {
     new.trunks[0].hangup_on_polarity = true;
     new.agent_groups[2].ring_timeout_s = 40;
     let scripts = super::setup::load_scripts(&new).unwrap();
-    let log = v.ctl.reload(&new, scripts).unwrap();
+    let log = v.ctl.reload(&new, scripts, None).unwrap();
     assert!(log.iter().any(|l| l.contains("version 2")), "{log:?}");
     // The busy channel keeps its line settings; an idle one has the new ones at once.
     let ch = |n| tel_types::ChannelId(n);
@@ -427,6 +427,68 @@ fn a_reload_applies_scripts_for_new_calls_and_line_settings_when_idle() {
     let _ = dir;
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_reloaded_prompt_pack_takes_new_calls_and_the_call_in_progress_keeps_the_old() {
+    let (mut v, orders, dir) = rig("reload-prompts");
+    v.board.offer_call(
+        1,
+        spec(super::virt::order_by_number(&orders[1]), "13800138000"),
+    );
+    v.run_ms(8_000);
+    let old = v.audio.pipe(0).prompt_table();
+    // A changed pack in a new folder.
+    let pack_dir = dir.join("prompts");
+    copy_dir(&repo().join("ivr-scripts/prompts"), &pack_dir);
+    std::fs::copy(
+        pack_dir.join("zh-CN/goodbye.wav"),
+        pack_dir.join("zh-CN/welcome.wav"),
+    )
+    .unwrap();
+    let mut new = config("");
+    new.prompts.dir.clone_from(&pack_dir);
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    let pack = super::prompts::load_pack(&pack_dir);
+    let fresh = pack.0;
+    let log = v.ctl.reload(&new, scripts, Some(pack)).unwrap();
+    assert!(log.iter().any(|l| l.starts_with("prompts:")), "{log:?}");
+    v.frame();
+    let same = |a: &media::PromptTable, b: &media::PromptTable| std::ptr::eq(a, b);
+    assert!(
+        same(v.audio.pipe(0).prompt_table(), old),
+        "the call keeps its pack"
+    );
+    assert!(
+        same(v.audio.pipe(1).prompt_table(), fresh),
+        "idle: the new pack"
+    );
+    v.board.offer_call(
+        2,
+        spec(super::virt::order_by_number(&orders[2]), "13800138001"),
+    );
+    v.run_ms(90_000);
+    assert_eq!(v.cdrs.len(), 2, "{:?}", v.cdrs);
+    for c in &v.cdrs {
+        assert_eq!(c.result, CallResult::SelfServed, "{c:?}");
+        assert_eq!(c.orders.len(), 1, "{c:?}");
+    }
+    assert!(
+        same(v.audio.pipe(0).prompt_table(), fresh),
+        "after its call"
+    );
+}
+
 #[test]
 fn a_reload_with_a_script_that_plays_unknown_prompts_changes_nothing() {
     let (mut v, _orders, dir) = rig("reload-refused");
@@ -440,7 +502,7 @@ fn a_reload_with_a_script_that_plays_unknown_prompts_changes_nothing() {
     new.scripts.insert("shop-hotline".into(), bad.clone());
     new.trunks[0].answer_after_rings = 4;
     let scripts = super::setup::load_scripts(&new).unwrap();
-    let err = v.ctl.reload(&new, scripts).unwrap_err();
+    let err = v.ctl.reload(&new, scripts, None).unwrap_err();
     assert!(err.contains("no-such-prompt"), "{err}");
     assert_eq!(
         v.ctl
