@@ -1663,7 +1663,7 @@ impl Config {
 /// When a setting changed by a reload (SIGHUP) takes effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Takes {
-    /// At once (e.g. the grace period).
+    /// At once (the grace period, the log level, the metrics endpoint).
     Immediately,
     /// For calls that start after the reload; calls in progress keep the
     /// old setting until they end.
@@ -1715,11 +1715,14 @@ impl Config {
         if self.daemon != new.daemon {
             add("daemon".into(), Takes::Immediately);
         }
+        // The level changes at once; a `filter` (or RUST_LOG) is fixed when the logger
+        // starts, so the daemon says "restart" for those.
         if self.logging != new.logging {
-            add("logging".into(), Takes::Restart);
+            add("logging".into(), Takes::Immediately);
         }
+        // The endpoint is rebound (the old one stays if the new address cannot be bound).
         if self.metrics != new.metrics {
-            add("metrics".into(), Takes::Restart);
+            add("metrics".into(), Takes::Immediately);
         }
         if self.boards != new.boards {
             add("boards".into(), Takes::Restart);

@@ -61,6 +61,7 @@ struct Running<'a> {
     /// The configuration in force (replaced by each reload that is applied).
     cfg: Config,
     workers: &'a control::hooks::Workers,
+    recorder: &'a control::recorder::Recorder,
     server: Option<MetricsServer>,
     metrics: Arc<Metrics>,
     /// The log level can change at once (no `filter` and no `RUST_LOG` in force).
@@ -165,9 +166,14 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
             }
             "daemon" => log::info!("reload: {change}"),
             _ if change.takes == Takes::Restart => log::warn!("reload: {change}"),
-            _ if key == "recordings" => log::warn!(
-                "reload: recordings: applies after a restart (the recording writer keeps its folder until then)"
-            ),
+            "recordings" => {
+                run.recorder.set_dir(&cfg.recordings.dir);
+                ctl.set_recordings_dir(&cfg.recordings.dir);
+                log::info!(
+                    "reload: recordings: new recordings go to {}; those in progress finish where they are",
+                    cfg.recordings.dir.display()
+                );
+            }
             _ if key == "logging" => log::warn!(
                 "reload: logging: a `filter` or RUST_LOG is in force; applies after a restart"
             ),
@@ -178,7 +184,6 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
     // What needs a restart is kept as it runs, so the next reload compares against it.
     cfg.boards.clone_from(&run.cfg.boards);
     cfg.cdr.clone_from(&run.cfg.cdr);
-    cfg.recordings.clone_from(&run.cfg.recordings);
     if run.server.is_none() && cfg.metrics.enabled {
         cfg.metrics.clone_from(&run.cfg.metrics);
     }
@@ -374,6 +379,7 @@ fn run_inner(
     let mut running = Running {
         cfg: cfg.clone(),
         workers: &workers,
+        recorder: &recorder,
         server,
         metrics: Arc::clone(&metrics),
         level_live,

@@ -174,13 +174,16 @@ path = "{cdr}"
         scripts.join("shop-hotline.ivr"),
     )
     .unwrap();
+    // New recordings go to another folder; calls being recorded finish in the old one.
+    std::fs::create_dir_all(dir.join("recordings2")).unwrap();
     std::fs::write(
         &config,
-        good.replace("answer_after_rings = 2", "answer_after_rings = 3"),
+        good.replace("answer_after_rings = 2", "answer_after_rings = 3")
+            .replace("/recordings\"", "/recordings2\""),
     )
     .unwrap();
     kill(pid, Signal::SIGHUP).unwrap();
-    std::thread::sleep(Duration::from_secs(2));
+    std::thread::sleep(Duration::from_secs(4));
     assert!(
         child.try_wait().unwrap().is_none(),
         "a good reload stopped the daemon"
@@ -208,6 +211,10 @@ path = "{cdr}"
         "{log}"
     );
     assert!(log.contains("reload applied"), "{log}");
+    assert!(
+        log.contains("reload: recordings: new recordings go to"),
+        "{log}"
+    );
     assert!(log.contains("stopping: no new calls"), "{log}");
     // Every CDR produced is in the database.
     let line = log
@@ -232,6 +239,10 @@ path = "{cdr}"
     // Whole-call recordings: every answered call's WAV is complete (no `.part` left).
     let recorded: Vec<&String> = stored.iter().filter_map(|c| c.recording.as_ref()).collect();
     assert!(!recorded.is_empty(), "no call was recorded");
+    assert!(
+        recorded.iter().any(|p| p.contains("/recordings2/")),
+        "calls answered after the reload are recorded in the new folder: {recorded:?}"
+    );
     for p in recorded {
         let r = hound::WavReader::open(p).unwrap_or_else(|e| panic!("{p}: {e}"));
         assert!(r.duration() > 8000, "{p}: {} samples", r.duration());

@@ -236,6 +236,14 @@ impl Controller {
         Ok(log)
     }
 
+    /// Whole-call recordings of calls answered from now on go under `dir` (their CDRs name
+    /// it); calls being recorded finish where they started.
+    pub(crate) fn set_recordings_dir(&mut self, dir: &std::path::Path) {
+        if let Some((_, d)) = &mut self.recording {
+            *d = dir.to_path_buf();
+        }
+    }
+
     /// Switches channel `i`'s pipeline to the current prompt table if it plays from an
     /// older one. Only between calls.
     pub(super) fn ensure_table(&mut self, i: usize) {
