@@ -346,6 +346,24 @@ fn lost_keys_drop_the_half_typed_entry_and_ask_again() {
 }
 
 #[test]
+fn lost_keys_in_a_menu_count_as_an_invalid_key() {
+    let mut c = Caller::new(Engine::new(script(&MENU.replace("BARGE", "on"))));
+    let s = script(&MENU.replace("BARGE", "on"));
+    c.arrive(CallInfo::default());
+    c.finish_prompts();
+    c.outputs.clear();
+    c.media(MediaEvent::EventsLost { count: 1 });
+    // The invalid prompt, then the greeting again; the call is still in the menu.
+    assert_eq!(prompt_names(&c, &s), ["bad", "short"], "{:?}", c.outputs);
+    assert!(ended(&c).is_none());
+    c.finish_prompts();
+    c.key('1');
+    let r = ended(&c).unwrap();
+    assert_eq!(r.result, "one");
+    assert!(r.path.iter().any(|p| p == "menu m: input lost"), "{:?}", r.path);
+}
+
+#[test]
 fn a_late_hook_reply_is_ignored_after_the_timeout() {
     let s = script(
         "flow main\n  answer\n  hook find_order(\"1\") -> o\n    timeout 2s\n    on found: result o.status\n    on not-found: result \"nf\"\n    on error: result \"err\"\n    on timeout: result \"slow\"\n  end\n  hangup\nend\n",

@@ -71,7 +71,7 @@ impl Controller {
             let missing = names.missing(script);
             if !missing.is_empty() {
                 return Err(format!(
-                    "script `{name}`: prompts not loaded at start (restart to add new prompt files): {}",
+                    "script `{name}` plays prompts the prompt pack does not have (add the WAV files to the pack first): {}",
                     missing.join(", ")
                 ));
             }
