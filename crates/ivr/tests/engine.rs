@@ -360,7 +360,11 @@ fn lost_keys_in_a_menu_count_as_an_invalid_key() {
     c.key('1');
     let r = ended(&c).unwrap();
     assert_eq!(r.result, "one");
-    assert!(r.path.iter().any(|p| p == "menu m: input lost"), "{:?}", r.path);
+    assert!(
+        r.path.iter().any(|p| p == "menu m: input lost"),
+        "{:?}",
+        r.path
+    );
 }
 
 #[test]
