@@ -1794,8 +1794,9 @@ impl Config {
         if self.recordings != new.recordings {
             add("recordings".into(), Takes::NewCalls);
         }
+        // Flush, then switch: records from then on go to the new store.
         if self.cdr != new.cdr {
-            add("cdr".into(), Takes::Restart);
+            add("cdr".into(), Takes::Immediately);
         }
         out
     }
@@ -1949,7 +1950,7 @@ path = "cdr.sqlite"
             "trunks[0].script: applies for new calls"
         );
 
-        // Opening more channels or moving the CDR store needs a restart.
+        // Opening more channels needs a restart; the CDR store is switched at once.
         let text = MINIMAL
             .replace("channels = \"5-8\"", "channels = \"5-9\"")
             .replace("path = \"cdr.sqlite\"", "path = \"cdr2.sqlite\"");
@@ -1962,10 +1963,7 @@ path = "cdr.sqlite"
             .collect();
         assert_eq!(
             restart,
-            [
-                "trunks/stations channels (channels opened or closed)",
-                "cdr"
-            ]
+            ["trunks/stations channels (channels opened or closed)"]
         );
     }
 

@@ -8,8 +8,9 @@
 //!   get the new scripts, trunk → script mapping, record flag, agent groups and order-hooks
 //!   backend; each channel gets its new line settings when it is idle; the log level and
 //!   the metrics endpoint change at once. A config or script that does not load refuses
-//!   the whole reload (logged with file, key and line) and the old one runs on. What needs
-//!   a restart (boards and channels, CDR store, recordings folder, prompt packs) is logged.
+//!   the whole reload (logged with file, key and line) and the old one runs on. The prompt
+//!   pack and the recordings folder change for new calls; the CDR store is flushed, then
+//!   switched. What needs a restart (boards, opening or closing channels) is logged.
 //! - `SIGTERM`/`SIGINT` stop answering, let calls finish up to `daemon.grace_period_s`, hang
 //!   up the rest, flush the CDRs, and exit 0.
 
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use ivrd::cdr::CdrWriter;
+use ivrd::cdr::{CdrWriter, WriterReport};
 use ivrd::config::{BoardKind, Config, HookPreset, Takes};
 use ivrd::metrics::{Metrics, MetricsServer};
 use order_hooks::{GuardConfig, Guarded, Preset, Shop, ShopConfig, SqlShop};
@@ -68,6 +69,79 @@ struct Running<'a> {
     level_live: bool,
     /// The prompt pack in force.
     pack: control::prompts::Fingerprint,
+    /// A reload asks for another CDR store (switched by [`switch_cdr_store`]).
+    cdr_wanted: Option<ivrd::config::CdrStore>,
+}
+
+/// The CDR store in use, and what the stores it replaced did.
+struct Cdrs {
+    /// `None` only if neither the new nor the old store could start again after a switch
+    /// (records then go to the old sink's spill file).
+    writer: Option<CdrWriter>,
+    sink: ivrd::cdr::CdrSink,
+    done: WriterReport,
+}
+
+/// Flush, then switch: every record the old store was given is committed (or spilled by
+/// it) before the new store takes the next; the control thread submits nothing meanwhile.
+/// The new store's spill file must be writable first. If the new writer does not start
+/// after all, the old configuration is started again (it worked). Returns whether the new
+/// store is in use.
+fn switch_cdr_store(
+    cdrs: &mut Cdrs,
+    old: &ivrd::config::CdrStore,
+    new: &ivrd::config::CdrStore,
+    metrics: &Arc<Metrics>,
+) -> bool {
+    let spill = new.spill.clone().unwrap_or_default();
+    if let Err(e) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&spill)
+    {
+        log::warn!(
+            "reload: cdr: the new spill file {}: {e}; CDRs stay in the old store",
+            spill.display()
+        );
+        return false;
+    }
+    let t0 = std::time::Instant::now();
+    if let Some(previous) = cdrs.writer.take() {
+        let r = previous.shutdown();
+        cdrs.done.written += r.written;
+        cdrs.done.spilled += r.spilled;
+        log::info!(
+            "reload: cdr: the old store was flushed ({} written, {} spilled) in {} ms",
+            r.written,
+            r.spilled,
+            t0.elapsed().as_millis()
+        );
+    }
+    let start =
+        |c: &ivrd::config::CdrStore| CdrWriter::spawn(c.writer_config(), Arc::clone(metrics));
+    let (writer, switched) = match start(new) {
+        Ok(w) => {
+            log::info!("reload: cdr: new CDRs go to the new store");
+            (Some(w), true)
+        }
+        Err(e) => {
+            log::error!("reload: cdr: the new store did not start: {e}; back to the old one");
+            match start(old) {
+                Ok(w) => (Some(w), false),
+                Err(e) => {
+                    log::error!(
+                        "reload: cdr: the old store did not start again: {e}; CDRs go to its spill file until a restart"
+                    );
+                    (None, false)
+                }
+            }
+        }
+    };
+    if let Some(w) = &writer {
+        cdrs.sink = w.sink();
+    }
+    cdrs.writer = writer;
+    switched
 }
 
 /// `SIGHUP`: loads the config at `path` and its scripts and applies them without dropping a
@@ -165,6 +239,7 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
                 }
             }
             "daemon" => log::info!("reload: {change}"),
+            "cdr" => run.cdr_wanted = Some(cfg.cdr.clone()),
             _ if change.takes == Takes::Restart => log::warn!("reload: {change}"),
             "recordings" => {
                 run.recorder.set_dir(&cfg.recordings.dir);
@@ -366,7 +441,11 @@ fn run_inner(
     };
     let writer = CdrWriter::spawn(cfg.cdr.writer_config(), Arc::clone(&metrics))
         .map_err(|e| format!("CDR store: {e}"))?;
-    let sink = writer.sink();
+    let cdrs = std::cell::RefCell::new(Cdrs {
+        sink: writer.sink(),
+        writer: Some(writer),
+        done: WriterReport::default(),
+    });
     let workers = control::hooks::Workers::spawn(
         shop,
         cfg.order_hooks.pool_size as usize,
@@ -384,21 +463,33 @@ fn run_inner(
         metrics: Arc::clone(&metrics),
         level_live,
         pack: control::prompts::fingerprint(&cfg.prompts.dir),
+        cdr_wanted: None,
     };
     let mut grace_ms = 0;
     let mut stopping_since: Option<u64> = None;
     let mut hung_up_at: Option<u64> = None;
-    let result = runtime::control_loop(
+    let result = runtime::control_loop_with(
         &mut ctl,
         &mut poll,
         Some(sfd),
         &workers,
-        &sink,
+        &mut |cdr| {
+            cdrs.borrow().sink.submit(cdr);
+        },
         start,
         |ctl, now, sig| {
             let ms = now.as_millis();
             match sig {
-                Some(Sig::Hup) => reload(ctl, &a.config, &mut running),
+                Some(Sig::Hup) => {
+                    let old_cdr = running.cfg.cdr.clone();
+                    reload(ctl, &a.config, &mut running);
+                    if let Some(new) = running.cdr_wanted.take() {
+                        let mut c = cdrs.borrow_mut();
+                        if switch_cdr_store(&mut c, &old_cdr, &new, &running.metrics) {
+                            running.cfg.cdr = new;
+                        }
+                    }
+                }
                 Some(Sig::Term) if stopping_since.is_none() => {
                     grace_ms = u64::from(running.cfg.daemon.grace_period_s) * 1000;
                     log::info!(
@@ -429,7 +520,7 @@ fn run_inner(
     );
     ctl.step(ivr::Instant::from_millis(start.elapsed().as_millis() as u64));
     for cdr in ctl.take_cdrs() {
-        sink.submit(cdr);
+        cdrs.borrow().sink.submit(cdr);
     }
     stop.store(true, Ordering::Relaxed);
     let _ = audio_thread.join();
@@ -441,9 +532,12 @@ fn run_inner(
     workers.shutdown();
     let recordings = recorder.shutdown();
     log::info!("recordings written: {recordings}");
+    let Cdrs { writer, sink, done } = cdrs.into_inner();
     drop(sink);
     let produced = ctl.counts().cdrs;
-    let report = writer.shutdown();
+    let mut report = writer.map(CdrWriter::shutdown).unwrap_or_default();
+    report.written += done.written;
+    report.spilled += done.spilled;
     if let Some(s) = server {
         s.stop();
     }

@@ -174,12 +174,14 @@ path = "{cdr}"
         scripts.join("shop-hotline.ivr"),
     )
     .unwrap();
-    // New recordings go to another folder; calls being recorded finish in the old one.
+    // New recordings go to another folder (calls being recorded finish in the old one),
+    // new CDRs to another database (after the old one is flushed).
     std::fs::create_dir_all(dir.join("recordings2")).unwrap();
     std::fs::write(
         &config,
         good.replace("answer_after_rings = 2", "answer_after_rings = 3")
-            .replace("/recordings\"", "/recordings2\""),
+            .replace("/recordings\"", "/recordings2\"")
+            .replace("cdr.sqlite", "cdr2.sqlite"),
     )
     .unwrap();
     kill(pid, Signal::SIGHUP).unwrap();
@@ -229,8 +231,17 @@ path = "{cdr}"
     let (produced, written, spilled) = (nums[n - 3], nums[n - 2], nums[n - 1]);
     assert!(produced >= 3, "{line}");
     assert_eq!(produced, written + spilled, "{line}");
-    let stored = ivrd::cdr::read_all(&cdr).unwrap();
+    let mut stored = ivrd::cdr::read_all(&cdr).unwrap();
+    let before = stored.len();
+    let after = ivrd::cdr::read_all(&dir.join("cdr2.sqlite")).unwrap();
+    assert!(!after.is_empty(), "no CDR went to the new store");
+    assert!(before > 0, "no CDR went to the old store");
+    stored.extend(after);
     assert_eq!(stored.len() as u64, written, "{line}");
+    assert!(
+        log.contains("reload: cdr: new CDRs go to the new store"),
+        "{log}"
+    );
     // Calls went on after the refused reload: some answered after it.
     assert!(
         stored.iter().any(|c| c.answer_ms.is_some()),
