@@ -639,3 +639,43 @@ fn a_hang_up_during_a_full_event_ring_still_releases_the_call() {
     let first = &v.board.finished_calls()[0];
     assert_eq!(first.outcome, Outcome::FarEndHungUp);
 }
+
+#[test]
+fn a_new_order_hooks_backend_takes_new_lookups() {
+    let dir_a = tmp("backend-a");
+    let dir_b = tmp("backend-b");
+    let (shop_a, orders) = shop(&dir_a);
+    // Another shop with a single order: the first shop's sixth order is not in it.
+    let path_b = dir_b.join("shop.sqlite");
+    order_hooks::sample_shop::create_sqlite(&path_b, 1, 99).unwrap();
+    let url = format!("sqlite:{}", path_b.display());
+    let shop_b: Arc<dyn Shop> = Arc::new(Guarded::new(
+        SqlShop::open(&ShopConfig::new(&url, Preset::Generic)).unwrap(),
+        GuardConfig::default(),
+    ));
+    let poll = mio::Poll::new().unwrap();
+    let waker = Arc::new(mio::Waker::new(poll.registry(), mio::Token(0)).unwrap());
+    let workers =
+        super::hooks::Workers::spawn(shop_a, 2, std::time::Duration::from_secs(2), waker).unwrap();
+    let ask = |id: u32| super::HookJob {
+        ch: tel_types::ChannelId(1),
+        id: ivr::HookId(id),
+        call: ivr::HookCall::FindOrder {
+            order_no: orders[5].clone(),
+        },
+        asked: ivr::Instant::ZERO,
+    };
+    let answer = |id: u32| {
+        assert!(workers.submit(ask(id)).is_none());
+        let d = workers
+            .done
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
+        assert_eq!(d.id, ivr::HookId(id));
+        d.reply
+    };
+    assert!(matches!(answer(1), ivr::HookReply::Found(_)));
+    workers.set_backend(shop_b);
+    assert_eq!(answer(2), ivr::HookReply::NotFound);
+    workers.shutdown();
+}
