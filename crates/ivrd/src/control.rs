@@ -262,7 +262,7 @@ pub(crate) struct Counts {
     pub(crate) shutdown_hangups: u64,
     /// Calls with caller ID.
     pub(crate) caller_ids: u64,
-    /// Commands that did not fit a channel's ring.
+    /// Commands that found a channel's ring full and waited (none is lost).
     pub(crate) ring_full: u64,
     /// Channels taken out of service.
     pub(crate) out_of_service: u64,
@@ -1359,18 +1359,25 @@ impl Controller {
     /// (counted), and [`Controller::step`] sends it on, in order.
     fn send(&mut self, i: usize, cmd: MediaCommand) {
         let sent = self.handles[i].send(cmd);
-        self.count_sent(sent);
+        self.count_sent(i, sent);
     }
 
     fn send_listen(&mut self, i: usize, on: bool) {
         let sent = self.handles[i].send_listen(on);
-        self.count_sent(sent);
+        self.count_sent(i, sent);
     }
 
-    fn count_sent(&mut self, sent: media::Sent) {
+    /// Counts a deferred command; the first of a burst (the backlog was empty) is logged.
+    fn count_sent(&mut self, i: usize, sent: media::Sent) {
         if sent == media::Sent::Deferred {
             self.counts.ring_full += 1;
             self.metrics.commands_deferred.inc();
+            if self.handles[i].backlog() == 1 {
+                log::warn!(
+                    "channel {}: command ring full (the audio thread is behind); commands wait and go out in order",
+                    self.chans[i].id
+                );
+            }
         }
     }
 

@@ -250,7 +250,7 @@ impl Controller {
         if self.chans[i].table_gen != self.table_gen {
             self.chans[i].table_gen = self.table_gen;
             let sent = self.handles[i].send_prompt_table(self.table);
-            self.count_sent(sent);
+            self.count_sent(i, sent);
         }
     }
 
@@ -274,7 +274,7 @@ impl Controller {
             self.chans[i].role = p.role;
             self.chans[i].line = p.line;
             let sent = self.handles[i].send_line_settings(p.settings);
-            self.count_sent(sent);
+            self.count_sent(i, sent);
             log::debug!("channel {}: new line settings", self.chans[i].id);
         }
     }
