@@ -171,6 +171,7 @@ impl Controller {
 
         // 6. Each channel's new role and line settings, for when it is idle.
         let mut unconfigured = Vec::new();
+        let mut moved = Vec::new();
         for i in 0..self.chans.len() {
             let n = self.chans[i].id.0;
             let trunk = cfg
@@ -216,7 +217,22 @@ impl Controller {
                     ),
                 }
             };
+            // A trunk's pipeline has the recording taps and the trunk receivers; a station's
+            // does not. Changing what a channel is needs a restart.
+            let same_kind = matches!(
+                (&self.chans[i].role, &pending.role),
+                (Role::Trunk(_), Role::Trunk(_)) | (Role::Station(_), Role::Station(_))
+            );
+            if !same_kind {
+                moved.push(n);
+                continue;
+            }
             self.chans[i].pending = Some(pending);
+        }
+        if !moved.is_empty() {
+            log.push(format!(
+                "channel(s) {moved:?} change between trunk and station: applies after a restart (they stay as they are until then)"
+            ));
         }
         if !unconfigured.is_empty() {
             log.push(format!(

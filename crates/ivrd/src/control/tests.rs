@@ -679,3 +679,22 @@ fn a_new_order_hooks_backend_takes_new_lookups() {
     assert_eq!(answer(2), ivr::HookReply::NotFound);
     workers.shutdown();
 }
+
+#[test]
+fn a_channel_moved_between_trunks_and_stations_waits_for_a_restart() {
+    let (mut v, _orders, _dir) = rig("reload-moved");
+    let mut new = config("");
+    new.trunks[0].channels = ivrd::config::ChannelList::parse("1-9").unwrap();
+    new.stations[0].channels = ivrd::config::ChannelList::parse("10-16").unwrap();
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    let log = v.ctl.reload(&new, scripts, None).unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("[9]") && l.contains("after a restart")),
+        "{log:?}"
+    );
+    v.frame();
+    // Still a station: no trunk line settings on it.
+    assert!(v.ctl.line_policy(tel_types::ChannelId(9)).is_none());
+    assert!(v.ctl.line_policy(tel_types::ChannelId(8)).is_some());
+}
