@@ -183,6 +183,14 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
     let plan = run.cfg.reload_plan(&cfg);
     match ctl.reload(&cfg, scripts, pack) {
         Ok(lines) => {
+            // The new level first, so the rest of this reload is logged at it.
+            if plan.iter().any(|c| c.key == "logging")
+                && run.level_live
+                && cfg.logging.filter.is_none()
+            {
+                log::set_max_level(cfg.logging.level.filter());
+                log::info!("reload: logging.level is now {:?}", cfg.logging.level);
+            }
             for l in lines {
                 log::info!("reload: {l}");
             }
@@ -208,10 +216,7 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
     for change in plan {
         let key = change.key.as_str();
         match key {
-            "logging" if run.level_live && cfg.logging.filter.is_none() => {
-                log::set_max_level(cfg.logging.level.filter());
-                log::info!("reload: logging.level is now {:?}", cfg.logging.level);
-            }
+            "logging" if run.level_live && cfg.logging.filter.is_none() => {}
             "metrics" => {
                 let new = &cfg.metrics;
                 let started = if new.enabled {
@@ -251,6 +256,10 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
             }
             _ if key == "logging" => log::warn!(
                 "reload: logging: a `filter` or RUST_LOG is in force; applies after a restart"
+            ),
+            _ if change.takes == Takes::IdleChannels => log::info!(
+                "reload: {change} ({} channel(s) in a call keep theirs until it ends)",
+                ctl.occupancy().busy_channels
             ),
             _ => log::info!("reload: {change}"),
         }

@@ -239,14 +239,6 @@ impl Controller {
                 "channel(s) {unconfigured:?} are no longer configured: they keep running as they are until a restart closes them"
             ));
         }
-        let busy = self
-            .chans
-            .iter()
-            .filter(|c| c.pending.is_some() && !matches!(c.state, State::Idle))
-            .count();
-        log.push(format!(
-            "line settings: applied on each channel when it is idle ({busy} channel(s) in a call keep theirs until it ends)"
-        ));
         let now = self.last_step;
         self.apply_pending(now);
         Ok(log)
