@@ -698,3 +698,43 @@ fn a_channel_moved_between_trunks_and_stations_waits_for_a_restart() {
     assert!(v.ctl.line_policy(tel_types::ChannelId(9)).is_none());
     assert!(v.ctl.line_policy(tel_types::ChannelId(8)).is_some());
 }
+
+#[test]
+fn after_a_reload_new_transfers_use_the_new_agent_groups() {
+    let (mut v, _orders, _dir) = rig("reload-groups");
+    for n in 9..=16 {
+        v.board
+            .set_agent(n, simboard::personas::agent(2_000, 5_000, None));
+    }
+    let wants_agent = || {
+        Arc::new(Persona::new(
+            "wants-agent",
+            vec![
+                Step::WaitForAudio { timeout_ms: 10_000 },
+                Step::Wait(1_200),
+                Step::press("0"),
+                Step::Wait(30_000),
+            ],
+        ))
+    };
+    v.board.offer_call(1, spec(wants_agent(), "13700137001"));
+    v.run_ms(60_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    assert_eq!(v.cdrs[0].result, CallResult::Transferred, "{:?}", v.cdrs[0]);
+    // The stations stop answering for `service` (where the script sends callers).
+    let mut new = config("");
+    new.stations[0].groups = vec!["orders".into(), "sales".into()];
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    v.ctl.reload(&new, scripts, None).unwrap();
+    v.board.offer_call(2, spec(wants_agent(), "13700137002"));
+    v.run_ms(60_000);
+    assert_eq!(v.cdrs.len(), 2, "{:?}", v.cdrs);
+    let c = &v.cdrs[1];
+    assert_eq!(c.transfer_target.as_deref(), Some("service"));
+    assert_eq!(
+        c.result,
+        CallResult::Failed,
+        "no station serves it now: {c:?}"
+    );
+    assert!(c.agent_answer_ms.is_none());
+}
