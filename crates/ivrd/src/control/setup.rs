@@ -175,6 +175,14 @@ pub(crate) fn build_with<C: VoiceChannel>(
             mc.caller_id_fsk = None;
             mc.progress_detection = false;
             mc.record_tap_frames = 0;
+            if let Some(sg) = cfg
+                .stations
+                .iter()
+                .find(|s| s.channels.channels().contains(&n))
+            {
+                mc.rx_gain = media::Gain::from_db(sg.rx_gain_db);
+                mc.tx_gain = media::Gain::from_db(sg.tx_gain_db);
+            }
             Role::Station(station)
         } else {
             continue;

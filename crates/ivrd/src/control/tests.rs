@@ -738,3 +738,23 @@ fn after_a_reload_new_transfers_use_the_new_agent_groups() {
     );
     assert!(c.agent_answer_ms.is_none());
 }
+
+#[test]
+fn station_gains_apply_at_start_as_on_reload() {
+    let dir = tmp("station-gains");
+    let (shop, _orders) = shop(&dir);
+    let mut cfg = config("");
+    cfg.stations[0].tx_gain_db = -6.0;
+    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+    let board = SimBoard::with_options(profile, BoardOptions::default());
+    let metrics = Arc::new(Metrics::new(16));
+    let mut v = Virt::new(board, &cfg, shop, &metrics).unwrap();
+    // Channel 9 is the first station (index 8).
+    assert_eq!(v.audio.pipe(8).gains().1, media::Gain::from_db(-6.0));
+    let mut new = cfg.clone();
+    new.stations[0].tx_gain_db = 3.0;
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    v.ctl.reload(&new, scripts, None).unwrap();
+    v.frame();
+    assert_eq!(v.audio.pipe(8).gains().1, media::Gain::from_db(3.0));
+}
