@@ -176,6 +176,9 @@ struct Call {
     cause: Option<HangupCause>,
     caller_id: CallerId,
     transfer_group: Option<usize>,
+    /// The group's (ring timeout, longest wait) in ms when the call was handed to it: a
+    /// reload does not change them for a call already queued.
+    group_times: Option<(u64, u64)>,
     /// Prompts sent to the pipeline, (table id, script id), oldest first: `PlaybackDone`
     /// carries the table id and the engine wants its own.
     playing: VecDeque<(PromptId, PromptId)>,
@@ -448,12 +451,12 @@ impl Controller {
                     take(*first + ivr::Duration::from_millis(MAX_RING_WAIT_MS));
                 }
                 State::AgentRinging { call, since, .. } => {
-                    let g = &self.groups[call.transfer_group.unwrap_or(0)];
-                    take(*since + ivr::Duration::from_millis(g.ring_timeout_ms));
+                    let (ring_ms, _) = self.group_times(call);
+                    take(*since + ivr::Duration::from_millis(ring_ms));
                 }
                 State::Queued(call) => {
-                    let g = &self.groups[call.transfer_group.unwrap_or(0)];
-                    take(call.queued_at + ivr::Duration::from_millis(g.max_wait_ms));
+                    let (_, wait_ms) = self.group_times(call);
+                    take(call.queued_at + ivr::Duration::from_millis(wait_ms));
                 }
                 State::OutOfService { retry_at } => take(*retry_at),
                 _ => {}
@@ -804,6 +807,7 @@ impl Controller {
             cause: None,
             caller_id: cid.unwrap_or_default(),
             transfer_group: None,
+            group_times: None,
             playing: VecDeque::new(),
             queued_at: now,
             answered_at: now,
@@ -960,6 +964,8 @@ impl Controller {
                     .unwrap_or(0);
                 if let State::InIvr(call) = &mut self.chans[i].state {
                     call.transfer_group = Some(g);
+                    call.group_times =
+                        Some((self.groups[g].ring_timeout_ms, self.groups[g].max_wait_ms));
                     call.cdr.transfer_target = Some(target.target.clone());
                     call.cdr.transfer_ms = Some(self.epoch_ms + now.as_millis() as i64);
                 }
@@ -1145,8 +1151,8 @@ impl Controller {
                     since,
                     station,
                 } => {
-                    let g = call.transfer_group.unwrap_or(0);
-                    if now >= *since + ivr::Duration::from_millis(self.groups[g].ring_timeout_ms) {
+                    let (ring_ms, _) = self.group_times(call);
+                    if now >= *since + ivr::Duration::from_millis(ring_ms) {
                         let st = *station;
                         self.send(st, MediaCommand::SetHook(Hook::RingOff));
                         self.chans[st].state = State::Idle;
@@ -1160,10 +1166,8 @@ impl Controller {
                     }
                 }
                 State::Queued(call) => {
-                    let g = call.transfer_group.unwrap_or(0);
-                    if now
-                        >= call.queued_at + ivr::Duration::from_millis(self.groups[g].max_wait_ms)
-                    {
+                    let (_, wait_ms) = self.group_times(call);
+                    if now >= call.queued_at + ivr::Duration::from_millis(wait_ms) {
                         // Nobody free for too long: the caller hears congestion and the line
                         // is released (the script's no-agent branch is not in the engine).
                         self.queue.retain(|&q| q != i);
@@ -1379,6 +1383,15 @@ impl Controller {
                 );
             }
         }
+    }
+
+    /// A queued call's (ring timeout, longest wait) in ms: those of its group when it was
+    /// handed over.
+    fn group_times(&self, call: &Call) -> (u64, u64) {
+        call.group_times.unwrap_or_else(|| {
+            let g = &self.groups[call.transfer_group.unwrap_or(0)];
+            (g.ring_timeout_ms, g.max_wait_ms)
+        })
     }
 
     fn set_metric_state(&self, i: usize, s: ChannelState) {

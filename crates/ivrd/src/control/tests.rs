@@ -758,3 +758,51 @@ fn station_gains_apply_at_start_as_on_reload() {
     v.frame();
     assert_eq!(v.audio.pipe(8).gains().1, media::Gain::from_db(3.0));
 }
+
+#[test]
+fn a_caller_already_queued_keeps_the_wait_limit_of_their_call() {
+    let dir = tmp("reload-queue");
+    let (shop, _orders) = shop(&dir);
+    // One agent phone: while it is busy, callers wait in the queue.
+    let mut cfg = config("");
+    cfg.stations[0].channels = ivrd::config::ChannelList::parse("9").unwrap();
+    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+    let board = SimBoard::with_options(profile, BoardOptions::default());
+    let metrics = Arc::new(Metrics::new(16));
+    let mut v = Virt::new(board, &cfg, shop, &metrics).unwrap();
+    let waits = || {
+        Arc::new(Persona::new(
+            "waits",
+            vec![
+                Step::WaitForAudio { timeout_ms: 10_000 },
+                Step::Wait(1_200),
+                Step::press("0"),
+                Step::Wait(600_000),
+            ],
+        ))
+    };
+    // The first caller gets the phone, the second waits in the queue.
+    v.board.offer_call(1, spec(waits(), "13700137001"));
+    v.board.offer_call(2, spec(waits(), "13700137002"));
+    run_until(&mut v, 60_000, |v| v.ctl.occupancy().queued == 2);
+    let mut new = cfg.clone();
+    new.agent_groups[2].max_wait_s = 20;
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    v.ctl.reload(&new, scripts, None).unwrap();
+    v.board.offer_call(3, spec(waits(), "13700137003"));
+    v.run_ms(90_000);
+    // The caller queued after the reload was given up on after the new 20 s; the one
+    // queued before still waits (its limit is the 300 s it was queued with).
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    assert_eq!(v.cdrs[0].trunk, 3);
+    assert_eq!(v.cdrs[0].result, CallResult::Failed);
+    let waited = v.cdrs[0].end_ms - v.cdrs[0].transfer_ms.unwrap();
+    assert!((20_000..22_000).contains(&waited), "{waited} ms");
+    let o = v.ctl.occupancy();
+    assert_eq!(
+        (o.queued, o.with_agent),
+        (1, 1),
+        "{:?}",
+        v.ctl.debug_states()
+    );
+}
