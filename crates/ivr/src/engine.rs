@@ -726,6 +726,43 @@ impl Engine {
             {
                 self.record_done(i, now, slot, samples);
             }
+            // The daemon sends this only when keys were among the events lost.
+            MediaEvent::EventsLost { .. } => self.input_lost(i, now),
+            _ => {}
+        }
+    }
+
+    /// Keys the caller pressed were lost on the way (a full event ring): what was typed so
+    /// far cannot be trusted. Type-ahead and a half-collected entry are dropped; a menu or
+    /// collect waiting for input takes its invalid-input path (the invalid prompt and a
+    /// re-prompt, or its limit branch), exactly as for a wrong key.
+    fn input_lost(&mut self, i: usize, now: Instant) {
+        let c = &mut self.calls[i];
+        c.digits.clear();
+        c.buf.clear();
+        let wait = c.wait;
+        let Some((script, flow, pc)) = self.cur_op(i) else {
+            return;
+        };
+        let ins = &script.flows[flow].code[pc];
+        match (&ins.op, wait) {
+            (Op::Menu(m), Wait::Menu) => {
+                self.stop_playback(i);
+                self.calls[i].timers[T_INPUT] = None;
+                self.timers_dirty = true;
+                self.calls[i].invalid += 1;
+                self.branch(i, ins.loc, ("menu", &m.name), "input lost");
+                if self.calls[i].invalid >= m.invalid_limit {
+                    self.menu_limit(i, now, m, ins.loc, true);
+                } else {
+                    self.menu_reprompt(i, now, m, ins.loc, true);
+                }
+            }
+            (Op::Collect(col), Wait::Collect) => {
+                self.stop_playback(i);
+                self.branch(i, ins.loc, ("collect", &col.var), "input lost");
+                self.collect_retry(i, now, col, ins.loc, true);
+            }
             _ => {}
         }
     }

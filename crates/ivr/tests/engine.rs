@@ -317,6 +317,57 @@ fn type_ahead_keys_are_not_lost() {
 }
 
 #[test]
+fn lost_keys_drop_the_half_typed_entry_and_ask_again() {
+    let s = script(
+        "flow main\n  answer\n  collect no\n    prompt \"enter\"\n    invalid \"bad\"\n    max 4\n    attempts 3\n    on fail: hangup\n  end\n  result no\n  hangup\nend\n",
+    );
+    let mut c = Caller::new(Engine::new(s));
+    c.arrive(CallInfo::default());
+    c.finish_prompts();
+    c.key('1');
+    c.key('2');
+    // Keys pressed after these never reached the engine (the event ring was full).
+    c.outputs.clear();
+    c.media(MediaEvent::EventsLost { count: 2 });
+    let s2 = c.engine.script().clone();
+    assert_eq!(prompt_names(&c, &s2), ["bad", "enter"], "{:?}", c.outputs);
+    c.finish_prompts();
+    for k in "5678".chars() {
+        c.key(k);
+    }
+    // Not "125678" or "1256": only what was typed after the loss, in full.
+    assert_eq!(ended(&c).map(|r| r.result), Some("5678".into()));
+    let r = ended(&c).unwrap();
+    assert!(
+        r.path.iter().any(|p| p.contains("input lost")),
+        "{:?}",
+        r.path
+    );
+}
+
+#[test]
+fn lost_keys_in_a_menu_count_as_an_invalid_key() {
+    let mut c = Caller::new(Engine::new(script(&MENU.replace("BARGE", "on"))));
+    let s = script(&MENU.replace("BARGE", "on"));
+    c.arrive(CallInfo::default());
+    c.finish_prompts();
+    c.outputs.clear();
+    c.media(MediaEvent::EventsLost { count: 1 });
+    // The invalid prompt, then the greeting again; the call is still in the menu.
+    assert_eq!(prompt_names(&c, &s), ["bad", "short"], "{:?}", c.outputs);
+    assert!(ended(&c).is_none());
+    c.finish_prompts();
+    c.key('1');
+    let r = ended(&c).unwrap();
+    assert_eq!(r.result, "one");
+    assert!(
+        r.path.iter().any(|p| p == "menu m: input lost"),
+        "{:?}",
+        r.path
+    );
+}
+
+#[test]
 fn a_late_hook_reply_is_ignored_after_the_timeout() {
     let s = script(
         "flow main\n  answer\n  hook find_order(\"1\") -> o\n    timeout 2s\n    on found: result o.status\n    on not-found: result \"nf\"\n    on error: result \"err\"\n    on timeout: result \"slow\"\n  end\n  hangup\nend\n",

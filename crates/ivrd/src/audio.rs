@@ -448,7 +448,10 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
         let my_id = self.lines[i].pipe.id();
         self.lines[i].pipe.set_peer(Some(peer));
         self.lines[j].pipe.set_peer(Some(my_id));
-        if self.lines[i].hw_allowed && self.lines[j].hw_allowed {
+        // A call whose whole-call tap is on (recorded, or a supervisor listens) stays in
+        // user space, where the tap hears both parties.
+        let (a, b) = (&self.lines[i], &self.lines[j]);
+        if a.hw_allowed && b.hw_allowed && !a.pipe.is_listening() && !b.pipe.is_listening() {
             let (a, b) = pair_mut(&mut self.lines, i, j);
             match a.dev.hw_bridge(&mut b.dev) {
                 HwBridged::Bridged => {

@@ -1690,7 +1690,7 @@ impl Config {
 /// When a setting changed by a reload (SIGHUP) takes effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Takes {
-    /// At once (e.g. the grace period).
+    /// At once (the grace period, the log level, the metrics endpoint).
     Immediately,
     /// For calls that start after the reload; calls in progress keep the
     /// old setting until they end.
@@ -1742,11 +1742,14 @@ impl Config {
         if self.daemon != new.daemon {
             add("daemon".into(), Takes::Immediately);
         }
+        // The level changes at once; a `filter` (or RUST_LOG) is fixed when the logger
+        // starts, so the daemon says "restart" for those.
         if self.logging != new.logging {
-            add("logging".into(), Takes::Restart);
+            add("logging".into(), Takes::Immediately);
         }
+        // The endpoint is rebound (the old one stays if the new address cannot be bound).
         if self.metrics != new.metrics {
-            add("metrics".into(), Takes::Restart);
+            add("metrics".into(), Takes::Immediately);
         }
         if self.boards != new.boards {
             add("boards".into(), Takes::Restart);
@@ -1818,8 +1821,9 @@ impl Config {
         if self.recordings != new.recordings {
             add("recordings".into(), Takes::NewCalls);
         }
+        // Flush, then switch: records from then on go to the new store.
         if self.cdr != new.cdr {
-            add("cdr".into(), Takes::Restart);
+            add("cdr".into(), Takes::Immediately);
         }
         out
     }
@@ -1973,7 +1977,7 @@ path = "cdr.sqlite"
             "trunks[0].script: applies for new calls"
         );
 
-        // Opening more channels or moving the CDR store needs a restart.
+        // Opening more channels needs a restart; the CDR store is switched at once.
         let text = MINIMAL
             .replace("channels = \"5-8\"", "channels = \"5-9\"")
             .replace("path = \"cdr.sqlite\"", "path = \"cdr2.sqlite\"");
@@ -1986,10 +1990,7 @@ path = "cdr.sqlite"
             .collect();
         assert_eq!(
             restart,
-            [
-                "trunks/stations channels (channels opened or closed)",
-                "cdr"
-            ]
+            ["trunks/stations channels (channels opened or closed)"]
         );
     }
 

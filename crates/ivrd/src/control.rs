@@ -20,6 +20,7 @@
 pub(crate) mod hooks;
 pub(crate) mod prompts;
 pub(crate) mod recorder;
+pub(crate) mod reload;
 pub(crate) mod runtime;
 pub(crate) mod setup;
 pub(crate) mod virt;
@@ -48,6 +49,8 @@ const RING_GONE_MS: u64 = 7_000;
 const MAX_RING_WAIT_MS: u64 = 12_000;
 /// How long an out-of-service channel stays out before it is tried again.
 const OOS_RETRY_MS: u64 = 30_000;
+/// One frame: how soon commands waiting for a full ring are tried again.
+const FRAME_MS: u64 = 20;
 
 /// How a trunk group answers and runs calls.
 #[derive(Debug, Clone)]
@@ -66,6 +69,29 @@ pub(crate) struct TrunkPolicy {
     pub(crate) busy_disconnect: bool,
     /// Record whole calls.
     pub(crate) record: bool,
+}
+
+/// The line settings of a trunk group the controller acts on (the pipeline's own, gains and
+/// receivers, go to the audio thread as [`media::LineSettings`]). A channel keeps the ones
+/// it has until it is idle, so a reload never changes them under a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LinePolicy {
+    pub(crate) answer_after_rings: u32,
+    pub(crate) caller_id: bool,
+    pub(crate) hangup_on_polarity: bool,
+    pub(crate) busy_disconnect: bool,
+}
+
+impl TrunkPolicy {
+    /// Its line settings.
+    pub(crate) fn line(&self) -> LinePolicy {
+        LinePolicy {
+            answer_after_rings: self.answer_after_rings,
+            caller_id: self.caller_id,
+            hangup_on_polarity: self.hangup_on_polarity,
+            busy_disconnect: self.busy_disconnect,
+        }
+    }
 }
 
 /// An agent group.
@@ -100,6 +126,8 @@ pub(crate) struct Plan {
     pub(crate) scripts: Vec<ScriptSlot>,
     /// The prompt table's names.
     pub(crate) names: Arc<PromptNames>,
+    /// The prompt table every pipeline starts with.
+    pub(crate) table: &'static media::PromptTable,
 }
 
 /// One script and the engine that runs its calls.
@@ -148,6 +176,9 @@ struct Call {
     cause: Option<HangupCause>,
     caller_id: CallerId,
     transfer_group: Option<usize>,
+    /// The group's (ring timeout, longest wait) in ms when the call was handed to it: a
+    /// reload does not change them for a call already queued.
+    group_times: Option<(u64, u64)>,
     /// Prompts sent to the pipeline, (table id, script id), oldest first: `PlaybackDone`
     /// carries the table id and the engine wants its own.
     playing: VecDeque<(PromptId, PromptId)>,
@@ -193,6 +224,14 @@ struct Chan {
     state: State,
     early_cid: Option<CallerId>,
     last_idle: Instant,
+    /// The pipeline's lost-digit count already acted on.
+    digits_lost_seen: u64,
+    /// The line settings in force here if a reload froze them (`None`: the group's).
+    line: Option<LinePolicy>,
+    /// What a reload changes on this channel once it is idle.
+    pending: Option<reload::Pending>,
+    /// The generation of the prompt table this channel's pipeline plays from.
+    table_gen: u32,
 }
 
 /// Counters for the demo's status line and summary (the Prometheus metrics carry the rest).
@@ -226,7 +265,7 @@ pub(crate) struct Counts {
     pub(crate) shutdown_hangups: u64,
     /// Calls with caller ID.
     pub(crate) caller_ids: u64,
-    /// Commands that did not fit a channel's ring.
+    /// Commands that found a channel's ring full and waited (none is lost).
     pub(crate) ring_full: u64,
     /// Channels taken out of service.
     pub(crate) out_of_service: u64,
@@ -272,6 +311,11 @@ pub(crate) struct Controller {
     utc_offset_min: i32,
     out: Vec<Output>,
     recording: Option<(recorder::CallNames, std::path::PathBuf)>,
+    /// The time of the last [`Controller::step`].
+    last_step: Instant,
+    /// The prompt table new calls play from, and its generation (one per reloaded pack).
+    table: &'static media::PromptTable,
+    table_gen: u32,
 }
 
 impl Controller {
@@ -294,6 +338,7 @@ impl Controller {
             groups,
             scripts,
             names,
+            table,
         } = plan;
         assert_eq!(handles.len(), roles.len());
         let chans: Vec<Chan> = handles
@@ -305,6 +350,10 @@ impl Controller {
                 state: State::Idle,
                 early_cid: None,
                 last_idle: Instant::ZERO,
+                digits_lost_seen: 0,
+                line: None,
+                pending: None,
+                table_gen: 0,
             })
             .collect();
         let index_of = chans.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
@@ -328,6 +377,9 @@ impl Controller {
             utc_offset_min: 8 * 60,
             out: Vec::new(),
             recording: None,
+            last_step: Instant::ZERO,
+            table,
+            table_gen: 0,
         }
     }
 
@@ -386,28 +438,6 @@ impl Controller {
         std::mem::take(&mut self.cdrs)
     }
 
-    /// The names of the scripts, in slot order.
-    pub(crate) fn script_names(&self) -> Vec<String> {
-        self.scripts.iter().map(|s| s.name.clone()).collect()
-    }
-
-    /// Swaps in a new version of script `name` for new calls; calls in progress keep theirs.
-    /// Refuses (and returns the reason) if a prompt it plays was not loaded at start.
-    pub(crate) fn reload_script(&mut self, name: &str, script: ivr::Script) -> Result<u32, String> {
-        let Some(slot) = self.scripts.iter_mut().find(|s| s.name == name) else {
-            return Err(format!("no script named `{name}` in the configuration"));
-        };
-        let missing = self.names.missing(&script);
-        if !missing.is_empty() {
-            return Err(format!(
-                "prompts not loaded at start (restart to add new prompt files): {}",
-                missing.join(", ")
-            ));
-        }
-        slot.map = Arc::new(self.names.map_for(&script));
-        Ok(slot.engine.load(script))
-    }
-
     /// The earliest time [`Controller::step`] has something to do.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         let mut d = self.scripts.iter().filter_map(|s| s.deadline).min();
@@ -421,16 +451,20 @@ impl Controller {
                     take(*first + ivr::Duration::from_millis(MAX_RING_WAIT_MS));
                 }
                 State::AgentRinging { call, since, .. } => {
-                    let g = &self.groups[call.transfer_group.unwrap_or(0)];
-                    take(*since + ivr::Duration::from_millis(g.ring_timeout_ms));
+                    let (ring_ms, _) = self.group_times(call);
+                    take(*since + ivr::Duration::from_millis(ring_ms));
                 }
                 State::Queued(call) => {
-                    let g = &self.groups[call.transfer_group.unwrap_or(0)];
-                    take(call.queued_at + ivr::Duration::from_millis(g.max_wait_ms));
+                    let (_, wait_ms) = self.group_times(call);
+                    take(call.queued_at + ivr::Duration::from_millis(wait_ms));
                 }
                 State::OutOfService { retry_at } => take(*retry_at),
                 _ => {}
             }
+        }
+        // Commands waiting for room in a full ring go out on the next frame.
+        if self.handles.iter().any(|h| h.backlog() > 0) {
+            take(self.last_step + ivr::Duration::from_millis(FRAME_MS));
         }
         d
     }
@@ -469,6 +503,11 @@ impl Controller {
 
     /// Takes every channel's events and runs every timer due at `now`.
     pub(crate) fn step(&mut self, now: Instant) {
+        self.last_step = now;
+        // Commands that found a ring full go first, in order, before anything new.
+        for h in &mut self.handles {
+            h.pump();
+        }
         for i in 0..self.chans.len() {
             while let Some(ev) = self.handles[i].poll_event() {
                 self.on_event(i, now, ev);
@@ -481,6 +520,7 @@ impl Controller {
             }
         }
         self.timers(now);
+        self.apply_pending(now);
         self.dispatch(now);
     }
 
@@ -524,9 +564,7 @@ impl Controller {
                 let ms = d.end.0.saturating_sub(d.start.0) as f32 / 8.0;
                 self.metrics.dtmf_digit(d.digit, d.twist_db(), d.snr_db, ms);
             }
-            MediaEvent::EventsLost { count } => {
-                self.metrics.ring_overruns.add(u64::from(count));
-            }
+            MediaEvent::EventsLost { count } => return self.events_lost(i, now, count),
             _ => {}
         }
         if let MediaEvent::Line {
@@ -542,8 +580,47 @@ impl Controller {
         }
     }
 
+    /// The channel's event ring was full and `count` events were lost. Hook changes,
+    /// faults, hang-up signals and playback/recording completions are never among them
+    /// (the pipeline keeps those and they arrive as usual); what can be lost is keys,
+    /// caller ID, voice/silence and other line events. Lost keys make the caller's input
+    /// unreliable: a call in the IVR takes its script's invalid-input path (the engine
+    /// drops what was typed and asks again), so a wrong order number is never looked up.
+    fn events_lost(&mut self, i: usize, now: Instant, count: u32) {
+        self.metrics.ring_overruns.add(u64::from(count));
+        let digits_lost = self.handles[i].stats().digits_lost;
+        let keys = digits_lost.saturating_sub(self.chans[i].digits_lost_seen);
+        self.chans[i].digits_lost_seen = digits_lost;
+        let ch = self.chans[i].id;
+        let State::InIvr(call) = &self.chans[i].state else {
+            log::warn!(
+                "channel {ch}: {count} event(s) lost on a full event ring ({keys} key(s)); no call in the IVR, nothing to repair"
+            );
+            return;
+        };
+        if keys == 0 {
+            log::warn!(
+                "channel {ch}: {count} event(s) lost on a full event ring, no keys among them; the call goes on"
+            );
+            return;
+        }
+        log::warn!(
+            "channel {ch}: {count} event(s) lost on a full event ring, {keys} key(s) among them: the caller's input is taken as invalid and asked again"
+        );
+        self.metrics.calls_input_lost.inc();
+        let s = call.script;
+        let _ = self.scripts[s].engine.handle_input(Input::Media {
+            now,
+            ch,
+            event: MediaEvent::EventsLost {
+                count: u32::try_from(keys).unwrap_or(u32::MAX),
+            },
+        });
+        self.drain(s, now);
+    }
+
     fn trunk_event(&mut self, i: usize, t: usize, now: Instant, ev: MediaEvent) {
-        let policy = &self.trunks[t];
+        let policy = self.chans[i].line.unwrap_or_else(|| self.trunks[t].line());
         let hangup = match ev {
             MediaEvent::Line {
                 event: LineEvent::OnHook,
@@ -704,18 +781,24 @@ impl Controller {
         cdr.answer_ms = Some(self.wall_ms(now));
         cdr.caller_id = number.clone();
         cdr.script = self.scripts[policy.script].name.clone();
+        // A channel still on an older prompt pack gets the current one before the call's
+        // first prompt (the ring keeps the order); the call's map is for the current one.
+        self.ensure_table(i);
+        let mut recorded = false;
         if let (true, Some((names, dir))) = (policy.record, &self.recording) {
-            if self.handles[i].set_listen(true) {
-                let (y, m, d) = civil_from_days(cdr.start_ms.div_euclid(86_400_000));
-                let path = dir
-                    .join(format!("{y:04}-{m:02}-{d:02}"))
-                    .join(format!("{}.wav", cdr.call_id));
-                cdr.recording = Some(path.display().to_string());
-                names
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(ch.0, (cdr.call_id.clone(), cdr.start_ms));
-            }
+            let (y, m, d) = civil_from_days(cdr.start_ms.div_euclid(86_400_000));
+            let path = dir
+                .join(format!("{y:04}-{m:02}-{d:02}"))
+                .join(format!("{}.wav", cdr.call_id));
+            cdr.recording = Some(path.display().to_string());
+            names
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(ch.0, (cdr.call_id.clone(), cdr.start_ms));
+            recorded = true;
+        }
+        if recorded {
+            self.send_listen(i, true);
         }
         let call = Box::new(Call {
             cdr,
@@ -724,6 +807,7 @@ impl Controller {
             cause: None,
             caller_id: cid.unwrap_or_default(),
             transfer_group: None,
+            group_times: None,
             playing: VecDeque::new(),
             queued_at: now,
             answered_at: now,
@@ -883,6 +967,8 @@ impl Controller {
                     .unwrap_or(0);
                 if let State::InIvr(call) = &mut self.chans[i].state {
                     call.transfer_group = Some(g);
+                    call.group_times =
+                        Some((self.groups[g].ring_timeout_ms, self.groups[g].max_wait_ms));
                     call.cdr.transfer_target = Some(target.target.clone());
                     call.cdr.transfer_ms = Some(self.epoch_ms + now.as_millis() as i64);
                 }
@@ -1068,8 +1154,8 @@ impl Controller {
                     since,
                     station,
                 } => {
-                    let g = call.transfer_group.unwrap_or(0);
-                    if now >= *since + ivr::Duration::from_millis(self.groups[g].ring_timeout_ms) {
+                    let (ring_ms, _) = self.group_times(call);
+                    if now >= *since + ivr::Duration::from_millis(ring_ms) {
                         let st = *station;
                         self.send(st, MediaCommand::SetHook(Hook::RingOff));
                         self.chans[st].state = State::Idle;
@@ -1083,10 +1169,8 @@ impl Controller {
                     }
                 }
                 State::Queued(call) => {
-                    let g = call.transfer_group.unwrap_or(0);
-                    if now
-                        >= call.queued_at + ivr::Duration::from_millis(self.groups[g].max_wait_ms)
-                    {
+                    let (_, wait_ms) = self.group_times(call);
+                    if now >= call.queued_at + ivr::Duration::from_millis(wait_ms) {
                         // Nobody free for too long: the caller hears congestion and the line
                         // is released (the script's no-agent branch is not in the engine).
                         self.queue.retain(|&q| q != i);
@@ -1224,7 +1308,7 @@ impl Controller {
     ) {
         let mut cdr = call.cdr;
         if cdr.recording.is_some() {
-            let _ = self.handles[i].set_listen(false);
+            self.send_listen(i, false);
             if let Some((names, _)) = &self.recording {
                 names
                     .lock()
@@ -1278,11 +1362,39 @@ impl Controller {
 
     // ---------- helpers ----------
 
+    /// Sends a command to channel `i`'s pipeline. It is never lost: a full ring defers it
+    /// (counted), and [`Controller::step`] sends it on, in order.
     fn send(&mut self, i: usize, cmd: MediaCommand) {
-        if self.handles[i].try_send(cmd).is_err() {
+        let sent = self.handles[i].send(cmd);
+        self.count_sent(i, sent);
+    }
+
+    fn send_listen(&mut self, i: usize, on: bool) {
+        let sent = self.handles[i].send_listen(on);
+        self.count_sent(i, sent);
+    }
+
+    /// Counts a deferred command; the first of a burst (the backlog was empty) is logged.
+    fn count_sent(&mut self, i: usize, sent: media::Sent) {
+        if sent == media::Sent::Deferred {
             self.counts.ring_full += 1;
-            self.metrics.ring_overruns.inc();
+            self.metrics.commands_deferred.inc();
+            if self.handles[i].backlog() == 1 {
+                log::warn!(
+                    "channel {}: command ring full (the audio thread is behind); commands wait and go out in order",
+                    self.chans[i].id
+                );
+            }
         }
+    }
+
+    /// A queued call's (ring timeout, longest wait) in ms: those of its group when it was
+    /// handed over.
+    fn group_times(&self, call: &Call) -> (u64, u64) {
+        call.group_times.unwrap_or_else(|| {
+            let g = &self.groups[call.transfer_group.unwrap_or(0)];
+            (g.ring_timeout_ms, g.max_wait_ms)
+        })
     }
 
     fn set_metric_state(&self, i: usize, s: ChannelState) {

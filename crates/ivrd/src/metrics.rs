@@ -297,9 +297,16 @@ pub struct Metrics {
     /// Duration of accepted digits, ms.
     pub dtmf_duration_ms: Histogram,
     caller_id: [Counter; CallerIdOutcome::ALL.len()],
-    /// Events lost because a ring between the audio and control threads
-    /// was full (each one is also a reason to hang that call up).
+    /// Events lost because the event ring from the audio thread was full
+    /// (hook changes, faults, hang-up signals and completions are kept and
+    /// delivered late instead; see `media`).
     pub ring_overruns: Counter,
+    /// Commands that found their channel's command ring full and waited in
+    /// the control side's backlog (none is lost; they go out in order).
+    pub commands_deferred: Counter,
+    /// Calls whose keys were lost on the way (full event ring): their input
+    /// was treated as an input error (the script's invalid-input path).
+    pub calls_input_lost: Counter,
     /// Channels taken out of service after an error.
     pub channel_failures: Counter,
     /// CDRs stored in the database.
@@ -338,6 +345,8 @@ impl Metrics {
             dtmf_duration_ms: Histogram::new(DTMF_DURATION_BOUNDS_MS),
             caller_id: Default::default(),
             ring_overruns: Counter::default(),
+            commands_deferred: Counter::default(),
+            calls_input_lost: Counter::default(),
             channel_failures: Counter::default(),
             cdr_written: Counter::default(),
             cdr_write_failures: Counter::default(),
@@ -523,6 +532,18 @@ impl Metrics {
             "ivrd_ring_overruns_total",
             "Events lost because a ring between audio and control threads was full.",
             &self.ring_overruns,
+        );
+        counter(
+            out,
+            "ivrd_commands_deferred_total",
+            "Commands that waited for room in a full command ring (none is lost).",
+            &self.commands_deferred,
+        );
+        counter(
+            out,
+            "ivrd_calls_input_lost_total",
+            "Calls whose keys were lost on a full event ring (taken as an input error).",
+            &self.calls_input_lost,
         );
         counter(
             out,

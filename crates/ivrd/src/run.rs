@@ -4,8 +4,13 @@
 //! `hook-N` workers, `cdr-writer`, and the metrics server.
 //!
 //! Signals (blocked everywhere, read from a signalfd by the control loop):
-//! - `SIGHUP` reloads the scripts: new calls get the new version, calls in progress keep
-//!   theirs; a script that does not load is refused and logged and the old one runs on.
+//! - `SIGHUP` reloads the configuration and the scripts without dropping a call: new calls
+//!   get the new scripts, trunk → script mapping, record flag, agent groups and order-hooks
+//!   backend; each channel gets its new line settings when it is idle; the log level and
+//!   the metrics endpoint change at once. A config or script that does not load refuses
+//!   the whole reload (logged with file, key and line) and the old one runs on. The prompt
+//!   pack and the recordings folder change for new calls; the CDR store is flushed, then
+//!   switched. What needs a restart (boards, opening or closing channels) is logged.
 //! - `SIGTERM`/`SIGINT` stop answering, let calls finish up to `daemon.grace_period_s`, hang
 //!   up the rest, flush the CDRs, and exit 0.
 
@@ -14,8 +19,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use ivrd::cdr::CdrWriter;
-use ivrd::config::{BoardKind, Config, HookPreset};
+use ivrd::cdr::{CdrWriter, WriterReport};
+use ivrd::config::{BoardKind, Config, HookPreset, Takes};
 use ivrd::metrics::{Metrics, MetricsServer};
 use order_hooks::{GuardConfig, Guarded, Preset, Shop, ShopConfig, SqlShop};
 
@@ -52,42 +57,227 @@ fn shop(cfg: &Config) -> Result<Arc<dyn Shop>, String> {
     Ok(Arc::new(Guarded::new(sql, GuardConfig::default())))
 }
 
-/// Reloads the scripts of the config at `path` into the controller, logging what happened
-/// to each, and what else changed from `current` (applied only after a restart for now).
-fn reload(ctl: &mut Controller, path: &std::path::Path, current: &Config) {
+/// What a reload can change outside the controller.
+struct Running<'a> {
+    /// The configuration in force (replaced by each reload that is applied).
+    cfg: Config,
+    workers: &'a control::hooks::Workers,
+    recorder: &'a control::recorder::Recorder,
+    server: Option<MetricsServer>,
+    metrics: Arc<Metrics>,
+    /// The log level can change at once (no `filter` and no `RUST_LOG` in force).
+    level_live: bool,
+    /// The prompt pack in force.
+    pack: control::prompts::Fingerprint,
+    /// A reload asks for another CDR store (switched by [`switch_cdr_store`]).
+    cdr_wanted: Option<ivrd::config::CdrStore>,
+}
+
+/// The CDR store in use, and what the stores it replaced did.
+struct Cdrs {
+    /// `None` only if neither the new nor the old store could start again after a switch
+    /// (records then go to the old sink's spill file).
+    writer: Option<CdrWriter>,
+    sink: ivrd::cdr::CdrSink,
+    done: WriterReport,
+}
+
+/// Flush, then switch: every record the old store was given is committed (or spilled by
+/// it) before the new store takes the next; the control thread submits nothing meanwhile.
+/// The new store's spill file must be writable first. If the new writer does not start
+/// after all, the old configuration is started again (it worked). Returns whether the new
+/// store is in use.
+fn switch_cdr_store(
+    cdrs: &mut Cdrs,
+    old: &ivrd::config::CdrStore,
+    new: &ivrd::config::CdrStore,
+    metrics: &Arc<Metrics>,
+) -> bool {
+    let spill = new.spill.clone().unwrap_or_default();
+    if let Err(e) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&spill)
+    {
+        log::warn!(
+            "reload: cdr: the new spill file {}: {e}; CDRs stay in the old store",
+            spill.display()
+        );
+        return false;
+    }
+    let t0 = std::time::Instant::now();
+    if let Some(previous) = cdrs.writer.take() {
+        let r = previous.shutdown();
+        cdrs.done.written += r.written;
+        cdrs.done.spilled += r.spilled;
+        log::info!(
+            "reload: cdr: the old store was flushed ({} written, {} spilled) in {} ms",
+            r.written,
+            r.spilled,
+            t0.elapsed().as_millis()
+        );
+    }
+    let start =
+        |c: &ivrd::config::CdrStore| CdrWriter::spawn(c.writer_config(), Arc::clone(metrics));
+    let (writer, switched) = match start(new) {
+        Ok(w) => {
+            log::info!("reload: cdr: new CDRs go to the new store");
+            (Some(w), true)
+        }
+        Err(e) => {
+            log::error!("reload: cdr: the new store did not start: {e}; back to the old one");
+            match start(old) {
+                Ok(w) => (Some(w), false),
+                Err(e) => {
+                    log::error!(
+                        "reload: cdr: the old store did not start again: {e}; CDRs go to its spill file until a restart"
+                    );
+                    (None, false)
+                }
+            }
+        }
+    };
+    if let Some(w) = &writer {
+        cdrs.sink = w.sink();
+    }
+    cdrs.writer = writer;
+    switched
+}
+
+/// `SIGHUP`: loads the config at `path` and its scripts and applies them without dropping a
+/// call (see [`control::reload`] and `docs/operator-guide.md`). A config or script that does
+/// not load refuses the whole reload, logged with its file, key and line; the running
+/// configuration stays.
+fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
+    let refuse = |run: &Running<'_>, why: &str| {
+        run.metrics.reloads_refused.inc();
+        log::error!("reload refused, the old one runs on (the running configuration stays): {why}");
+    };
     let cfg = match Config::load(path) {
         Ok(c) => c,
         Err(e) => {
             for err in &e.0 {
                 log::error!("reload refused, the running configuration stays: {err}");
             }
+            run.metrics.reloads_refused.inc();
             return;
         }
     };
-    for change in current.reload_plan(&cfg) {
-        if change.key.starts_with("scripts") {
-            continue;
+    let scripts = match control::setup::load_scripts(&cfg) {
+        Ok(s) => s,
+        Err(e) => return refuse(run, &e),
+    };
+    // A new order-hooks backend is opened before anything changes.
+    let new_shop = if cfg.order_hooks == run.cfg.order_hooks {
+        None
+    } else {
+        match shop(&cfg) {
+            Ok(s) => Some(s),
+            Err(e) => return refuse(run, &e),
         }
-        log::warn!(
-            "reload: {change} — this version applies only scripts on reload; restart to apply it"
+    };
+    // The prompt pack is loaded again only if its folder or a file in it changed.
+    let fingerprint = control::prompts::fingerprint(&cfg.prompts.dir);
+    let pack = (cfg.prompts.dir != run.cfg.prompts.dir || fingerprint != run.pack)
+        .then(|| control::prompts::load_pack(&cfg.prompts.dir));
+    let plan = run.cfg.reload_plan(&cfg);
+    match ctl.reload(&cfg, scripts, pack) {
+        Ok(lines) => {
+            // The new level first, so the rest of this reload is logged at it.
+            if plan.iter().any(|c| c.key == "logging")
+                && run.level_live
+                && cfg.logging.filter.is_none()
+            {
+                log::set_max_level(cfg.logging.level.filter());
+                log::info!("reload: logging.level is now {:?}", cfg.logging.level);
+            }
+            for l in lines {
+                log::info!("reload: {l}");
+            }
+        }
+        Err(e) => return refuse(run, &e),
+    }
+    if let Some(s) = new_shop {
+        run.workers.set_backend(s);
+        log::info!(
+            "reload: order_hooks: new lookups go to the new backend; lookups in flight finish on the old one"
         );
-    }
-    for name in ctl.script_names() {
-        let Some(p) = cfg.scripts.get(&name) else {
-            log::warn!("reload: script `{name}` is no longer configured; the old one runs on");
-            continue;
-        };
-        match control::setup::load_script(p) {
-            Ok(s) => match ctl.reload_script(&name, s) {
-                Ok(v) => log::info!("reload: script `{name}` version {v} takes new calls"),
-                Err(e) => log::error!("reload: script `{name}` refused, the old one runs on: {e}"),
-            },
-            Err(e) => log::error!(
-                "reload: script `{name}` ({}) refused, the old one runs on:\n{e}",
-                p.display()
-            ),
+        if (cfg.order_hooks.pool_size, cfg.order_hooks.timeout_ms)
+            != (
+                run.cfg.order_hooks.pool_size,
+                run.cfg.order_hooks.timeout_ms,
+            )
+        {
+            log::warn!(
+                "reload: order_hooks.pool_size/timeout_ms: apply after a restart (kept as they were until then)"
+            );
         }
     }
+    for change in plan {
+        let key = change.key.as_str();
+        match key {
+            "logging" if run.level_live && cfg.logging.filter.is_none() => {}
+            "metrics" => {
+                let new = &cfg.metrics;
+                let started = if new.enabled {
+                    match MetricsServer::start(new.listen.0, Arc::clone(&run.metrics)) {
+                        Ok(s) => Some(s),
+                        Err(e) => {
+                            log::warn!(
+                                "reload: metrics on {}: {e}; the old endpoint stays",
+                                new.listen.0
+                            );
+                            continue;
+                        }
+                    }
+                } else {
+                    None
+                };
+                if let Some(old) = std::mem::replace(&mut run.server, started) {
+                    old.stop();
+                }
+                match &run.server {
+                    Some(s) => {
+                        log::info!("reload: metrics now on http://{}/metrics", s.local_addr())
+                    }
+                    None => log::info!("reload: metrics endpoint closed"),
+                }
+            }
+            "daemon" => log::info!("reload: {change}"),
+            "cdr" => run.cdr_wanted = Some(cfg.cdr.clone()),
+            _ if change.takes == Takes::Restart => log::warn!("reload: {change}"),
+            "recordings" => {
+                run.recorder.set_dir(&cfg.recordings.dir);
+                ctl.set_recordings_dir(&cfg.recordings.dir);
+                log::info!(
+                    "reload: recordings: new recordings go to {}; those in progress finish where they are",
+                    cfg.recordings.dir.display()
+                );
+            }
+            _ if key == "logging" => log::warn!(
+                "reload: logging: a `filter` or RUST_LOG is in force; applies after a restart"
+            ),
+            _ if key.ends_with(".language") => log::warn!(
+                "reload: {key}: a trunk's language is not used by this version (scripts start in their first language and change it with `language`)"
+            ),
+            _ if change.takes == Takes::IdleChannels => log::info!(
+                "reload: {change} ({} channel(s) in a call keep theirs until it ends)",
+                ctl.occupancy().busy_channels
+            ),
+            _ => log::info!("reload: {change}"),
+        }
+    }
+    let mut cfg = cfg;
+    // What needs a restart is kept as it runs, so the next reload compares against it.
+    cfg.boards.clone_from(&run.cfg.boards);
+    cfg.cdr.clone_from(&run.cfg.cdr);
+    if run.server.is_none() && cfg.metrics.enabled {
+        cfg.metrics.clone_from(&run.cfg.metrics);
+    }
+    run.cfg = cfg;
+    run.pack = fingerprint;
+    run.metrics.reloads_ok.inc();
+    log::info!("reload applied");
 }
 
 /// Runs the daemon; the process exit code.
@@ -109,11 +299,23 @@ pub(crate) fn run(a: &RunArgs) -> i32 {
             return 2;
         }
     };
-    let _ = cfg
-        .logging
-        .builder(a.journal, std::env::var("RUST_LOG").ok().as_deref())
-        .try_init();
-    match run_inner(a, &cfg, &sfd) {
+    let rust_log = std::env::var("RUST_LOG").ok();
+    // With neither `filter` nor RUST_LOG, the level is only `log`'s global maximum, so a
+    // reload can change it at once.
+    let level_live = cfg.logging.filter.is_none() && rust_log.is_none();
+    let mut logging = cfg.logging.clone();
+    if level_live {
+        logging.level = ivrd::config::LogLevel::Trace;
+    }
+    if logging
+        .builder(a.journal, rust_log.as_deref())
+        .try_init()
+        .is_ok()
+        && level_live
+    {
+        log::set_max_level(cfg.logging.level.filter());
+    }
+    match run_inner(a, &cfg, &sfd, level_live) {
         Ok(()) => 0,
         Err(e) => {
             log::error!("{e}");
@@ -123,7 +325,12 @@ pub(crate) fn run(a: &RunArgs) -> i32 {
     }
 }
 
-fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> Result<(), String> {
+fn run_inner(
+    a: &RunArgs,
+    cfg: &Config,
+    sfd: &nix::sys::signalfd::SignalFd,
+    level_live: bool,
+) -> Result<(), String> {
     use crate::audio::{self, Options};
     let board_cfg = cfg.boards.first().ok_or("no [[boards]] configured")?;
     let shop = shop(cfg)?;
@@ -254,7 +461,11 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
     };
     let writer = CdrWriter::spawn(cfg.cdr.writer_config(), Arc::clone(&metrics))
         .map_err(|e| format!("CDR store: {e}"))?;
-    let sink = writer.sink();
+    let cdrs = std::cell::RefCell::new(Cdrs {
+        sink: writer.sink(),
+        writer: Some(writer),
+        done: WriterReport::default(),
+    });
     let workers = control::hooks::Workers::spawn(
         shop,
         cfg.order_hooks.pool_size as usize,
@@ -264,23 +475,45 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
     .map_err(|e| e.to_string())?;
     log::info!("ivrd running: {} channel(s)", metrics.channels());
     let start = std::time::Instant::now();
-    let grace_ms = u64::from(cfg.daemon.grace_period_s) * 1000;
+    let mut running = Running {
+        cfg: cfg.clone(),
+        workers: &workers,
+        recorder: &recorder,
+        server,
+        metrics: Arc::clone(&metrics),
+        level_live,
+        pack: control::prompts::fingerprint(&cfg.prompts.dir),
+        cdr_wanted: None,
+    };
+    let mut grace_ms = 0;
     let mut stopping_since: Option<u64> = None;
     let mut hung_up_at: Option<u64> = None;
     let mut bridge_log = audio::BridgeFailureLog::default();
-    let result = runtime::control_loop(
+    let result = runtime::control_loop_with(
         &mut ctl,
         &mut poll,
         Some(sfd),
         &workers,
-        &sink,
+        &mut |cdr| {
+            cdrs.borrow().sink.submit(cdr);
+        },
         start,
         |ctl, now, sig| {
             let ms = now.as_millis();
             bridge_log.check(&audio_stats, ms);
             match sig {
-                Some(Sig::Hup) => reload(ctl, &a.config, cfg),
+                Some(Sig::Hup) => {
+                    let old_cdr = running.cfg.cdr.clone();
+                    reload(ctl, &a.config, &mut running);
+                    if let Some(new) = running.cdr_wanted.take() {
+                        let mut c = cdrs.borrow_mut();
+                        if switch_cdr_store(&mut c, &old_cdr, &new, &running.metrics) {
+                            running.cfg.cdr = new;
+                        }
+                    }
+                }
                 Some(Sig::Term) if stopping_since.is_none() => {
+                    grace_ms = u64::from(running.cfg.daemon.grace_period_s) * 1000;
                     log::info!(
                         "stopping: no new calls; {} s for calls in progress",
                         grace_ms / 1000
@@ -309,7 +542,7 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
     );
     ctl.step(ivr::Instant::from_millis(start.elapsed().as_millis() as u64));
     for cdr in ctl.take_cdrs() {
-        sink.submit(cdr);
+        cdrs.borrow().sink.submit(cdr);
     }
     stop.store(true, Ordering::Relaxed);
     let _ = audio_thread.join();
@@ -323,12 +556,17 @@ fn run_inner(a: &RunArgs, cfg: &Config, sfd: &nix::sys::signalfd::SignalFd) -> R
     if let Some(b) = board_thread {
         let _ = b.join();
     }
+    let server = running.server.take();
+    drop(running);
     workers.shutdown();
     let recordings = recorder.shutdown();
     log::info!("recordings written: {recordings}");
+    let Cdrs { writer, sink, done } = cdrs.into_inner();
     drop(sink);
     let produced = ctl.counts().cdrs;
-    let report = writer.shutdown();
+    let mut report = writer.map(CdrWriter::shutdown).unwrap_or_default();
+    report.written += done.written;
+    report.spilled += done.spilled;
     if let Some(s) = server {
         s.stop();
     }

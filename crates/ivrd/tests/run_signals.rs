@@ -150,10 +150,45 @@ path = "{cdr}"
     )
     .unwrap();
     kill(pid, Signal::SIGHUP).unwrap();
-    std::thread::sleep(Duration::from_secs(4));
+    std::thread::sleep(Duration::from_secs(3));
     assert!(
         child.try_wait().unwrap().is_none(),
         "a broken script on reload stopped the daemon"
+    );
+    // A broken config (a misspelt key) is refused as a whole, with its file and line.
+    let good = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        good.replace("answer_after_rings = 2", "answer_after_ring = 3"),
+    )
+    .unwrap();
+    kill(pid, Signal::SIGHUP).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "a broken config stopped the daemon"
+    );
+    // The script repaired and the config changed: the reload is applied.
+    std::fs::copy(
+        r.join("ivr-scripts/shop-hotline.ivr"),
+        scripts.join("shop-hotline.ivr"),
+    )
+    .unwrap();
+    // New recordings go to another folder (calls being recorded finish in the old one),
+    // new CDRs to another database (after the old one is flushed).
+    std::fs::create_dir_all(dir.join("recordings2")).unwrap();
+    std::fs::write(
+        &config,
+        good.replace("answer_after_rings = 2", "answer_after_rings = 3")
+            .replace("/recordings\"", "/recordings2\"")
+            .replace("cdr.sqlite", "cdr2.sqlite"),
+    )
+    .unwrap();
+    kill(pid, Signal::SIGHUP).unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "a good reload stopped the daemon"
     );
     kill(pid, Signal::SIGTERM).unwrap();
     let status = wait_exit(&mut child, Duration::from_secs(30)).expect("the daemon did not stop");
@@ -166,6 +201,22 @@ path = "{cdr}"
         .unwrap();
     assert!(status.success(), "exit {status:?}\n{log}");
     assert!(log.contains("refused, the old one runs on"), "{log}");
+    let cfg_name = config.display().to_string();
+    assert!(
+        log.lines().any(|l| l.contains("reload refused")
+            && l.contains(&cfg_name)
+            && l.contains("answer_after_ring")),
+        "the refused config names its file and key:\n{log}"
+    );
+    assert!(
+        log.contains("reload: script `shop-hotline` version 2 takes new calls"),
+        "{log}"
+    );
+    assert!(log.contains("reload applied"), "{log}");
+    assert!(
+        log.contains("reload: recordings: new recordings go to"),
+        "{log}"
+    );
     assert!(log.contains("stopping: no new calls"), "{log}");
     // Every CDR produced is in the database.
     let line = log
@@ -180,8 +231,17 @@ path = "{cdr}"
     let (produced, written, spilled) = (nums[n - 3], nums[n - 2], nums[n - 1]);
     assert!(produced >= 3, "{line}");
     assert_eq!(produced, written + spilled, "{line}");
-    let stored = ivrd::cdr::read_all(&cdr).unwrap();
+    let mut stored = ivrd::cdr::read_all(&cdr).unwrap();
+    let before = stored.len();
+    let after = ivrd::cdr::read_all(&dir.join("cdr2.sqlite")).unwrap();
+    assert!(!after.is_empty(), "no CDR went to the new store");
+    assert!(before > 0, "no CDR went to the old store");
+    stored.extend(after);
     assert_eq!(stored.len() as u64, written, "{line}");
+    assert!(
+        log.contains("reload: cdr: new CDRs go to the new store"),
+        "{log}"
+    );
     // Calls went on after the refused reload: some answered after it.
     assert!(
         stored.iter().any(|c| c.answer_ms.is_some()),
@@ -190,6 +250,10 @@ path = "{cdr}"
     // Whole-call recordings: every answered call's WAV is complete (no `.part` left).
     let recorded: Vec<&String> = stored.iter().filter_map(|c| c.recording.as_ref()).collect();
     assert!(!recorded.is_empty(), "no call was recorded");
+    assert!(
+        recorded.iter().any(|p| p.contains("/recordings2/")),
+        "calls answered after the reload are recorded in the new folder: {recorded:?}"
+    );
     for p in recorded {
         let r = hound::WavReader::open(p).unwrap_or_else(|e| panic!("{p}: {e}"));
         assert!(r.duration() > 8000, "{p}: {} samples", r.duration());

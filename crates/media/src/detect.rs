@@ -31,6 +31,8 @@ pub(crate) struct Receivers {
     dtmf: DtmfReceiver,
     progress: Option<CallProgressDetector>,
     fsk_caller_id: Option<CallerIdReceiver>,
+    fsk_modem: Option<dsp::fsk::FskModem>,
+    zone: &'static dsp::zones::ToneZone,
     dtmf_caller_id: DtmfCallerIdParser,
     /// Caller ID is listened for only while the line is on-hook (between rings).
     on_hook: bool,
@@ -48,6 +50,8 @@ impl Receivers {
                 .progress_detection
                 .then(|| CallProgressDetector::new(config.zone)),
             fsk_caller_id: config.caller_id_fsk.map(CallerIdReceiver::new),
+            fsk_modem: config.caller_id_fsk,
+            zone: config.zone,
             dtmf_caller_id: DtmfCallerIdParser::default(),
             on_hook: true,
             vad: VoiceDetector::new(config.vad),
@@ -119,6 +123,21 @@ impl Receivers {
             self.dtmf_caller_id.reset();
         }
         self.on_hook = on_hook;
+    }
+
+    /// New line settings (a reload, applied while the channel is idle): busy-tone
+    /// detection on or off, FSK caller ID with another modem or none.
+    ///
+    /// # Real-time
+    /// Does not allocate: the detectors are plain fixed-size state.
+    pub(crate) fn set_line(&mut self, progress: bool, fsk: Option<dsp::fsk::FskModem>) {
+        if progress != self.progress.is_some() {
+            self.progress = progress.then(|| CallProgressDetector::new(self.zone));
+        }
+        if fsk != self.fsk_modem {
+            self.fsk_modem = fsk;
+            self.fsk_caller_id = fsk.map(CallerIdReceiver::new);
+        }
     }
 
     /// When the current stretch of silence began; `None` while there is voice.

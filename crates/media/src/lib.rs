@@ -15,8 +15,14 @@
 //!   events out, tap frames out) and relaxed atomic counters. No locks anywhere.
 //! - **Allocation.** Everything is allocated in [`channel`]. Nothing the audio thread calls
 //!   on a [`Pipeline`] allocates or frees memory, locks, blocks or logs; `tests/no_alloc.rs`
-//!   proves it with a counting allocator. A full ring is counted (and reported as
-//!   [`MediaEvent::EventsLost`]), never a panic.
+//!   proves it with a counting allocator. A full ring is never a panic and loses nothing
+//!   that matters: a command that does not fit waits in the [`ControlHandle`]'s backlog
+//!   ([`ControlHandle::send`], pushed again in order by [`ControlHandle::pump`]); an event
+//!   that does not fit waits in one of the pipeline's fixed slots if it is a hook change,
+//!   a fault, a hang-up signal or a playback/recording completion (coalesced to the latest
+//!   of its kind), and anything else is counted and reported as [`MediaEvent::EventsLost`]
+//!   (lost digits also in [`Stats::digits_lost`], so the control side can treat the
+//!   caller's input as unreliable).
 //! - **Prompts** are a pre-decoded `&'static` [`PromptTable`] built before the loop: the
 //!   audio thread only borrows it and never drops it.
 //! - **Time** is an argument: each frame carries its [`SampleTime`]; events are stamped
@@ -74,7 +80,7 @@ use ringbuf::HeapRb;
 use ringbuf::traits::Split;
 use tel_types::{ChannelId, Law};
 
-pub use control::{ControlHandle, SendError, Stats};
+pub use control::{ControlHandle, LineSettings, SendError, Sent, Stats};
 pub use gain::Gain;
 pub use pipeline::{Frame, LineControl, Pipeline};
 pub use prompt::PromptTable;
@@ -188,6 +194,8 @@ pub fn channel(config: Config) -> (Pipeline, ControlHandle) {
         record_tap: record_cons,
         listen_tap: listen_cons,
         held: VecDeque::with_capacity(config.event_capacity),
+        backlog: VecDeque::new(),
+        deferred: 0,
     };
     (pipe, handle)
 }

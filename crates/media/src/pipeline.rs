@@ -6,7 +6,7 @@ use ringbuf::traits::{Consumer, Producer};
 use ringbuf::{HeapCons, HeapProd};
 use tel_types::{
     CallerId, ChannelId, Digit, DigitSet, FRAME_SAMPLES, Hook, Law, LineEvent, MediaCommand,
-    MediaEvent, PromptId, RecordingId, SAMPLES_PER_MS, SampleTime,
+    MediaEvent, ProgressTone, PromptId, RecordingId, SAMPLES_PER_MS, SampleTime,
 };
 
 use dsp::callerid::CallerIdSender;
@@ -33,6 +33,43 @@ const CID_DELAY_SAMPLES: u64 = 600 * SAMPLES_PER_MS;
 const QUEUE_DEPTH: usize = 16;
 /// Hook/bridge requests the loop has not collected yet.
 const LINE_CONTROL_DEPTH: usize = 8;
+
+/// Events kept when the event ring is full: one fixed slot per kind of event whose loss
+/// would leave a call wrong, so they reach the control side once there is room. Everything
+/// else that does not fit is counted and reported as [`MediaEvent::EventsLost`].
+///
+/// Coalescing to the latest of a kind is exact for what the control side does with them:
+/// a `PlaybackDone` (or `RecordingDone`) also completes every earlier prompt (recording);
+/// the hook slots are delivered in the order of their last change, so the final hook state
+/// is right and each change that happened is seen at least once; a removed channel stays
+/// removed.
+#[derive(Debug, Default, Clone, Copy)]
+struct Held {
+    /// Events dropped (not kept in a slot) since the last `EventsLost` went out.
+    lost: u32,
+    /// `Removed` (sticky), `Alarm` or `NoAlarm`.
+    fault: Option<MediaEvent>,
+    /// The last on-hook and off-hook (ring / answer) events, with their order.
+    on_hook: Option<(u32, MediaEvent)>,
+    off_hook: Option<(u32, MediaEvent)>,
+    /// The first hang-up signal: a polarity reversal or busy tone.
+    hangup: Option<MediaEvent>,
+    playback: Option<MediaEvent>,
+    recording: Option<MediaEvent>,
+    seq: u32,
+}
+
+impl Held {
+    fn is_empty(&self) -> bool {
+        self.lost == 0
+            && self.fault.is_none()
+            && self.on_hook.is_none()
+            && self.off_hook.is_none()
+            && self.hangup.is_none()
+            && self.playback.is_none()
+            && self.recording.is_none()
+    }
+}
 
 /// Something the audio loop must do to the board (the pipeline itself never touches it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +148,7 @@ pub struct Pipeline {
     record_tap: Option<TapProducer>,
     listen_tap: Option<TapProducer>,
 
-    lost_events: u32,
+    held: Held,
     wake: bool,
     line_control: Fifo<LineControl, LINE_CONTROL_DEPTH>,
 
@@ -155,7 +192,7 @@ impl Pipeline {
             counters: parts.counters,
             record_tap: parts.record_tap,
             listen_tap: parts.listen_tap,
-            lost_events: 0,
+            held: Held::default(),
             wake: false,
             line_control: Fifo::new(),
             playing: None,
@@ -196,6 +233,9 @@ impl Pipeline {
     /// Does not allocate, lock or block. Commands queued since the last call take effect in
     /// this frame, so a prompt starts at most one frame after its `Play` command.
     pub fn process(&mut self, now: SampleTime, rx: &Frame, tx: &mut Frame, peer: Option<&Frame>) {
+        if !self.held.is_empty() {
+            self.flush_held();
+        }
         self.drain_commands(now);
 
         if self.rx_gain.is_unity() {
@@ -233,6 +273,16 @@ impl Pipeline {
         let mut tx_lin = [0; FRAME_SAMPLES];
         self.process(now, &rx_lin, &mut tx_lin, peer);
         crate::codec::encode(self.law, &tx_lin, tx)
+    }
+
+    /// The prompt table this channel plays from.
+    pub fn prompt_table(&self) -> &'static PromptTable {
+        self.prompts
+    }
+
+    /// The gains in force: (received, transmitted).
+    pub fn gains(&self) -> (Gain, Gain) {
+        (self.rx_gain, self.tx_gain)
     }
 
     /// The last received frame with DTMF clamped, for the bridged peer's transmit mix.
@@ -293,6 +343,13 @@ impl Pipeline {
         Counters::bump(&self.counters.tx_underruns, 1);
     }
 
+    /// Whether the whole-call listen tap is on (a supervisor listens or the call is
+    /// recorded). Such a call must not be bridged by the board: the tap would not hear the
+    /// other party.
+    pub fn is_listening(&self) -> bool {
+        self.listen_seq.is_some()
+    }
+
     /// Whether a prompt is playing or queued.
     pub fn is_playing(&self) -> bool {
         self.playing.is_some() || self.queue.len() > 0
@@ -305,6 +362,19 @@ impl Pipeline {
                 Command::Listen(on) => self.listen_seq = if on { Some(0) } else { None },
                 Command::TxGain(g) => self.tx_gain = g,
                 Command::RxGain(g) => self.rx_gain = g,
+                Command::Prompts(t) => {
+                    self.stop_playback(None);
+                    self.prompts = t;
+                }
+                Command::Line(l) => {
+                    self.rx_gain = l.rx_gain;
+                    self.tx_gain = l.tx_gain;
+                    self.receivers
+                        .set_line(l.progress_detection, l.caller_id_fsk);
+                    if let Some(m) = l.caller_id_fsk {
+                        self.cid_modem = m;
+                    }
+                }
             }
         }
     }
@@ -374,24 +444,161 @@ impl Pipeline {
         }
     }
 
-    /// Queues an event for the control side; a full ring is counted and reported later as
-    /// [`MediaEvent::EventsLost`], never a panic.
+    /// Queues an event for the control side. A full ring is never a panic: the event waits
+    /// in its [`Held`] slot if it is one that matters, or is counted and reported later as
+    /// [`MediaEvent::EventsLost`] (digits also in [`crate::Stats::digits_lost`]).
     fn emit(&mut self, ev: MediaEvent) {
-        if self.lost_events > 0 {
-            let lost = MediaEvent::EventsLost {
-                count: self.lost_events,
-            };
-            if self.events.try_push(lost).is_ok() {
-                self.lost_events = 0;
-                self.wake = true;
-            }
+        if !self.held.is_empty() {
+            self.flush_held();
         }
-        if self.lost_events == 0 && self.events.try_push(ev).is_ok() {
+        if self.held.is_empty() && self.events.try_push(ev).is_ok() {
             self.wake = true;
-        } else {
-            self.lost_events = self.lost_events.saturating_add(1);
+            return;
+        }
+        self.hold(ev);
+    }
+
+    /// Keeps `ev` in its slot, or counts it lost.
+    fn hold(&mut self, ev: MediaEvent) {
+        let h = &mut self.held;
+        h.seq = h.seq.wrapping_add(1);
+        let seq = h.seq;
+        let slot: Option<&mut Option<MediaEvent>> = match ev {
+            MediaEvent::Line {
+                event: LineEvent::Removed | LineEvent::Alarm | LineEvent::NoAlarm,
+                ..
+            } => {
+                let removed = matches!(
+                    h.fault,
+                    Some(MediaEvent::Line {
+                        event: LineEvent::Removed,
+                        ..
+                    })
+                );
+                if removed { None } else { Some(&mut h.fault) }
+            }
+            MediaEvent::Line {
+                event: LineEvent::OnHook,
+                ..
+            } => {
+                let replaced = h.on_hook.replace((seq, ev)).is_some();
+                return self.count_held(replaced);
+            }
+            MediaEvent::Line {
+                event: LineEvent::RingOffHook,
+                ..
+            } => {
+                let replaced = h.off_hook.replace((seq, ev)).is_some();
+                return self.count_held(replaced);
+            }
+            MediaEvent::Line {
+                event: LineEvent::PolarityReversal,
+                ..
+            }
+            | MediaEvent::Progress {
+                tone: ProgressTone::Busy,
+                ..
+            } => {
+                if h.hangup.is_some() {
+                    // The first hang-up signal is the one that ends the call.
+                    return self.count_lost(&ev);
+                }
+                Some(&mut h.hangup)
+            }
+            MediaEvent::PlaybackDone { .. } => Some(&mut h.playback),
+            MediaEvent::RecordingDone { .. } => Some(&mut h.recording),
+            _ => None,
+        };
+        match slot {
+            Some(slot) => {
+                let replaced = slot.replace(ev).is_some();
+                self.count_held(replaced);
+            }
+            None => self.count_lost(&ev),
+        }
+    }
+
+    fn count_held(&mut self, replaced: bool) {
+        Counters::bump(&self.counters.held_events, 1);
+        if replaced {
+            // The older one of the kind is superseded (see `Held`): count it as lost.
+            self.held.lost = self.held.lost.saturating_add(1);
             Counters::bump(&self.counters.events_lost, 1);
         }
+    }
+
+    fn count_lost(&mut self, ev: &MediaEvent) {
+        self.held.lost = self.held.lost.saturating_add(1);
+        Counters::bump(&self.counters.events_lost, 1);
+        if matches!(
+            ev,
+            MediaEvent::Digit(_)
+                | MediaEvent::Line {
+                    event: LineEvent::DtmfDown(_) | LineEvent::DtmfUp(_) | LineEvent::PulseDigit(_),
+                    ..
+                }
+        ) {
+            Counters::bump(&self.counters.digits_lost, 1);
+        }
+    }
+
+    /// Pushes what [`Pipeline::hold`] kept, in order: the count of events lost, a fault,
+    /// the hook changes (in the order they last happened), a hang-up signal, then the
+    /// playback and recording completions. Stops at the first that does not fit.
+    fn flush_held(&mut self) {
+        if self.held.lost > 0 {
+            let lost = MediaEvent::EventsLost {
+                count: self.held.lost,
+            };
+            if self.events.try_push(lost).is_err() {
+                return;
+            }
+            self.held.lost = 0;
+            self.wake = true;
+        }
+        let Self {
+            held, events, wake, ..
+        } = self;
+        let mut push = |slot: &mut Option<MediaEvent>| -> bool {
+            if let Some(ev) = *slot {
+                if events.try_push(ev).is_err() {
+                    return false;
+                }
+                *slot = None;
+                *wake = true;
+            }
+            true
+        };
+        if !push(&mut held.fault) {
+            return;
+        }
+        let on_first = match (held.on_hook, held.off_hook) {
+            (Some((a, _)), Some((b, _))) => b.wrapping_sub(a) < u32::MAX / 2,
+            _ => true,
+        };
+        let mut on = held.on_hook.map(|(_, e)| e);
+        let mut off = held.off_hook.map(|(_, e)| e);
+        let order: [&mut Option<MediaEvent>; 2] = if on_first {
+            [&mut on, &mut off]
+        } else {
+            [&mut off, &mut on]
+        };
+        let mut ok = true;
+        for slot in order {
+            if ok && !push(slot) {
+                ok = false;
+            }
+        }
+        if on.is_none() {
+            held.on_hook = None;
+        }
+        if off.is_none() {
+            held.off_hook = None;
+        }
+        if !ok {
+            return;
+        }
+        let _ = push(&mut held.hangup) && push(&mut held.playback) && push(&mut held.recording);
     }
 
     /// The receive side of a frame: receivers, clamping, recording.

@@ -116,6 +116,13 @@ fn processing_thousands_of_frames_with_everything_on_allocates_nothing() {
     ctl_a.try_send(MediaCommand::Bridge(ChannelId(2))).unwrap();
     assert!(ctl_b.set_listen(true));
 
+    // A second prompt pack (a reload's), built before the measurement.
+    let mut other = PromptTable::new();
+    for _ in 0..4 {
+        other.push(&[500; 2000]);
+    }
+    let other: &'static PromptTable = Box::leak(Box::new(other));
+
     let frames = 5_000u64;
     let mut rx_a = [0u8; FRAME_SAMPLES];
     let mut tx_a = [0u8; FRAME_SAMPLES];
@@ -221,6 +228,24 @@ fn processing_thousands_of_frames_with_everything_on_allocates_nothing() {
             }
             if f == 2500 {
                 let _ = ctl_a.try_send(MediaCommand::SetHook(Hook::OffHook));
+            }
+            // A reload's new line settings (busy tone off then on, another FSK modem): the
+            // audio thread swaps its detectors in place. The ring has room, so the control
+            // side's `send` does not need its backlog here.
+            // A reloaded prompt pack: the audio thread only switches a reference.
+            if f == 2000 {
+                let _ = ctl_a.send_prompt_table(other);
+            }
+            if f == 1500 || f == 3500 {
+                let on = f == 3500;
+                let modem = if on {
+                    dsp::fsk::FskModem::V23
+                } else {
+                    dsp::fsk::FskModem::Bell202
+                };
+                let settings =
+                    media::LineSettings::new(Gain::from_db(-3.0), Gain::UNITY, on, Some(modem));
+                let _ = ctl_b.send_line_settings(settings);
             }
             now += FRAME_SAMPLES as u64;
         }

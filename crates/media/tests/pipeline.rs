@@ -2,7 +2,7 @@
 
 mod support;
 
-use media::{Gain, LineControl, MediaCommand, MediaEvent, SendError};
+use media::{Gain, LineControl, MediaCommand, MediaEvent, SendError, Sent};
 use support::{Chan, prompt_table, ramp};
 use tel_types::{ChannelId, Digit, DigitSet, Hook, LineEvent, PromptId, RecordingId, SampleTime};
 
@@ -366,6 +366,176 @@ fn full_command_ring_hands_the_command_back() {
     );
     ch.step_silent();
     assert!(ch.ctl.try_send(MediaCommand::StopPlayback).is_ok());
+}
+
+#[test]
+fn a_full_command_ring_loses_no_command_and_keeps_their_order() {
+    let (table, ids) = prompt_table(&[(1, 1), (2, 1), (3, 1), (4, 1), (5, 1)]);
+    let mut ch = Chan::with(1, table, |c| c.command_capacity = 2);
+    let sent: Vec<Sent> = ids
+        .iter()
+        .map(|&prompt| {
+            ch.ctl.send(MediaCommand::Play {
+                prompt,
+                barge_in: DigitSet::EMPTY,
+            })
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        vec![
+            Sent::Now,
+            Sent::Now,
+            Sent::Deferred,
+            Sent::Deferred,
+            Sent::Deferred
+        ]
+    );
+    assert_eq!((ch.ctl.backlog(), ch.ctl.deferred()), (3, 3));
+    // A hang-up sent now waits behind the prompts, never ahead of them and never lost.
+    assert_eq!(
+        ch.ctl.send(MediaCommand::SetHook(Hook::OnHook)),
+        Sent::Deferred
+    );
+    let mut done = Vec::new();
+    let mut hooks = Vec::new();
+    for _ in 0..10 {
+        ch.ctl.pump();
+        ch.step_silent();
+        while let Some(l) = ch.pipe.poll_line_control() {
+            hooks.push(l);
+        }
+        for ev in ch.events() {
+            if let MediaEvent::PlaybackDone { prompt, .. } = ev {
+                done.push(prompt);
+            }
+        }
+    }
+    assert_eq!(done, ids, "every prompt played, in order");
+    assert_eq!(hooks, vec![LineControl::Hook(Hook::OnHook)]);
+    assert_eq!(ch.ctl.backlog(), 0);
+}
+
+#[test]
+fn a_full_event_ring_keeps_hook_changes_faults_and_completions() {
+    let (table, ids) = prompt_table(&[(1, 1), (2, 1)]);
+    let mut ch = Chan::with(1, table, |c| c.event_capacity = 4);
+    for _ in 0..4 {
+        ch.line_event(LineEvent::RingBegin);
+    }
+    // The ring is full. What follows must not be lost (or is reported).
+    ch.line_event(LineEvent::OnHook);
+    ch.line_event(LineEvent::RingOffHook);
+    ch.line_event(LineEvent::DtmfDown(Digit::D5));
+    ch.line_event(LineEvent::OnHook);
+    ch.send(MediaCommand::Play {
+        prompt: ids[0],
+        barge_in: DigitSet::EMPTY,
+    });
+    ch.send(MediaCommand::Play {
+        prompt: ids[1],
+        barge_in: DigitSet::EMPTY,
+    });
+    ch.step_silent();
+    let stats = ch.ctl.stats();
+    assert_eq!(stats.digits_lost, 1, "{stats:?}");
+    assert!(stats.held_events >= 4, "{stats:?}");
+    let first = ch.events();
+    assert_eq!(first.len(), 4, "the ring's own four");
+    // Room again: the next frame delivers what was kept, in a defined order.
+    ch.step_silent();
+    let kept: Vec<MediaEvent> = ch
+        .events()
+        .into_iter()
+        .map(|e| match e {
+            MediaEvent::Line { event, .. } => MediaEvent::Line {
+                at: SampleTime::ZERO,
+                event,
+            },
+            e => e,
+        })
+        .collect();
+    let line = |event| MediaEvent::Line {
+        at: SampleTime::ZERO,
+        event,
+    };
+    assert_eq!(
+        kept,
+        vec![
+            // The digit and the superseded first on-hook and first completion.
+            MediaEvent::EventsLost { count: 3 },
+            // The last change of each kind, in the order they happened: the line ends on-hook.
+            line(LineEvent::RingOffHook),
+            line(LineEvent::OnHook),
+            // The latest completion also completes the prompts before it.
+            MediaEvent::PlaybackDone {
+                prompt: ids[1],
+                played_samples: 1,
+                barged_in_by: None
+            },
+        ]
+    );
+    // Nothing is left over.
+    ch.step_silent();
+    assert!(ch.events().is_empty());
+}
+
+#[test]
+fn another_prompt_table_stops_playback_and_plays_from_then_on() {
+    let (old, ids) = prompt_table(&[(100, 800)]);
+    let (new, _) = prompt_table(&[(-300, 800)]);
+    let mut ch = Chan::new(1, old);
+    ch.send(MediaCommand::Play {
+        prompt: ids[0],
+        barge_in: DigitSet::EMPTY,
+    });
+    assert_eq!(ch.step_silent()[0], 100);
+    assert_eq!(ch.ctl.send_prompt_table(new), Sent::Now);
+    ch.send(MediaCommand::Play {
+        prompt: ids[0],
+        barge_in: DigitSet::EMPTY,
+    });
+    let tx = ch.step_silent();
+    assert_eq!(tx[0], -300, "the same id now plays from the new table");
+    let done: Vec<_> = ch
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            MediaEvent::PlaybackDone { played_samples, .. } => Some(played_samples),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done, vec![160], "the old prompt was stopped where it was");
+    assert!(std::ptr::eq(ch.pipe.prompt_table(), new));
+}
+
+#[test]
+fn new_line_settings_change_the_gains_and_receivers() {
+    let (table, _) = prompt_table(&[]);
+    let mut ch = Chan::with(1, table, |c| c.progress_detection = false);
+    let s = media::LineSettings::new(Gain::UNITY, Gain::from_db(6.0206), true, None);
+    assert_eq!(ch.ctl.send_line_settings(s), Sent::Now);
+    ch.step_silent();
+    // The transmit gain applies to a tone we send.
+    ch.send(MediaCommand::PlayTone {
+        tone: tel_types::Tone::Beep,
+        duration_ms: 100,
+    });
+    let loud = ch.step_silent();
+    let peak = loud.iter().map(|s| s.unsigned_abs()).max().unwrap();
+    let s = media::LineSettings::new(Gain::UNITY, Gain::UNITY, true, None);
+    let _ = ch.ctl.send_line_settings(s);
+    ch.step_silent();
+    ch.send(MediaCommand::PlayTone {
+        tone: tel_types::Tone::Beep,
+        duration_ms: 100,
+    });
+    let normal = ch.step_silent();
+    let peak1 = normal.iter().map(|s| s.unsigned_abs()).max().unwrap();
+    assert!(
+        (f64::from(peak) / f64::from(peak1) - 2.0).abs() < 0.05,
+        "{peak} vs {peak1}"
+    );
 }
 
 #[test]

@@ -456,8 +456,8 @@ fn refused_kernel_bridge_falls_back_to_user_space_and_is_logged_once_by_the_cont
 #[test]
 fn a_line_that_must_stay_in_user_space_is_not_bridged_by_the_board() {
     let mut r = conferencing_pair();
-    // As for a recorded trunk: the recording must hear the agent.
-    r.audio.lines[0].hw_allowed = false;
+    // A recorded call: the whole-call tap must hear the agent.
+    assert!(r.ctls[0].set_listen(true));
     r.ctls[1]
         .try_send(MediaCommand::Bridge(ChannelId(1)))
         .unwrap();

@@ -130,13 +130,25 @@ pub(crate) struct Done {
     pub(crate) latency_s: f64,
 }
 
+/// The backend new lookups go to; a reload swaps it (lookups in flight finish on the one
+/// they started with).
+type Backend = Arc<std::sync::RwLock<Arc<dyn Shop>>>;
+
 /// `k` worker threads answering jobs from a bounded queue.
-#[derive(Debug)]
 pub(crate) struct Workers {
     jobs: Option<Sender<HookJob>>,
+    backend: Backend,
     /// Answers (the control thread drains it when woken).
     pub(crate) done: Receiver<Done>,
     threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Workers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workers")
+            .field("threads", &self.threads.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Workers {
@@ -150,11 +162,12 @@ impl Workers {
         let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<HookJob>(256);
         let (done_tx, done) = crossbeam_channel::bounded::<Done>(1024);
         let mut threads = Vec::new();
+        let backend: Backend = Arc::new(std::sync::RwLock::new(shop));
         for n in 0..k.max(1) {
-            let (rx, tx, shop, waker) = (
+            let (rx, tx, backend, waker) = (
                 jobs_rx.clone(),
                 done_tx.clone(),
-                Arc::clone(&shop),
+                Arc::clone(&backend),
                 Arc::clone(&waker),
             );
             threads.push(
@@ -162,6 +175,11 @@ impl Workers {
                     .name(format!("hook-{n}"))
                     .spawn(move || {
                         for job in rx {
+                            let shop = Arc::clone(
+                                &backend
+                                    .read()
+                                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+                            );
                             let t0 = std::time::Instant::now();
                             let reply = answer(shop.as_ref(), &job.call, budget);
                             let latency_s = t0.elapsed().as_secs_f64();
@@ -178,9 +196,19 @@ impl Workers {
         }
         Ok(Self {
             jobs: Some(jobs_tx),
+            backend,
             done,
             threads,
         })
+    }
+
+    /// New lookups go to `shop` from now on; those in flight finish on the old backend
+    /// (dropped when the last of them is done).
+    pub(crate) fn set_backend(&self, shop: Arc<dyn Shop>) {
+        *self
+            .backend
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = shop;
     }
 
     /// Queues a job; if the queue is full the call gets `Timeout` at once (its fallback).

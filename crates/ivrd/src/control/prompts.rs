@@ -119,6 +119,28 @@ pub(crate) fn load_pack(dir: &Path) -> (&'static PromptTable, PromptNames) {
     (Box::leak(Box::new(table)), names)
 }
 
+/// What identifies a prompt pack's contents: every WAV under `dir` with its size and
+/// modification time, sorted. A reload loads the pack again only if this changed (each
+/// loaded pack stays in memory until a restart: the audio thread never frees memory).
+pub(crate) type Fingerprint = Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>)>;
+
+/// The [`Fingerprint`] of the pack under `dir`.
+pub(crate) fn fingerprint(dir: &Path) -> Fingerprint {
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    let mut out: Fingerprint = files
+        .into_iter()
+        .map(|f| {
+            let meta = std::fs::metadata(&f).ok();
+            let len = meta.as_ref().map_or(0, std::fs::Metadata::len);
+            let modified = meta.and_then(|m| m.modified().ok());
+            (f, len, modified)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;

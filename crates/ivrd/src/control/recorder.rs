@@ -31,6 +31,7 @@ const POLL: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub(crate) struct Recorder {
     stop: Arc<AtomicBool>,
+    dir: Arc<Mutex<std::path::PathBuf>>,
     thread: Option<JoinHandle<u64>>,
 }
 
@@ -40,7 +41,90 @@ fn wall_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn finish(recs: &mut Recordings, id: RecordingId, what: &str) -> u64 {
+/// The recording folders: new recordings start in the current one; those already open in
+/// a folder a reload replaced finish there.
+struct Writers {
+    current: Recordings,
+    /// Replaced folders with recordings still open, and those recordings.
+    old: Vec<(Recordings, std::collections::HashSet<RecordingId>)>,
+    /// The recordings open in `current`.
+    open: std::collections::HashSet<RecordingId>,
+    dir: std::path::PathBuf,
+}
+
+impl Writers {
+    fn new(dir: &Path) -> Self {
+        Self {
+            current: Recordings::new(dir),
+            old: Vec::new(),
+            open: std::collections::HashSet::new(),
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Follows the folder the controller names (a reload may change it).
+    fn follow(&mut self, dir: &Mutex<std::path::PathBuf>) {
+        let want = dir.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if want != self.dir {
+            log::info!("recordings: new ones go to {}", want.display());
+            let old = std::mem::replace(&mut self.current, Recordings::new(&want));
+            self.old.push((old, std::mem::take(&mut self.open)));
+            self.dir = want;
+        }
+        self.old.retain(|r| r.0.open_count() > 0);
+    }
+
+    fn start(
+        &mut self,
+        id: RecordingId,
+        name: &str,
+        start_ms: i64,
+    ) -> Result<std::path::PathBuf, ivrd::cdr::recording::RecordingError> {
+        self.open.insert(id);
+        self.current.start(id, name, start_ms)
+    }
+
+    fn owner(&mut self, id: RecordingId) -> &mut Recordings {
+        match self.old.iter().position(|r| r.1.contains(&id)) {
+            Some(k) => &mut self.old[k].0,
+            None => &mut self.current,
+        }
+    }
+
+    fn append(
+        &mut self,
+        id: RecordingId,
+        samples: &[i16],
+    ) -> Result<(), ivrd::cdr::recording::RecordingError> {
+        self.owner(id).append(id, samples)
+    }
+
+    fn finish(
+        &mut self,
+        id: RecordingId,
+    ) -> Result<ivrd::cdr::recording::Finished, ivrd::cdr::recording::RecordingError> {
+        self.open.remove(&id);
+        if let Some(k) = self.old.iter().position(|r| r.1.contains(&id)) {
+            self.old[k].1.remove(&id);
+            return self.old[k].0.finish(id);
+        }
+        self.current.finish(id)
+    }
+
+    fn finish_all(
+        &mut self,
+    ) -> Vec<Result<ivrd::cdr::recording::Finished, ivrd::cdr::recording::RecordingError>> {
+        self.open.clear();
+        let mut all = self.current.finish_all();
+        for (r, ids) in &mut self.old {
+            ids.clear();
+            all.extend(r.finish_all());
+        }
+        all
+    }
+}
+
+fn finish(recs: &mut Writers, id: RecordingId, what: &str) -> u64 {
     match recs.finish(id) {
         Ok(done) => {
             log::info!(
@@ -60,7 +144,7 @@ fn finish(recs: &mut Recordings, id: RecordingId, what: &str) -> u64 {
 /// Empties the whole-call taps into `recs`, finishing the calls that ended.
 fn drain_calls(
     taps: &mut [TapConsumer],
-    recs: &mut Recordings,
+    recs: &mut Writers,
     keys: &mut HashMap<(u16, u32), RecordingId>,
     names: &CallNames,
     next: &mut u32,
@@ -115,7 +199,7 @@ fn drain_calls(
 /// Empties every tap into `recs`; returns the recordings finished.
 fn drain(
     taps: &mut [TapConsumer],
-    recs: &mut Recordings,
+    recs: &mut Writers,
     keys: &mut HashMap<(u16, u32), RecordingId>,
 ) -> u64 {
     let mut finished = 0;
@@ -164,6 +248,8 @@ impl Recorder {
     ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
+        let shared = Arc::new(Mutex::new(dir.to_path_buf()));
+        let folder = Arc::clone(&shared);
         let dir = dir.to_path_buf();
         let thread = std::thread::Builder::new()
             .name("rec-writer".into())
@@ -172,10 +258,11 @@ impl Recorder {
                 let mut calls = calls;
                 let mut call_keys = HashMap::new();
                 let mut next = 0;
-                let mut recs = Recordings::new(&dir);
+                let mut recs = Writers::new(&dir);
                 let mut keys = HashMap::new();
                 let mut finished = 0;
                 while !flag.load(Ordering::Relaxed) {
+                    recs.follow(&folder);
                     finished += drain(&mut taps, &mut recs, &mut keys);
                     finished +=
                         drain_calls(&mut calls, &mut recs, &mut call_keys, &names, &mut next);
@@ -193,8 +280,14 @@ impl Recorder {
             })?;
         Ok(Self {
             stop,
+            dir: shared,
             thread: Some(thread),
         })
+    }
+
+    /// Recordings that start from now on go to `dir`; those open finish where they are.
+    pub(crate) fn set_dir(&self, dir: &Path) {
+        *self.dir.lock().unwrap_or_else(PoisonError::into_inner) = dir.to_path_buf();
     }
 
     /// Drains the taps, finishes every open recording and returns how many were written.

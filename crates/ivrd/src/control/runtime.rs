@@ -63,6 +63,30 @@ pub(crate) fn control_loop(
     workers: &Workers,
     sink: &CdrSink,
     start: std::time::Instant,
+    on_wake: impl FnMut(&mut Controller, Instant, Option<Sig>) -> Flow,
+) -> std::io::Result<()> {
+    control_loop_with(
+        ctl,
+        poll,
+        signals,
+        workers,
+        &mut |cdr| {
+            sink.submit(cdr);
+        },
+        start,
+        on_wake,
+    )
+}
+
+/// [`control_loop`] handing each finished call's record to `submit` (the daemon's CDR
+/// store can change on reload).
+pub(crate) fn control_loop_with(
+    ctl: &mut Controller,
+    poll: &mut Poll,
+    signals: Option<&SignalFd>,
+    workers: &Workers,
+    submit: &mut dyn FnMut(ivrd::cdr::Cdr),
+    start: std::time::Instant,
     mut on_wake: impl FnMut(&mut Controller, Instant, Option<Sig>) -> Flow,
 ) -> std::io::Result<()> {
     if let Some(sfd) = signals {
@@ -112,7 +136,7 @@ pub(crate) fn control_loop(
             }
         }
         for cdr in ctl.take_cdrs() {
-            sink.submit(cdr);
+            submit(cdr);
         }
         if on_wake(ctl, now, sig) == Flow::Stop {
             return Ok(());

@@ -11,7 +11,7 @@ use tel_types::ChannelId;
 use tel_types::board::VoiceChannel;
 
 use super::prompts::load_pack;
-use super::{Controller, GroupPolicy, Plan, Role, ScriptSlot, TrunkPolicy};
+use super::{Controller, GroupPolicy, Plan, Role, ScriptSlot};
 use crate::audio::Line;
 
 /// Loads a script, returning every diagnostic as one text on refusal.
@@ -52,6 +52,26 @@ pub(crate) struct Taps {
     pub(crate) names: super::recorder::CallNames,
 }
 
+/// The per-channel rings between the control and audio threads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rings {
+    /// Commands the control side can queue before the audio thread takes them (more wait
+    /// in the control side's backlog; none is lost).
+    pub(crate) commands: usize,
+    /// Events the audio thread can queue before the control side takes them.
+    pub(crate) events: usize,
+}
+
+impl Default for Rings {
+    fn default() -> Self {
+        // A say-back queues a dozen fragments at once; room for several.
+        Self {
+            commands: 128,
+            events: 128,
+        }
+    }
+}
+
 /// Pipelines for `channels` and the controller over their handles. Channels the config does
 /// not name (neither trunk nor station) are left out.
 pub(crate) fn build<C: VoiceChannel>(
@@ -59,6 +79,17 @@ pub(crate) fn build<C: VoiceChannel>(
     channels: Vec<C>,
     metrics: &Arc<Metrics>,
     epoch_ms: i64,
+) -> Result<Built<C>, String> {
+    build_with(cfg, channels, metrics, epoch_ms, Rings::default())
+}
+
+/// [`build`] with other ring sizes (tests force full rings with small ones).
+pub(crate) fn build_with<C: VoiceChannel>(
+    cfg: &Config,
+    channels: Vec<C>,
+    metrics: &Arc<Metrics>,
+    epoch_ms: i64,
+    rings: Rings,
 ) -> Result<Built<C>, String> {
     let (table, prompt_names) = load_pack(&cfg.prompts.dir);
     log::info!(
@@ -88,15 +119,7 @@ pub(crate) fn build<C: VoiceChannel>(
                 t.name, t.script
             ));
         };
-        trunks.push(TrunkPolicy {
-            name: t.name.clone(),
-            script,
-            answer_after_rings: t.answer_after_rings,
-            caller_id: t.caller_id.standard != CallerIdStandard::None,
-            hangup_on_polarity: t.hangup_on_polarity,
-            busy_disconnect: t.busy_tone.disconnect,
-            record: t.record,
-        });
+        trunks.push(super::reload::trunk_policy(t, script));
     }
     let groups: Vec<GroupPolicy> = cfg
         .agent_groups
@@ -139,8 +162,8 @@ pub(crate) fn build<C: VoiceChannel>(
         mc.law = dev.law();
         mc.zone = zone;
         mc.listen_tap_frames = 0;
-        // A say-back queues a dozen fragments at once; room for several.
-        mc.command_capacity = 128;
+        mc.command_capacity = rings.commands;
+        mc.event_capacity = rings.events;
         let role = if let Some(t) = trunk {
             let tc = &cfg.trunks[t];
             mc.caller_id_fsk = match tc.caller_id.standard {
@@ -149,21 +172,29 @@ pub(crate) fn build<C: VoiceChannel>(
                 _ => None,
             };
             mc.progress_detection = tc.busy_tone.disconnect;
-            mc.listen_tap_frames = if tc.record { 50 } else { 0 };
+            // Every trunk has the whole-call tap, so a reload can turn `record` on; it
+            // carries audio only while a recorded call is up.
+            mc.listen_tap_frames = 50;
             mc.rx_gain = media::Gain::from_db(tc.rx_gain_db);
             mc.tx_gain = media::Gain::from_db(tc.tx_gain_db);
-            // A recorded call stays in user space: in a kernel bridge the recording tap
-            // would not hear the agent.
-            hw_bridge = kernel_bridge(&tc.board) && !tc.record;
+            // A recorded call still stays in user space (the recording tap would not hear
+            // the agent in a kernel bridge): the audio loop decides that per bridge, as a
+            // reload can turn `record` on.
+            hw_bridge = kernel_bridge(&tc.board);
             Role::Trunk(t)
         } else if !station.is_empty() {
             mc.caller_id_fsk = None;
             mc.progress_detection = false;
             mc.record_tap_frames = 0;
-            hw_bridge = cfg
+            let group = cfg
                 .stations
                 .iter()
-                .any(|s| s.channels.channels().contains(&n) && kernel_bridge(&s.board));
+                .find(|s| s.channels.channels().contains(&n));
+            hw_bridge = group.is_some_and(|s| kernel_bridge(&s.board));
+            if let Some(sg) = group {
+                mc.rx_gain = media::Gain::from_db(sg.rx_gain_db);
+                mc.tx_gain = media::Gain::from_db(sg.tx_gain_db);
+            }
             Role::Station(station)
         } else {
             continue;
@@ -192,6 +223,7 @@ pub(crate) fn build<C: VoiceChannel>(
             groups,
             scripts,
             names: Arc::new(prompt_names),
+            table,
         },
         Arc::clone(metrics),
         epoch_ms,
@@ -284,12 +316,14 @@ path = "/nonexistent/cdr.sqlite"
     }
 
     #[test]
-    fn kernel_bridging_is_offered_on_kernel_boards_except_for_recorded_trunks() {
+    fn kernel_bridging_is_offered_on_kernel_boards_only() {
+        // Recorded trunks too: whether a call records is decided per bridge by the
+        // audio loop (a reload can turn `record` on).
         assert_eq!(
             kernel_allowed("bridge = \"kernel\""),
             [
-                (1, false),
-                (2, false),
+                (1, true),
+                (2, true),
                 (3, true),
                 (4, true),
                 (9, true),

@@ -377,17 +377,36 @@ fn polarity_reversal_ends_the_call_where_the_line_gives_it() {
 }
 
 #[test]
-fn a_reloaded_script_takes_new_calls_and_the_call_in_progress_keeps_its_version() {
-    let (mut v, orders, _dir) = rig("reload");
+fn a_reload_applies_scripts_for_new_calls_and_line_settings_when_idle() {
+    let (mut v, orders, dir) = rig("reload");
     v.board.offer_call(
         1,
         spec(super::virt::order_by_number(&orders[1]), "13800138000"),
     );
     v.run_ms(8_000);
-    let script = super::setup::load_script(&repo().join("ivr-scripts/shop-hotline.ivr")).unwrap();
-    assert_eq!(v.ctl.reload_script("shop-hotline", script), Ok(2));
-    let broken = super::setup::load_script(&repo().join("ivr-scripts/README.md"));
-    assert!(broken.is_err(), "a broken script is refused at load");
+    assert!(!v.ctl.all_idle(), "a call is in progress on trunk 1");
+    // The new configuration: a new script version, 3 rings, +6 dB transmit gain, polarity
+    // instead of busy tone for hang-up, a longer ring timeout for `service`.
+    let mut new = config("");
+    new.trunks[0].answer_after_rings = 3;
+    new.trunks[0].tx_gain_db = 6.0;
+    new.trunks[0].busy_tone.disconnect = false;
+    new.trunks[0].hangup_on_polarity = true;
+    new.agent_groups[2].ring_timeout_s = 40;
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    let log = v.ctl.reload(&new, scripts, None).unwrap();
+    assert!(log.iter().any(|l| l.contains("version 2")), "{log:?}");
+    // The busy channel keeps its line settings; an idle one has the new ones at once.
+    let ch = |n| tel_types::ChannelId(n);
+    assert_eq!(v.ctl.line_policy(ch(1)).unwrap().answer_after_rings, 2);
+    assert!(v.ctl.line_policy(ch(1)).unwrap().busy_disconnect);
+    assert_eq!(v.ctl.line_policy(ch(2)).unwrap().answer_after_rings, 3);
+    assert_eq!(v.ctl.groups[2].ring_timeout_ms, 40_000);
+    v.frame();
+    let tx_gain = |v: &Virt, i: usize| v.audio.pipe(i).gains().1;
+    assert_eq!(tx_gain(&v, 0), media::Gain::UNITY, "not under a call");
+    assert_eq!(tx_gain(&v, 1), media::Gain::from_db(6.0));
+    // A new call on trunk 2 runs version 2.
     v.board.offer_call(
         2,
         spec(super::virt::order_by_number(&orders[2]), "13800138001"),
@@ -398,11 +417,392 @@ fn a_reloaded_script_takes_new_calls_and_the_call_in_progress_keeps_its_version(
     assert_eq!(by_trunk(1).script_version, "1");
     assert_eq!(by_trunk(2).script_version, "2");
     for t in [1, 2] {
-        assert_eq!(
-            by_trunk(t).result,
-            CallResult::SelfServed,
-            "{:?}",
-            by_trunk(t)
-        );
+        let c = by_trunk(t);
+        assert_eq!(c.result, CallResult::SelfServed, "{c:?}");
     }
+    // The call on trunk 1 ended: its channel now has the new settings too.
+    v.frame();
+    assert_eq!(v.ctl.line_policy(ch(1)).unwrap().answer_after_rings, 3);
+    assert_eq!(tx_gain(&v, 0), media::Gain::from_db(6.0));
+    let _ = dir;
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_reloaded_prompt_pack_takes_new_calls_and_the_call_in_progress_keeps_the_old() {
+    let (mut v, orders, dir) = rig("reload-prompts");
+    v.board.offer_call(
+        1,
+        spec(super::virt::order_by_number(&orders[1]), "13800138000"),
+    );
+    v.run_ms(8_000);
+    let old = v.audio.pipe(0).prompt_table();
+    // A changed pack in a new folder.
+    let pack_dir = dir.join("prompts");
+    copy_dir(&repo().join("ivr-scripts/prompts"), &pack_dir);
+    std::fs::copy(
+        pack_dir.join("zh-CN/goodbye.wav"),
+        pack_dir.join("zh-CN/welcome.wav"),
+    )
+    .unwrap();
+    let mut new = config("");
+    new.prompts.dir.clone_from(&pack_dir);
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    let pack = super::prompts::load_pack(&pack_dir);
+    let fresh = pack.0;
+    let log = v.ctl.reload(&new, scripts, Some(pack)).unwrap();
+    assert!(log.iter().any(|l| l.starts_with("prompts:")), "{log:?}");
+    v.frame();
+    let same = |a: &media::PromptTable, b: &media::PromptTable| std::ptr::eq(a, b);
+    assert!(
+        same(v.audio.pipe(0).prompt_table(), old),
+        "the call keeps its pack"
+    );
+    assert!(
+        same(v.audio.pipe(1).prompt_table(), fresh),
+        "idle: the new pack"
+    );
+    v.board.offer_call(
+        2,
+        spec(super::virt::order_by_number(&orders[2]), "13800138001"),
+    );
+    v.run_ms(90_000);
+    assert_eq!(v.cdrs.len(), 2, "{:?}", v.cdrs);
+    for c in &v.cdrs {
+        assert_eq!(c.result, CallResult::SelfServed, "{c:?}");
+        assert_eq!(c.orders.len(), 1, "{c:?}");
+    }
+    assert!(
+        same(v.audio.pipe(0).prompt_table(), fresh),
+        "after its call"
+    );
+}
+
+#[test]
+fn a_reload_with_a_script_that_plays_unknown_prompts_changes_nothing() {
+    let (mut v, _orders, dir) = rig("reload-refused");
+    let bad = dir.join("bad.ivr");
+    std::fs::write(
+        &bad,
+        "flow main\n  answer\n  play \"no-such-prompt\"\n  hangup\nend\n",
+    )
+    .unwrap();
+    let mut new = config("");
+    new.scripts.insert("shop-hotline".into(), bad.clone());
+    new.trunks[0].answer_after_rings = 4;
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    let err = v.ctl.reload(&new, scripts, None).unwrap_err();
+    assert!(err.contains("no-such-prompt"), "{err}");
+    assert_eq!(
+        v.ctl
+            .line_policy(tel_types::ChannelId(1))
+            .unwrap()
+            .answer_after_rings,
+        2
+    );
+    // A script that does not parse is refused at load, naming file and line.
+    std::fs::write(&bad, "flow main\n  plya \"x\"\nend\n").unwrap();
+    let e = super::setup::load_scripts(&new).unwrap_err();
+    assert!(e.contains("bad.ivr:2:3"), "{e}");
+}
+
+/// A rig with small rings between the controller and the pipelines.
+fn rig_rings(name: &str, commands: usize, events: usize) -> (Virt, Vec<String>, Arc<Metrics>) {
+    let dir = tmp(name);
+    let (shop, orders) = shop(&dir);
+    let cfg = config("");
+    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+    let board = SimBoard::with_options(
+        profile,
+        BoardOptions {
+            capture_audio: false,
+            seed: 3,
+        },
+    );
+    let metrics = Arc::new(Metrics::new(16));
+    let rings = super::setup::Rings { commands, events };
+    let v = Virt::with_rings(board, &cfg, shop, &metrics, rings).unwrap();
+    (v, orders, metrics)
+}
+
+/// The control thread stalls for `ms`: the card and the audio loop run on, nobody takes
+/// events or sends commands.
+fn stall_control(v: &mut Virt, ms: u64) {
+    for _ in 0..ms / 20 {
+        v.board.advance_ms(20);
+        v.audio.service_all();
+    }
+}
+
+fn run_until(v: &mut Virt, limit_ms: u64, mut done: impl FnMut(&Virt) -> bool) {
+    for _ in 0..limit_ms / 20 {
+        if done(v) {
+            return;
+        }
+        v.frame();
+    }
+    panic!("condition not reached in {limit_ms} ms");
+}
+
+#[test]
+fn a_full_command_ring_loses_no_command_and_the_call_is_the_same() {
+    let call = |commands: usize| {
+        let (mut v, orders, metrics) = rig_rings("cmdring", commands, 128);
+        let caller = super::virt::order_by_number(&orders[1]);
+        v.board.offer_call(1, spec(caller, "13800138000"));
+        v.run_ms(90_000);
+        assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+        assert!(v.ctl.all_idle());
+        (
+            v.cdrs[0].clone(),
+            v.ctl.counts(),
+            metrics.commands_deferred.get(),
+            orders[1].clone(),
+        )
+    };
+    let (roomy, roomy_counts, _, _) = call(128);
+    assert_eq!(roomy_counts.ring_full, 0);
+    // Two commands per ring: a say-back of a dozen fragments cannot fit at once.
+    let (tight, counts, deferred, order) = call(2);
+    assert!(counts.ring_full > 10, "{counts:?}");
+    assert_eq!(deferred, counts.ring_full);
+    assert_eq!(tight.result, CallResult::SelfServed, "{tight:?}");
+    assert_eq!(tight.orders, vec![order]);
+    // Nothing was lost: the call took exactly the same path through the script.
+    assert_eq!(tight.path, roomy.path);
+    assert_eq!(tight.hangup_cause, roomy.hangup_cause);
+}
+
+#[test]
+fn keys_lost_on_a_full_event_ring_are_an_input_error_not_a_wrong_order() {
+    let (mut v, orders, metrics) = rig_rings("keyslost", 128, 4);
+    let caller = super::virt::order_by_number(&orders[3]);
+    v.board.offer_call(2, spec(caller, "13800138002"));
+    // The caller chose "order status" and "by number"; now the control thread stalls
+    // while they type the order number.
+    run_until(&mut v, 60_000, |v| v.ctl.counts().digits >= 2);
+    stall_control(&mut v, 15_000);
+    v.run_ms(120_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    let cdr = &v.cdrs[0];
+    assert!(
+        cdr.path.iter().any(|p| p.contains("input lost")),
+        "{:?}",
+        cdr.path
+    );
+    // Never a lookup of a number with keys missing.
+    assert!(
+        cdr.orders.iter().all(|o| o == &orders[3]),
+        "{:?}",
+        cdr.orders
+    );
+    assert_eq!(metrics.calls_input_lost.get(), 1);
+    assert!(metrics.ring_overruns.get() > 0);
+    assert!(v.ctl.all_idle(), "{:?}", v.ctl.debug_states());
+}
+
+#[test]
+fn a_hang_up_during_a_full_event_ring_still_releases_the_call() {
+    let (mut v, _orders, _metrics) = rig_rings("hanguplost", 128, 2);
+    v.board
+        .offer_call(3, spec(super::virt::hangs_up_mid_prompt(), "13800138003"));
+    run_until(&mut v, 30_000, |v| v.ctl.counts().answered == 1);
+    // The caller hangs up mid-greeting while the control thread is stalled; the ring
+    // overflows with everything the line does meanwhile.
+    stall_control(&mut v, 12_000);
+    v.run_ms(2_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    assert!(
+        matches!(
+            v.cdrs[0].hangup_cause,
+            HangupCause::BusyTone | HangupCause::CallerOnHook
+        ),
+        "{:?}",
+        v.cdrs[0]
+    );
+    // The ring did overflow: the hang-up signal was among the events kept for later.
+    let stats = v.ctl.handles[2].stats();
+    assert!(stats.held_events > 0, "{stats:?}");
+    assert!(v.ctl.all_idle(), "{:?}", v.ctl.debug_states());
+    // Released: the line is back on-hook and takes the next call.
+    let first = &v.board.finished_calls()[0];
+    assert_eq!(first.outcome, Outcome::FarEndHungUp);
+}
+
+#[test]
+fn a_new_order_hooks_backend_takes_new_lookups() {
+    let dir_a = tmp("backend-a");
+    let dir_b = tmp("backend-b");
+    let (shop_a, orders) = shop(&dir_a);
+    // Another shop with a single order: the first shop's sixth order is not in it.
+    let path_b = dir_b.join("shop.sqlite");
+    order_hooks::sample_shop::create_sqlite(&path_b, 1, 99).unwrap();
+    let url = format!("sqlite:{}", path_b.display());
+    let shop_b: Arc<dyn Shop> = Arc::new(Guarded::new(
+        SqlShop::open(&ShopConfig::new(&url, Preset::Generic)).unwrap(),
+        GuardConfig::default(),
+    ));
+    let poll = mio::Poll::new().unwrap();
+    let waker = Arc::new(mio::Waker::new(poll.registry(), mio::Token(0)).unwrap());
+    let workers =
+        super::hooks::Workers::spawn(shop_a, 2, std::time::Duration::from_secs(2), waker).unwrap();
+    let ask = |id: u32| super::HookJob {
+        ch: tel_types::ChannelId(1),
+        id: ivr::HookId(id),
+        call: ivr::HookCall::FindOrder {
+            order_no: orders[5].clone(),
+        },
+        asked: ivr::Instant::ZERO,
+    };
+    let answer = |id: u32| {
+        assert!(workers.submit(ask(id)).is_none());
+        let d = workers
+            .done
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
+        assert_eq!(d.id, ivr::HookId(id));
+        d.reply
+    };
+    assert!(matches!(answer(1), ivr::HookReply::Found(_)));
+    workers.set_backend(shop_b);
+    assert_eq!(answer(2), ivr::HookReply::NotFound);
+    workers.shutdown();
+}
+
+#[test]
+fn a_channel_moved_between_trunks_and_stations_waits_for_a_restart() {
+    let (mut v, _orders, _dir) = rig("reload-moved");
+    let mut new = config("");
+    new.trunks[0].channels = ivrd::config::ChannelList::parse("1-9").unwrap();
+    new.stations[0].channels = ivrd::config::ChannelList::parse("10-16").unwrap();
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    let log = v.ctl.reload(&new, scripts, None).unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("[9]") && l.contains("after a restart")),
+        "{log:?}"
+    );
+    v.frame();
+    // Still a station: no trunk line settings on it.
+    assert!(v.ctl.line_policy(tel_types::ChannelId(9)).is_none());
+    assert!(v.ctl.line_policy(tel_types::ChannelId(8)).is_some());
+}
+
+#[test]
+fn after_a_reload_new_transfers_use_the_new_agent_groups() {
+    let (mut v, _orders, _dir) = rig("reload-groups");
+    for n in 9..=16 {
+        v.board
+            .set_agent(n, simboard::personas::agent(2_000, 5_000, None));
+    }
+    let wants_agent = || {
+        Arc::new(Persona::new(
+            "wants-agent",
+            vec![
+                Step::WaitForAudio { timeout_ms: 10_000 },
+                Step::Wait(1_200),
+                Step::press("0"),
+                Step::Wait(30_000),
+            ],
+        ))
+    };
+    v.board.offer_call(1, spec(wants_agent(), "13700137001"));
+    v.run_ms(60_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    assert_eq!(v.cdrs[0].result, CallResult::Transferred, "{:?}", v.cdrs[0]);
+    // The stations stop answering for `service` (where the script sends callers).
+    let mut new = config("");
+    new.stations[0].groups = vec!["orders".into(), "sales".into()];
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    v.ctl.reload(&new, scripts, None).unwrap();
+    v.board.offer_call(2, spec(wants_agent(), "13700137002"));
+    v.run_ms(60_000);
+    assert_eq!(v.cdrs.len(), 2, "{:?}", v.cdrs);
+    let c = &v.cdrs[1];
+    assert_eq!(c.transfer_target.as_deref(), Some("service"));
+    assert_eq!(
+        c.result,
+        CallResult::Failed,
+        "no station serves it now: {c:?}"
+    );
+    assert!(c.agent_answer_ms.is_none());
+}
+
+#[test]
+fn station_gains_apply_at_start_as_on_reload() {
+    let dir = tmp("station-gains");
+    let (shop, _orders) = shop(&dir);
+    let mut cfg = config("");
+    cfg.stations[0].tx_gain_db = -6.0;
+    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+    let board = SimBoard::with_options(profile, BoardOptions::default());
+    let metrics = Arc::new(Metrics::new(16));
+    let mut v = Virt::new(board, &cfg, shop, &metrics).unwrap();
+    // Channel 9 is the first station (index 8).
+    assert_eq!(v.audio.pipe(8).gains().1, media::Gain::from_db(-6.0));
+    let mut new = cfg.clone();
+    new.stations[0].tx_gain_db = 3.0;
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    v.ctl.reload(&new, scripts, None).unwrap();
+    v.frame();
+    assert_eq!(v.audio.pipe(8).gains().1, media::Gain::from_db(3.0));
+}
+
+#[test]
+fn a_caller_already_queued_keeps_the_wait_limit_of_their_call() {
+    let dir = tmp("reload-queue");
+    let (shop, _orders) = shop(&dir);
+    // One agent phone: while it is busy, callers wait in the queue.
+    let mut cfg = config("");
+    cfg.stations[0].channels = ivrd::config::ChannelList::parse("9").unwrap();
+    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+    let board = SimBoard::with_options(profile, BoardOptions::default());
+    let metrics = Arc::new(Metrics::new(16));
+    let mut v = Virt::new(board, &cfg, shop, &metrics).unwrap();
+    let waits = || {
+        Arc::new(Persona::new(
+            "waits",
+            vec![
+                Step::WaitForAudio { timeout_ms: 10_000 },
+                Step::Wait(1_200),
+                Step::press("0"),
+                Step::Wait(600_000),
+            ],
+        ))
+    };
+    // The first caller gets the phone, the second waits in the queue.
+    v.board.offer_call(1, spec(waits(), "13700137001"));
+    v.board.offer_call(2, spec(waits(), "13700137002"));
+    run_until(&mut v, 60_000, |v| v.ctl.occupancy().queued == 2);
+    let mut new = cfg.clone();
+    new.agent_groups[2].max_wait_s = 20;
+    let scripts = super::setup::load_scripts(&new).unwrap();
+    v.ctl.reload(&new, scripts, None).unwrap();
+    v.board.offer_call(3, spec(waits(), "13700137003"));
+    v.run_ms(90_000);
+    // The caller queued after the reload was given up on after the new 20 s; the one
+    // queued before still waits (its limit is the 300 s it was queued with).
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    assert_eq!(v.cdrs[0].trunk, 3);
+    assert_eq!(v.cdrs[0].result, CallResult::Failed);
+    let waited = v.cdrs[0].end_ms - v.cdrs[0].transfer_ms.unwrap();
+    assert!((20_000..22_000).contains(&waited), "{waited} ms");
+    let o = v.ctl.occupancy();
+    assert_eq!(
+        (o.queued, o.with_agent),
+        (1, 1),
+        "{:?}",
+        v.ctl.debug_states()
+    );
 }

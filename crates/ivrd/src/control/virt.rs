@@ -159,15 +159,27 @@ impl std::fmt::Debug for Virt {
 impl Virt {
     /// A rig over `board` (its channels not yet taken) configured by `cfg`.
     pub(crate) fn new(
-        mut board: SimBoard,
+        board: SimBoard,
         cfg: &Config,
         shop: Arc<dyn Shop>,
         metrics: &Arc<Metrics>,
     ) -> Result<Self, String> {
+        Self::with_rings(board, cfg, shop, metrics, super::setup::Rings::default())
+    }
+
+    /// [`Virt::new`] with other ring sizes between the controller and the pipelines.
+    pub(crate) fn with_rings(
+        mut board: SimBoard,
+        cfg: &Config,
+        shop: Arc<dyn Shop>,
+        metrics: &Arc<Metrics>,
+        rings: super::setup::Rings,
+    ) -> Result<Self, String> {
         let channels = board.take_all_channels();
         // Recordings are not written in virtual time (the taps are dropped; a full tap only
         // counts).
-        let (lines, ctl, _taps) = super::setup::build(cfg, channels, metrics, 1_794_967_200_000)?;
+        let (lines, ctl, _taps) =
+            super::setup::build_with(cfg, channels, metrics, 1_794_967_200_000, rings)?;
         let poll = mio::Poll::new().map_err(|e| e.to_string())?;
         let waker =
             Arc::new(mio::Waker::new(poll.registry(), mio::Token(0)).map_err(|e| e.to_string())?);
