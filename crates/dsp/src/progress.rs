@@ -225,6 +225,11 @@ pub struct CallProgressDetector {
     /// Largest block-power ratio inside a tone burst (speech is not steady). Tones that
     /// beat (two close frequencies) or are modulated are not checked.
     steady_ratio: f32,
+    /// Cadence matches (busy, congestion, ringback) over the completed segments alone, as
+    /// of `matched_nseg` completed segments: they change only when a segment completes,
+    /// so the per-block check does not redo them.
+    matched: [Option<u64>; 3],
+    matched_nseg: usize,
 }
 
 impl CallProgressDetector {
@@ -303,6 +308,8 @@ impl CallProgressDetector {
             block_p: 0.0,
             last_edge: false,
             steady_ratio,
+            matched: [None; 3],
+            matched_nseg: usize::MAX,
         }
     }
 
@@ -323,6 +330,7 @@ impl CallProgressDetector {
         self.started = true;
         self.cur = Seg::new(Kind::Off, now.0, 0);
         self.nseg = 0;
+        self.matched_nseg = usize::MAX;
         self.last = None;
     }
 
@@ -509,9 +517,10 @@ impl CallProgressDetector {
     ///
     /// The matched run of segments must start with a tone burst and hold at least two
     /// bursts for cadences of 2 s or less (busy, congestion), one for longer ones
-    /// (ringback). It ends either with the last completed segment or with the gap in
-    /// progress once that gap is long enough.
-    fn cadence(&self, spec: &ToneSpec) -> Option<u64> {
+    /// (ringback). It ends with the last completed segment (`with_current` false) or with
+    /// the gap in progress once that gap is long enough (`with_current` true; only a gap
+    /// in progress can match).
+    fn cadence(&self, spec: &ToneSpec, with_current: bool) -> Option<u64> {
         let segs = spec.segments;
         let l = segs.len();
         if l < 2 || segs.iter().any(|s| s.ms == 0) {
@@ -526,7 +535,10 @@ impl CallProgressDetector {
             .map(|s| s.ms)
             .max()
             .unwrap_or(0);
-        for with_current in [false, true] {
+        if with_current && self.cur.kind != Kind::Off {
+            return None;
+        }
+        {
             let first = if with_current { 0 } else { 1 };
             for n in 2..=l + 2 {
                 'rot: for r in 0..l {
@@ -576,19 +588,31 @@ impl CallProgressDetector {
         None
     }
 
-    fn recognise(&self) -> Option<(CallProgress, u64)> {
+    fn recognise(&mut self) -> Option<(CallProgress, u64)> {
         let z = self.zone;
         // Busy before congestion before ringback: the shorter cadence decides first.
-        for (tone, spec) in [
+        let cadenced = [
             (CallProgress::Busy, z.busy),
             (CallProgress::Congestion, z.congestion),
             (CallProgress::Ringback, z.ringback),
-        ] {
-            if spec == z.busy && tone != CallProgress::Busy {
+        ];
+        if self.matched_nseg != self.nseg {
+            for (k, (tone, spec)) in cadenced.iter().enumerate() {
+                let skip = *spec == z.busy && *tone != CallProgress::Busy;
+                self.matched[k] = if skip {
+                    None
+                } else {
+                    self.cadence(spec, false)
+                };
+            }
+            self.matched_nseg = self.nseg;
+        }
+        for (k, (tone, spec)) in cadenced.iter().enumerate() {
+            if *spec == z.busy && *tone != CallProgress::Busy {
                 continue;
             }
-            if let Some(since) = self.cadence(&spec) {
-                return Some((tone, since));
+            if let Some(since) = self.matched[k].or_else(|| self.cadence(spec, true)) {
+                return Some((*tone, since));
             }
         }
         // Special information tone: the three frequencies in order, each about 330 ms.

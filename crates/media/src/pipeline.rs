@@ -1,6 +1,7 @@
 //! The audio thread's side of a channel: one call of [`Pipeline::process`] per 20 ms frame.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use ringbuf::traits::{Consumer, Producer};
 use ringbuf::{HeapCons, HeapProd};
@@ -212,7 +213,10 @@ impl Pipeline {
         }
         self.tx_gain.apply(tx);
         self.listen(tx);
-        Counters::bump(&self.counters.frames, 1);
+        // Only this thread writes `frames`: a plain load and store, not a locked
+        // read-modify-write, which would drain the store buffer on every frame.
+        let frames = &self.counters.frames;
+        frames.store(frames.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
     /// [`Pipeline::process`] on coded frames as the board reads and writes them (the
