@@ -188,7 +188,7 @@ impl Pipeline {
     }
 
     /// Processes one frame received at `now` (the sample time of its first sample) and fills
-    /// `tx` with the frame to send.
+    /// `tx` with the frame to send: [`Pipeline::process_rx`] then [`Pipeline::process_tx`].
     ///
     /// `peer` is the bridged peer's last clean received frame ([`Pipeline::last_rx`]), if this
     /// channel is bridged in user space; the loop looks it up by [`Pipeline::peer`].
@@ -197,8 +197,23 @@ impl Pipeline {
     /// Does not allocate, lock or block. Commands queued since the last call take effect in
     /// this frame, so a prompt starts at most one frame after its `Play` command.
     pub fn process(&mut self, now: SampleTime, rx: &Frame, tx: &mut Frame, peer: Option<&Frame>) {
-        self.drain_commands(now);
+        self.process_rx(now, rx);
+        self.process_tx(now, tx, peer);
+    }
 
+    /// The receive half of [`Pipeline::process`]: applies the queued commands, then runs the
+    /// receivers, clamping and the recording tap on the frame received at `now`. Events it
+    /// queues are visible to the control side at once.
+    ///
+    /// Call [`Pipeline::process_tx`] for the same `now` before the next `process_rx`. A loop
+    /// that leaves a short time between the two (after waking the control thread) lets a
+    /// command sent in answer to this frame's events (a prompt after a key) take effect in
+    /// this frame's transmit audio instead of the next one.
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block.
+    pub fn process_rx(&mut self, now: SampleTime, rx: &Frame) {
+        self.drain_commands(now);
         if self.rx_gain.is_unity() {
             self.receive(now, rx);
         } else {
@@ -206,7 +221,15 @@ impl Pipeline {
             self.rx_gain.apply(&mut lin);
             self.receive(now, &lin);
         }
+    }
 
+    /// The transmit half of [`Pipeline::process`]: applies the commands queued since
+    /// [`Pipeline::process_rx`], then fills `tx` with the frame to send for `now`.
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block.
+    pub fn process_tx(&mut self, now: SampleTime, tx: &mut Frame, peer: Option<&Frame>) {
+        self.drain_commands(now);
         self.fill_tx(now, tx);
         if let Some(peer_audio) = peer.filter(|_| self.peer.is_some()) {
             mix_into(tx, peer_audio);
@@ -232,10 +255,33 @@ impl Pipeline {
         tx: &mut [u8],
         peer: Option<&Frame>,
     ) -> usize {
+        self.process_rx_coded(now, rx);
+        self.process_tx_coded(now, tx, peer)
+    }
+
+    /// [`Pipeline::process_rx`] on a coded frame (as [`Pipeline::process_coded`]).
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block.
+    pub fn process_rx_coded(&mut self, now: SampleTime, rx: &[u8]) {
         let mut rx_lin = [0; FRAME_SAMPLES];
         crate::codec::decode(self.law, rx, &mut rx_lin);
+        self.process_rx(now, &rx_lin);
+    }
+
+    /// [`Pipeline::process_tx`] into a coded frame (as [`Pipeline::process_coded`]); returns
+    /// how many bytes of `tx` were filled.
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block.
+    pub fn process_tx_coded(
+        &mut self,
+        now: SampleTime,
+        tx: &mut [u8],
+        peer: Option<&Frame>,
+    ) -> usize {
         let mut tx_lin = [0; FRAME_SAMPLES];
-        self.process(now, &rx_lin, &mut tx_lin, peer);
+        self.process_tx(now, &mut tx_lin, peer);
         crate::codec::encode(self.law, &tx_lin, tx)
     }
 
