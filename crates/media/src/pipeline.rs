@@ -177,30 +177,6 @@ impl Pipeline {
         }
     }
 
-    /// The channel.
-    pub fn id(&self) -> ChannelId {
-        self.id
-    }
-
-    /// How the board codes this channel's frames.
-    pub fn law(&self) -> Law {
-        self.law
-    }
-
-    /// Processes one frame received at `now` (the sample time of its first sample) and fills
-    /// `tx` with the frame to send: [`Pipeline::process_rx`] then [`Pipeline::process_tx`].
-    ///
-    /// `peer` is the bridged peer's last clean received frame ([`Pipeline::last_rx`]), if this
-    /// channel is bridged in user space; the loop looks it up by [`Pipeline::peer`].
-    ///
-    /// # Real-time
-    /// Does not allocate, lock or block. Commands queued since the last call take effect in
-    /// this frame, so a prompt starts at most one frame after its `Play` command.
-    pub fn process(&mut self, now: SampleTime, rx: &Frame, tx: &mut Frame, peer: Option<&Frame>) {
-        self.process_rx(now, rx);
-        self.process_tx(now, tx, peer);
-    }
-
     /// The receive half of [`Pipeline::process`]: applies the queued commands, then runs the
     /// receivers, clamping and the recording tap on the frame received at `now`. Events it
     /// queues are visible to the control side at once.
@@ -230,33 +206,7 @@ impl Pipeline {
     /// Does not allocate, lock or block.
     pub fn process_tx(&mut self, now: SampleTime, tx: &mut Frame, peer: Option<&Frame>) {
         self.drain_commands(now);
-        self.fill_tx(now, tx);
-        if let Some(peer_audio) = peer.filter(|_| self.peer.is_some()) {
-            mix_into(tx, peer_audio);
-        }
-        self.tx_gain.apply(tx);
-        self.listen(tx);
-        // Only this thread writes `frames`: a plain load and store, not a locked
-        // read-modify-write, which would drain the store buffer on every frame.
-        let frames = &self.counters.frames;
-        frames.store(frames.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-    }
-
-    /// [`Pipeline::process`] on coded frames as the board reads and writes them (the
-    /// channel's [`Law`]); `rx` and `tx` are `law.frame_bytes()` long. A short `rx` is padded
-    /// with silence. Returns how many bytes of `tx` were filled.
-    ///
-    /// # Real-time
-    /// Does not allocate, lock or block.
-    pub fn process_coded(
-        &mut self,
-        now: SampleTime,
-        rx: &[u8],
-        tx: &mut [u8],
-        peer: Option<&Frame>,
-    ) -> usize {
-        self.process_rx_coded(now, rx);
-        self.process_tx_coded(now, tx, peer)
+        self.transmit(now, tx, peer);
     }
 
     /// [`Pipeline::process_rx`] on a coded frame (as [`Pipeline::process_coded`]).
@@ -282,6 +232,59 @@ impl Pipeline {
     ) -> usize {
         let mut tx_lin = [0; FRAME_SAMPLES];
         self.process_tx(now, &mut tx_lin, peer);
+        crate::codec::encode(self.law, &tx_lin, tx)
+    }
+
+    /// The channel.
+    pub fn id(&self) -> ChannelId {
+        self.id
+    }
+
+    /// How the board codes this channel's frames.
+    pub fn law(&self) -> Law {
+        self.law
+    }
+
+    /// Processes one frame received at `now` (the sample time of its first sample) and fills
+    /// `tx` with the frame to send.
+    ///
+    /// `peer` is the bridged peer's last clean received frame ([`Pipeline::last_rx`]), if this
+    /// channel is bridged in user space; the loop looks it up by [`Pipeline::peer`].
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block. Commands queued since the last call take effect in
+    /// this frame, so a prompt starts at most one frame after its `Play` command.
+    pub fn process(&mut self, now: SampleTime, rx: &Frame, tx: &mut Frame, peer: Option<&Frame>) {
+        self.drain_commands(now);
+
+        if self.rx_gain.is_unity() {
+            self.receive(now, rx);
+        } else {
+            let mut lin = *rx;
+            self.rx_gain.apply(&mut lin);
+            self.receive(now, &lin);
+        }
+
+        self.transmit(now, tx, peer);
+    }
+
+    /// [`Pipeline::process`] on coded frames as the board reads and writes them (the
+    /// channel's [`Law`]); `rx` and `tx` are `law.frame_bytes()` long. A short `rx` is padded
+    /// with silence. Returns how many bytes of `tx` were filled.
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block.
+    pub fn process_coded(
+        &mut self,
+        now: SampleTime,
+        rx: &[u8],
+        tx: &mut [u8],
+        peer: Option<&Frame>,
+    ) -> usize {
+        let mut rx_lin = [0; FRAME_SAMPLES];
+        crate::codec::decode(self.law, rx, &mut rx_lin);
+        let mut tx_lin = [0; FRAME_SAMPLES];
+        self.process(now, &rx_lin, &mut tx_lin, peer);
         crate::codec::encode(self.law, &tx_lin, tx)
     }
 
@@ -493,6 +496,21 @@ impl Pipeline {
             Some(c) => c.push(now, lin, &mut self.rx_clean),
             None => self.rx_clean = *lin,
         }
+    }
+
+    /// Everything after the receive side: the transmit frame, the peer's audio, gain, the
+    /// listen tap, the frame count.
+    fn transmit(&mut self, now: SampleTime, tx: &mut Frame, peer: Option<&Frame>) {
+        self.fill_tx(now, tx);
+        if let Some(peer_audio) = peer.filter(|_| self.peer.is_some()) {
+            mix_into(tx, peer_audio);
+        }
+        self.tx_gain.apply(tx);
+        self.listen(tx);
+        // Only this thread writes `frames`: a plain load and store, not a locked
+        // read-modify-write, which would drain the store buffer on every frame.
+        let frames = &self.counters.frames;
+        frames.store(frames.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
     fn fill_tx(&mut self, now: SampleTime, tx: &mut Frame) {
