@@ -535,8 +535,16 @@ impl CallProgressDetector {
             .map(|s| s.ms)
             .max()
             .unwrap_or(0);
-        if with_current && self.cur.kind != Kind::Off {
-            return None;
+        if with_current {
+            // The gap in progress is matched against a silence of the pattern and must be
+            // long enough for one of them: no rotation can match before that.
+            let tol = self.cfg.cadence_tolerance;
+            let long_enough = segs
+                .iter()
+                .any(|s| s.is_silence() && self.cur.len as f32 >= s.ms as f32 * 8.0 * (1.0 - tol));
+            if self.cur.kind != Kind::Off || !long_enough {
+                return None;
+            }
         }
         {
             let first = if with_current { 0 } else { 1 };
