@@ -230,6 +230,10 @@ pub struct CallProgressDetector {
     /// so the per-block check does not redo them.
     matched: [Option<u64>; 3],
     matched_nseg: usize,
+    /// The same with the gap in progress, as of (completed segments, how many of the
+    /// cadence's silences the gap is long enough for): it changes only with those.
+    gap_matched: [Option<u64>; 3],
+    gap_key: [(usize, u8); 3],
 }
 
 impl CallProgressDetector {
@@ -310,6 +314,8 @@ impl CallProgressDetector {
             steady_ratio,
             matched: [None; 3],
             matched_nseg: usize::MAX,
+            gap_matched: [None; 3],
+            gap_key: [(usize::MAX, 0); 3],
         }
     }
 
@@ -331,6 +337,7 @@ impl CallProgressDetector {
         self.cur = Seg::new(Kind::Off, now.0, 0);
         self.nseg = 0;
         self.matched_nseg = usize::MAX;
+        self.gap_key = [(usize::MAX, 0); 3];
         self.last = None;
     }
 
@@ -535,16 +542,10 @@ impl CallProgressDetector {
             .map(|s| s.ms)
             .max()
             .unwrap_or(0);
-        if with_current {
+        if with_current && (self.cur.kind != Kind::Off || self.gap_fits(spec) == 0) {
             // The gap in progress is matched against a silence of the pattern and must be
             // long enough for one of them: no rotation can match before that.
-            let tol = self.cfg.cadence_tolerance;
-            let long_enough = segs
-                .iter()
-                .any(|s| s.is_silence() && self.cur.len as f32 >= s.ms as f32 * 8.0 * (1.0 - tol));
-            if self.cur.kind != Kind::Off || !long_enough {
-                return None;
-            }
+            return None;
         }
         {
             let first = if with_current { 0 } else { 1 };
@@ -596,6 +597,35 @@ impl CallProgressDetector {
         None
     }
 
+    /// How many of `spec`'s silences the gap in progress is long enough for (the test
+    /// [`CallProgressDetector::cadence`] makes of the segment in progress).
+    fn gap_fits(&self, spec: &ToneSpec) -> u8 {
+        let tol = self.cfg.cadence_tolerance;
+        spec.segments
+            .iter()
+            .filter(|s| s.is_silence() && self.cur.len as f32 >= s.ms as f32 * 8.0 * (1.0 - tol))
+            .count() as u8
+    }
+
+    /// [`CallProgressDetector::cadence`] with the gap in progress, for cadence `k` of
+    /// [`CallProgressDetector::recognise`]: recomputed only when a segment completed or the
+    /// gap became long enough for one more of the cadence's silences (the gap only grows,
+    /// so that count says which ones).
+    fn gap_cadence(&mut self, k: usize, spec: &ToneSpec) -> Option<u64> {
+        if self.cur.kind != Kind::Off {
+            return None;
+        }
+        let key = (self.nseg, self.gap_fits(spec));
+        if key.1 == 0 {
+            return None;
+        }
+        if self.gap_key[k] != key {
+            self.gap_matched[k] = self.cadence(spec, true);
+            self.gap_key[k] = key;
+        }
+        self.gap_matched[k]
+    }
+
     fn recognise(&mut self) -> Option<(CallProgress, u64)> {
         let z = self.zone;
         // Busy before congestion before ringback: the shorter cadence decides first.
@@ -619,7 +649,11 @@ impl CallProgressDetector {
             if *spec == z.busy && *tone != CallProgress::Busy {
                 continue;
             }
-            if let Some(since) = self.matched[k].or_else(|| self.cadence(spec, true)) {
+            let found = match self.matched[k] {
+                Some(since) => Some(since),
+                None => self.gap_cadence(k, spec),
+            };
+            if let Some(since) = found {
                 return Some((*tone, since));
             }
         }
