@@ -1,33 +1,72 @@
-//! Latency through the media pipeline in real time, across threads, as in the daemon.
+//! Latency through the media pipeline in real time, across threads, as in the daemon, with
+//! a line clocked by a card.
 //!
-//! An "audio thread" processes one 20 ms frame per channel every 20 ms (absolute
-//! deadlines; frame k is processed when its last sample would have arrived from the board,
-//! at T0 + (k+1)·20 ms) and wakes the "control thread" through a `mio::Waker`, as `ivrd`'s
-//! audio loop does. Measured:
+//! Three threads, as on a DAHDI system:
+//!
+//! - **Card** (SCHED_FIFO 60, standing in for the board's interrupt): every 1 ms, on
+//!   absolute deadlines from T0, it plays the next 8 samples (one DAHDI chunk) from the
+//!   channel's transmit queue on the line, idle (A-law silence) if the queue is short, and
+//!   takes in 8 samples of caller audio. Chunk `m` goes on the line at T0 + m ms, its
+//!   sample `i` at T0 + m ms + i/8 kHz. Every 20 ms a received frame is complete and the
+//!   card wakes the audio thread (as a DAHDI fd becomes readable). The transmit queue is
+//!   sample-exact, like DAHDI's write buffers with the "immediate" policy: a frame written
+//!   is played right after whatever is still queued; a queue that ran dry restarts with the
+//!   next frame written.
+//! - **Audio** (SCHED_FIFO 50): waits in `mio`, processes every complete frame, writes the
+//!   transmit frame to the card's queue and wakes the control thread, as `ivrd`'s loop. With
+//!   a reaction window it runs the receive half of a frame, and if that queued events,
+//!   wakes the control thread and waits until the control thread says it is done with them
+//!   (or the window ends) before running the transmit half, so an answer to a key is heard
+//!   in the same frame. `ivrd`'s loop does not do this yet (both halves in one step).
+//! - **Control** (ordinary priority): the test's IVR.
+//!
+//! Measured:
 //!
 //! - **Digit**: a DTMF key starts at a random sample; its minimum duration (40 ms) ends at
-//!   T0 + (start + 320 samples)/8 kHz of wall time. Latency is from then until the control
-//!   thread has the `Digit` event in hand. Goal: at most 25 ms.
-//! - **Play**: the control thread sends `Play` at a random moment; latency is until the
-//!   audio thread hands the board the frame that starts with the prompt's first sample.
-//!   Goal: at most one frame (20 ms) plus the processing time.
+//!   T0 + (start + 320 samples)/8 kHz. Latency is until the control thread has the `Digit`
+//!   event in hand. Goal: at most 25 ms.
+//! - **Play**: from the moment the control thread sends `Play` to the moment the prompt's
+//!   first sample is on the line (the card finds it in the chunk it takes and computes its
+//!   line time). Split into "command → frame handed to the card" (waiting for the next
+//!   frame to be built, and building it) and "handed → on the line" (the transmit lead:
+//!   what was still queued ahead of it). Two cases: commands at random moments, and
+//!   commands sent as soon as a key event arrives (an IVR answering a key). Goal: at most
+//!   one frame (20 ms).
 //!
-//! `cargo bench -p benches --bench pipeline_latency` (release profile). Runs about 20 s.
+//! The transmit lead starts at the silence written ahead of the first frame. Whenever the
+//! audio thread hands a frame over later than the lead covers, the queue runs dry (an
+//! underrun: idle on the line) and the lead grows by that much for good: with this queue
+//! the lead ends at the worst hand-over delay of the run. With catch-up trimming, after a
+//! wake-up a whole frame or more late the audio thread leaves out as many silent transmit
+//! frames as it had to catch up, which takes that frame back.
+//!
+//! The program runs twice, back to back: as `ivrd`'s loop does today (no window, nothing
+//! primed, no trimming), then as proposed (2 ms window, 2 ms primed, trimming). Or once, as
+//! set by `REACTION_WINDOW_US=µs` (0: one step), `TX_PRIME_SAMPLES=n` (default: the
+//! window's length) and `NO_TRIM=1`.
+//!
+//! `cargo bench -p benches --bench pipeline_latency` (release profile). Runs about 65 s.
 
 mod pipeline_support;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use dsp::dtmf_gen::{DtmfBurst, DtmfGenConfig, DtmfGenerator};
 use media::{Config, MediaEvent, PromptTable};
+use ringbuf::HeapRb;
+use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use tel_types::{ChannelId, Digit, DigitSet, FRAME_SAMPLES, Law, MediaCommand, SampleTime};
 
-const DIGITS: usize = 60;
+const DIGITS: usize = 100;
 /// Samples per digit slot: 300 ms (key 100 ms, then silence).
 const SLOT: u64 = 2400;
 const MIN_DURATION_SAMPLES: u64 = 320;
+/// Samples the card moves per 1 ms tick (DAHDI's chunk).
+const CHUNK: usize = 8;
+/// Frames the card's transmit queue holds (DAHDI buffers).
+const TX_QUEUE_FRAMES: usize = 4;
 
 struct Lcg(u64);
 impl Lcg {
@@ -64,7 +103,71 @@ fn percentiles(mut v: Vec<f64>) -> String {
     )
 }
 
-fn main() {
+/// SCHED_FIFO at `priority` for the calling thread; returns the policy and priority read
+/// back from the kernel, to show it took effect.
+fn fifo(priority: u8) -> String {
+    use thread_priority::*;
+    let set = ThreadPriorityValue::try_from(priority).ok().and_then(|v| {
+        set_thread_priority_and_policy(
+            thread_native_id(),
+            ThreadPriority::Crossplatform(v),
+            ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
+        )
+        .ok()
+    });
+    match thread_schedule_policy_param(thread_native_id()) {
+        Ok((policy, params)) => format!(
+            "{}{policy:?} priority {}",
+            if set.is_some() { "" } else { "refused; " },
+            params.sched_priority
+        ),
+        Err(e) => format!("unknown ({e})"),
+    }
+}
+
+/// Total CPU steal time of the machine in ms (`/proc/stat`), if readable: time the
+/// hypervisor ran something else while our virtual CPUs wanted to run.
+fn steal_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu = stat.lines().next()?;
+    // cpu user nice system idle iowait irq softirq steal ...; in USER_HZ (100 per second).
+    let steal: u64 = cpu.split_whitespace().nth(8)?.parse().ok()?;
+    Some(steal * 10)
+}
+
+fn sleep_until(due: Instant) {
+    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+        std::thread::sleep(wait);
+    }
+}
+
+/// What one `Play` measured, ms.
+#[derive(Default)]
+struct PlayTimes {
+    total: Vec<f64>,
+    to_card: Vec<f64>,
+    lead: Vec<f64>,
+}
+
+impl PlayTimes {
+    fn report(self, what: &str) {
+        println!(
+            "play ({what}): command sent -> first prompt sample on the line: {} (goal <= 20 ms)",
+            percentiles(self.total)
+        );
+        println!(
+            "  of which: command -> frame handed to the card: {}",
+            percentiles(self.to_card)
+        );
+        println!(
+            "  of which: handed -> on the line (transmit lead): {}",
+            percentiles(self.lead)
+        );
+    }
+}
+
+fn run(label: &str, window_us: u64, prime: usize, trim: bool) {
+    println!("== {label}");
     // Caller audio: one key per slot at a random offset, A-law coded.
     let mut rng = Lcg(0x5eed);
     let total = DIGITS as u64 * SLOT + 8000;
@@ -85,75 +188,230 @@ fn main() {
     let mut rx_coded = vec![0u8; lin.len()];
     dsp::g711::encode_slice(Law::ALaw, &lin, &mut rx_coded);
 
+    // Two one-frame prompts of different constant level, sent alternately, so the card can
+    // tell the prompt it is waiting for from the tail of the previous one.
     let mut table = PromptTable::new();
-    let prompt = table.push(&[4000; 160]);
+    let prompts = [table.push(&[4000; 160]), table.push(&[-4000; 160])];
+    let codes = [dsp::g711::alaw_encode(4000), dsp::g711::alaw_encode(-4000)];
+    let silence = dsp::g711::alaw_encode(0);
     let table: &'static PromptTable = Box::leak(Box::new(table));
     let mut cfg = Config::new(ChannelId(1), table);
     cfg.law = Law::ALaw;
     let (mut pipe, mut ctl) = media::channel(cfg);
 
-    let mut poll = mio::Poll::new().expect("poll");
-    let waker = Arc::new(mio::Waker::new(poll.registry(), mio::Token(0)).expect("waker"));
+    let window = Duration::from_micros(window_us);
+    let (mut tx_prod, mut tx_cons) =
+        HeapRb::<u8>::new(FRAME_SAMPLES * TX_QUEUE_FRAMES + prime).split();
+    let prime_audio = vec![silence; prime];
+
+    let mut control_poll = mio::Poll::new().expect("poll");
+    let control_waker =
+        Arc::new(mio::Waker::new(control_poll.registry(), mio::Token(0)).expect("waker"));
+    let mut audio_poll = mio::Poll::new().expect("poll");
+    let audio_waker =
+        Arc::new(mio::Waker::new(audio_poll.registry(), mio::Token(0)).expect("waker"));
+    // The control thread's "done with your events" to the audio thread.
+    let answer_waker =
+        Arc::new(mio::Waker::new(audio_poll.registry(), mio::Token(1)).expect("waker"));
+    // Wake-ups of the control thread asked for by the audio thread, and answered.
+    let asked = Arc::new(AtomicU64::new(0));
+    let answered = Arc::new(AtomicU64::new(0));
+
+    let steal_before = steal_ms();
     let t0 = Instant::now() + Duration::from_millis(50);
     let frames = total / FRAME_SAMPLES as u64;
     let stop = Arc::new(AtomicBool::new(false));
-    // Wall time (ns after T0) at which the audio thread handed over the first frame that
-    // carried the prompt; 0 while none.
-    let first_sample_ns = Arc::new(AtomicU64::new(0));
+    // Complete received frames (the card's "readable").
+    let rx_frames = Arc::new(AtomicU64::new(0));
+    // The prompt code the control thread waits for (code + 1; 0 while none).
+    let armed = Arc::new(AtomicU32::new(0));
+    // ns after T0 (+1, 0 while none): frame with the armed prompt handed to the card, and
+    // its first sample on the line.
+    let handed_ns = Arc::new(AtomicU64::new(0));
+    let line_ns = Arc::new(AtomicU64::new(0));
 
-    let audio = {
-        let stop = Arc::clone(&stop);
-        let first = Arc::clone(&first_sample_ns);
+    let card = {
+        let (stop, rx_frames, armed, line_ns) = (
+            Arc::clone(&stop),
+            Arc::clone(&rx_frames),
+            Arc::clone(&armed),
+            Arc::clone(&line_ns),
+        );
+        let waker = Arc::clone(&audio_waker);
         std::thread::spawn(move || {
-            // As the daemon's audio thread: SCHED_FIFO if allowed.
-            let fifo = pipeline_support::realtime();
-            let mut lateness_ms = Vec::with_capacity(frames as usize);
-            // (frame, wall ns after T0) of every frame that queued events.
-            let mut woke: Vec<(u64, u64)> = Vec::with_capacity(frames as usize);
-            let mut tx = [0u8; FRAME_SAMPLES];
-            let silence = dsp::g711::alaw_encode(0);
-            for k in 0..frames {
-                let due = t0 + Duration::from_micros((k + 1) * 20_000);
-                if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                    std::thread::sleep(wait);
-                }
+            let policy = fifo(60);
+            let ticks = frames * 20 + 200;
+            let mut lateness_ms = Vec::with_capacity(ticks as usize);
+            let (mut underruns, mut started) = (0u64, false);
+            for m in 1..=ticks {
+                let due = t0 + Duration::from_millis(m);
+                sleep_until(due);
                 lateness_ms.push(Instant::now().saturating_duration_since(due).as_secs_f64() * 1e3);
-                let at = (k * FRAME_SAMPLES as u64) as usize;
-                pipe.process_coded(
-                    SampleTime(at as u64),
-                    &rx_coded[at..at + FRAME_SAMPLES],
-                    &mut tx,
-                    None,
-                );
-                if tx[0] != silence && first.load(Ordering::Relaxed) == 0 {
-                    first.store(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                // Transmit: chunk m goes on the line from T0 + m ms.
+                let mut chunk = [silence; CHUNK];
+                let n = tx_cons.pop_slice(&mut chunk);
+                started |= n > 0;
+                // (After the last frame the queue runs dry for good: not an underrun.)
+                if started && n < CHUNK && m <= frames * 20 {
+                    underruns += 1;
                 }
-                if pipe.take_wake() {
-                    let _ = waker.wake();
-                    if woke.len() < woke.capacity() {
-                        woke.push((k, t0.elapsed().as_nanos() as u64));
+                let want = armed.load(Ordering::Acquire);
+                let at = chunk.iter().position(|&c| u32::from(c) + 1 == want);
+                if let Some(i) = at.filter(|_| want != 0) {
+                    let ns = m * 1_000_000 + i as u64 * 125_000;
+                    if line_ns
+                        .compare_exchange(0, ns + 1, Ordering::AcqRel, Ordering::Relaxed)
+                        .is_ok()
+                    {
+                        armed.store(0, Ordering::Release);
                     }
+                }
+                // Receive: samples up to 8m are in; a frame is complete every 20 ms.
+                if m % 20 == 0 && m / 20 <= frames {
+                    rx_frames.store(m / 20, Ordering::Release);
+                    let _ = waker.wake();
                 }
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
             }
-            (fifo, lateness_ms, woke)
+            (policy, lateness_ms, underruns)
+        })
+    };
+
+    let audio = {
+        let (stop, rx_frames, armed, handed_ns) = (
+            Arc::clone(&stop),
+            Arc::clone(&rx_frames),
+            Arc::clone(&armed),
+            Arc::clone(&handed_ns),
+        );
+        let waker = Arc::clone(&control_waker);
+        let (asked, answered) = (Arc::clone(&asked), Arc::clone(&answered));
+        std::thread::spawn(move || {
+            let policy = fifo(50);
+            let mut events = mio::Events::with_capacity(4);
+            let mut lateness_ms = Vec::with_capacity(frames as usize);
+            // (frame, wall ns after T0) of every frame that queued events.
+            let mut woke: Vec<(u64, u64)> = Vec::with_capacity(frames as usize);
+            let mut tx = [0u8; FRAME_SAMPLES];
+            let (mut would_block, mut trimmed, mut excess) = (0u64, 0u64, 0u64);
+            let mut late_answers = 0u64;
+            let mut done = 0u64;
+            while !stop.load(Ordering::Relaxed) && done < frames {
+                let _ = audio_poll.poll(&mut events, Some(Duration::from_millis(100)));
+                let ready = rx_frames.load(Ordering::Acquire);
+                let first = done;
+                while done < ready {
+                    let k = done;
+                    let due = t0 + Duration::from_micros((k + 1) * 20_000);
+                    lateness_ms
+                        .push(Instant::now().saturating_duration_since(due).as_secs_f64() * 1e3);
+                    let at = (k * FRAME_SAMPLES as u64) as usize;
+                    let now = SampleTime(at as u64);
+                    let rx = &rx_coded[at..at + FRAME_SAMPLES];
+                    if window.is_zero() {
+                        pipe.process_coded(now, rx, &mut tx, None);
+                    } else {
+                        // Receive half; if it queued events, wake the control thread and
+                        // give it up to `window` to answer before the transmit half.
+                        pipe.process_rx_coded(now, rx);
+                        if pipe.take_wake() {
+                            let ask = asked.fetch_add(1, Ordering::AcqRel) + 1;
+                            let _ = waker.wake();
+                            if woke.len() < woke.capacity() {
+                                woke.push((k, t0.elapsed().as_nanos() as u64));
+                            }
+                            let until = Instant::now() + window;
+                            while answered.load(Ordering::Acquire) < ask {
+                                let Some(left) = until.checked_duration_since(Instant::now())
+                                else {
+                                    late_answers += 1;
+                                    break;
+                                };
+                                let _ = audio_poll.poll(&mut events, Some(left));
+                            }
+                        }
+                        pipe.process_tx_coded(now, &mut tx, None);
+                    }
+                    // (Proposed for `ivrd`'s loop.) A frame read after the first in one wake-up means
+                    // we were a frame late and the card's queue ran dry; writing all of
+                    // them would leave the transmit lead one frame longer for good, so the
+                    // next silent frames are left out until that frame is made up.
+                    if trim && k > first {
+                        excess += 1;
+                    }
+                    if excess > 0 && tx.iter().all(|&b| b == silence) {
+                        excess -= 1;
+                        trimmed += 1;
+                    } else if tx_prod.vacant_len() >= FRAME_SAMPLES {
+                        if k == 0 {
+                            // The stream starts: the lead goes in ahead of the first frame.
+                            tx_prod.push_slice(&prime_audio);
+                        }
+                        tx_prod.push_slice(&tx);
+                    } else {
+                        would_block += 1;
+                    }
+                    let want = armed.load(Ordering::Acquire);
+                    if want != 0 && u32::from(tx[0]) + 1 == want {
+                        let ns = t0.elapsed().as_nanos() as u64;
+                        let _ = handed_ns.compare_exchange(
+                            0,
+                            ns + 1,
+                            Ordering::AcqRel,
+                            Ordering::Relaxed,
+                        );
+                    }
+                    if pipe.take_wake() {
+                        let _ = waker.wake();
+                        if woke.len() < woke.capacity() {
+                            woke.push((k, t0.elapsed().as_nanos() as u64));
+                        }
+                    }
+                    done += 1;
+                }
+            }
+            (
+                policy,
+                lateness_ms,
+                woke,
+                would_block,
+                trimmed,
+                late_answers,
+            )
         })
     };
 
     let mut digit_ms = Vec::new();
     // (acceptance sample time, min-duration end, received) per key.
     let mut keys: Vec<(u64, Instant, Instant)> = Vec::new();
-    let mut play_ms = Vec::new();
+    let (mut random, mut reactive) = (PlayTimes::default(), PlayTimes::default());
+    let mut skipped_reactive = 0;
+    let mut acausal = 0;
     let mut events = mio::Events::with_capacity(4);
     let mut next_play = t0 + Duration::from_millis(100 + rng.next(200));
-    let mut play_sent: Option<Instant> = None;
+    // (sent, in reaction to a key, which prompt)
+    let mut pending: Option<(Instant, bool)> = None;
+    let mut which = 0usize;
     let end = t0 + Duration::from_micros(frames * 20_000 + 100_000);
+    let send_play = |ctl: &mut media::ControlHandle, which: &mut usize| {
+        *which ^= 1;
+        handed_ns.store(0, Ordering::Release);
+        line_ns.store(0, Ordering::Release);
+        armed.store(u32::from(codes[*which]) + 1, Ordering::Release);
+        let sent = Instant::now();
+        let _ = ctl.try_send(MediaCommand::Play {
+            prompt: prompts[*which],
+            barge_in: DigitSet::EMPTY,
+        });
+        sent
+    };
     while Instant::now() < end {
         let timeout = next_play.saturating_duration_since(Instant::now());
-        let _ = poll.poll(&mut events, Some(timeout.min(Duration::from_millis(20))));
+        let _ = control_poll.poll(&mut events, Some(timeout.min(Duration::from_millis(20))));
         let now = Instant::now();
+        let ask = asked.load(Ordering::Acquire);
         while let Some(ev) = ctl.poll_event() {
             if let MediaEvent::Digit(d) = ev {
                 // Which key was it? The one whose start is nearest.
@@ -164,38 +422,54 @@ fn main() {
                     .unwrap_or(d.start.0);
                 let min_end = t0
                     + Duration::from_nanos((start + MIN_DURATION_SAMPLES) * 1_000_000_000 / 8000);
-                if std::env::var_os("LATENCY_DEBUG").is_some() {
-                    eprintln!(
-                        "key start {start} d.start {} d.end {} recv {:.2} ms after T0",
-                        d.start.0,
-                        d.end.0,
-                        (now - t0).as_secs_f64() * 1e3
-                    );
-                }
                 digit_ms.push(signed_ms(now, min_end));
                 keys.push((d.end.0, min_end, now));
+                // An IVR answering the key with a prompt, at once.
+                if pending.is_none() {
+                    pending = Some((send_play(&mut ctl, &mut which), true));
+                } else {
+                    skipped_reactive += 1;
+                }
             }
         }
-        if let Some(sent) = play_sent {
-            let first = first_sample_ns.load(Ordering::Relaxed);
-            if first != 0 {
-                let at = t0 + Duration::from_nanos(first);
-                play_ms.push(at.saturating_duration_since(sent).as_secs_f64() * 1e3);
-                play_sent = None;
-                first_sample_ns.store(0, Ordering::Relaxed);
-                next_play = now + Duration::from_millis(60 + rng.next(200));
+        // Done with everything the audio thread queued: tell it (it may be holding the
+        // transmit half of the frame for our answer).
+        if answered.load(Ordering::Relaxed) < ask {
+            answered.store(ask, Ordering::Release);
+            let _ = answer_waker.wake();
+        }
+        if let Some((sent, is_reactive)) = pending {
+            let (h, l) = (
+                handed_ns.load(Ordering::Acquire),
+                line_ns.load(Ordering::Acquire),
+            );
+            if h != 0 && l != 0 {
+                let handed = t0 + Duration::from_nanos(h - 1);
+                let line = t0 + Duration::from_nanos(l - 1);
+                let times = if is_reactive {
+                    &mut reactive
+                } else {
+                    &mut random
+                };
+                times.total.push(signed_ms(line, sent));
+                times.to_card.push(signed_ms(handed, sent));
+                times.lead.push(signed_ms(line, handed));
+                if line < handed {
+                    // The card thread ran late and took the frame after its slot began:
+                    // this sample is counted earlier than a hardware card would play it.
+                    acausal += 1;
+                }
+                pending = None;
+                next_play = Instant::now() + Duration::from_millis(60 + rng.next(200));
             }
         } else if now >= next_play {
-            // Let the previous prompt's frame pass, then send the next one.
-            play_sent = Some(Instant::now());
-            let _ = ctl.try_send(MediaCommand::Play {
-                prompt,
-                barge_in: DigitSet::EMPTY,
-            });
+            pending = Some((send_play(&mut ctl, &mut which), false));
         }
     }
     stop.store(true, Ordering::Relaxed);
-    let (fifo, lateness, woke) = audio.join().expect("audio thread");
+    let (audio_policy, lateness, woke, would_block, trimmed, late_answers) =
+        audio.join().expect("audio thread");
+    let (card_policy, card_lateness, underruns) = card.join().expect("card thread");
     // Split each key's latency at the moment the audio thread queued the event.
     let (mut in_audio, mut hop) = (Vec::new(), Vec::new());
     for (accepted, min_end, received) in keys {
@@ -207,11 +481,36 @@ fn main() {
             hop.push(signed_ms(received, queued));
         }
     }
+    println!("card thread: {card_policy}; audio thread: {audio_policy}");
+    if let (Some(a), Some(b)) = (steal_before, steal_ms()) {
+        println!(
+            "hypervisor steal during the run: {} ms over {:.0} s (both virtual CPUs)",
+            b - a,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    if window.is_zero() {
+        println!("reaction window: none (receive and transmit in one step, as ivrd's loop today)");
+    } else {
+        println!(
+            "reaction window: {window_us} µs after a frame with events, before its transmit half; \
+             {late_answers} times the control thread answered later than that"
+        );
+    }
     println!(
-        "audio thread (SCHED_FIFO {fifo}) wake-up lateness per frame: {}",
+        "card tick lateness (1 ms ticks): {}",
+        percentiles(card_lateness)
+    );
+    println!(
+        "audio thread wake-up lateness per frame: {}",
         percentiles(lateness)
     );
-
+    println!(
+        "transmit: {prime} samples primed; {underruns} card ticks short of audio (underruns); \
+         {would_block} frames refused (queue full); {trimmed} silent frames left out to \
+         take the lead back after a late wake-up{}",
+        if trim { "" } else { " (trimming off)" }
+    );
     println!(
         "digit: end of minimum duration (40 ms) -> event at the control thread: {} (keys sent {DIGITS}; goal <= 25 ms; negative = before the 40 ms mark, the receiver decides at 30 ms)",
         percentiles(digit_ms)
@@ -224,8 +523,36 @@ fn main() {
         "  of which: queued -> taken by the control thread (ring + mio wake-up): {}",
         percentiles(hop)
     );
+    random.report("sent at random moments");
+    reactive.report("sent on a key event");
     println!(
-        "play: command sent -> frame with the first prompt sample handed to the board: {} (goal <= 20 ms + processing)",
-        percentiles(play_ms)
+        "  ({acausal} prompts taken by the card before they were handed over: card thread late)"
+    );
+    if skipped_reactive > 0 {
+        println!("  ({skipped_reactive} keys came while a measurement was open: no play sent)");
+    }
+}
+
+fn main() {
+    let env = |name: &str| std::env::var(name).ok().and_then(|s| s.parse::<u64>().ok());
+    if let Some(window_us) = env("REACTION_WINDOW_US") {
+        // The window delays some transmit frames by up to its length: by default start
+        // with that much queued, so the first such frame does not run the queue dry.
+        let prime = env("TX_PRIME_SAMPLES").map_or(window_us as usize * 8 / 1000, |p| p as usize);
+        let trim = std::env::var_os("NO_TRIM").is_none();
+        run("as configured", window_us, prime, trim);
+        return;
+    }
+    run(
+        "as ivrd's loop does today: receive and transmit in one step, no lead trimming",
+        0,
+        0,
+        false,
+    );
+    run(
+        "proposed: 2 ms reaction window, 2 ms lead primed, catch-up trimming",
+        2000,
+        16,
+        true,
     );
 }

@@ -225,6 +225,15 @@ pub struct CallProgressDetector {
     /// Largest block-power ratio inside a tone burst (speech is not steady). Tones that
     /// beat (two close frequencies) or are modulated are not checked.
     steady_ratio: f32,
+    /// Cadence matches (busy, congestion, ringback) over the completed segments alone, as
+    /// of `matched_nseg` completed segments: they change only when a segment completes,
+    /// so the per-block check does not redo them.
+    matched: [Option<u64>; 3],
+    matched_nseg: usize,
+    /// The same with the gap in progress, as of (completed segments, how many of the
+    /// cadence's silences the gap is long enough for): it changes only with those.
+    gap_matched: [Option<u64>; 3],
+    gap_key: [(usize, u8); 3],
 }
 
 impl CallProgressDetector {
@@ -303,6 +312,10 @@ impl CallProgressDetector {
             block_p: 0.0,
             last_edge: false,
             steady_ratio,
+            matched: [None; 3],
+            matched_nseg: usize::MAX,
+            gap_matched: [None; 3],
+            gap_key: [(usize::MAX, 0); 3],
         }
     }
 
@@ -323,6 +336,8 @@ impl CallProgressDetector {
         self.started = true;
         self.cur = Seg::new(Kind::Off, now.0, 0);
         self.nseg = 0;
+        self.matched_nseg = usize::MAX;
+        self.gap_key = [(usize::MAX, 0); 3];
         self.last = None;
     }
 
@@ -509,9 +524,10 @@ impl CallProgressDetector {
     ///
     /// The matched run of segments must start with a tone burst and hold at least two
     /// bursts for cadences of 2 s or less (busy, congestion), one for longer ones
-    /// (ringback). It ends either with the last completed segment or with the gap in
-    /// progress once that gap is long enough.
-    fn cadence(&self, spec: &ToneSpec) -> Option<u64> {
+    /// (ringback). It ends with the last completed segment (`with_current` false) or with
+    /// the gap in progress once that gap is long enough (`with_current` true; only a gap
+    /// in progress can match).
+    fn cadence(&self, spec: &ToneSpec, with_current: bool) -> Option<u64> {
         let segs = spec.segments;
         let l = segs.len();
         if l < 2 || segs.iter().any(|s| s.ms == 0) {
@@ -526,7 +542,12 @@ impl CallProgressDetector {
             .map(|s| s.ms)
             .max()
             .unwrap_or(0);
-        for with_current in [false, true] {
+        if with_current && (self.cur.kind != Kind::Off || self.gap_fits(spec) == 0) {
+            // The gap in progress is matched against a silence of the pattern and must be
+            // long enough for one of them: no rotation can match before that.
+            return None;
+        }
+        {
             let first = if with_current { 0 } else { 1 };
             for n in 2..=l + 2 {
                 'rot: for r in 0..l {
@@ -576,19 +597,64 @@ impl CallProgressDetector {
         None
     }
 
-    fn recognise(&self) -> Option<(CallProgress, u64)> {
+    /// How many of `spec`'s silences the gap in progress is long enough for (the test
+    /// [`CallProgressDetector::cadence`] makes of the segment in progress).
+    fn gap_fits(&self, spec: &ToneSpec) -> u8 {
+        let tol = self.cfg.cadence_tolerance;
+        spec.segments
+            .iter()
+            .filter(|s| s.is_silence() && self.cur.len as f32 >= s.ms as f32 * 8.0 * (1.0 - tol))
+            .count() as u8
+    }
+
+    /// [`CallProgressDetector::cadence`] with the gap in progress, for cadence `k` of
+    /// [`CallProgressDetector::recognise`]: recomputed only when a segment completed or the
+    /// gap became long enough for one more of the cadence's silences (the gap only grows,
+    /// so that count says which ones).
+    fn gap_cadence(&mut self, k: usize, spec: &ToneSpec) -> Option<u64> {
+        if self.cur.kind != Kind::Off {
+            return None;
+        }
+        let key = (self.nseg, self.gap_fits(spec));
+        if key.1 == 0 {
+            return None;
+        }
+        if self.gap_key[k] != key {
+            self.gap_matched[k] = self.cadence(spec, true);
+            self.gap_key[k] = key;
+        }
+        self.gap_matched[k]
+    }
+
+    fn recognise(&mut self) -> Option<(CallProgress, u64)> {
         let z = self.zone;
         // Busy before congestion before ringback: the shorter cadence decides first.
-        for (tone, spec) in [
+        let cadenced = [
             (CallProgress::Busy, z.busy),
             (CallProgress::Congestion, z.congestion),
             (CallProgress::Ringback, z.ringback),
-        ] {
-            if spec == z.busy && tone != CallProgress::Busy {
+        ];
+        if self.matched_nseg != self.nseg {
+            for (k, (tone, spec)) in cadenced.iter().enumerate() {
+                let skip = *spec == z.busy && *tone != CallProgress::Busy;
+                self.matched[k] = if skip {
+                    None
+                } else {
+                    self.cadence(spec, false)
+                };
+            }
+            self.matched_nseg = self.nseg;
+        }
+        for (k, (tone, spec)) in cadenced.iter().enumerate() {
+            if *spec == z.busy && *tone != CallProgress::Busy {
                 continue;
             }
-            if let Some(since) = self.cadence(&spec) {
-                return Some((tone, since));
+            let found = match self.matched[k] {
+                Some(since) => Some(since),
+                None => self.gap_cadence(k, spec),
+            };
+            if let Some(since) = found {
+                return Some((*tone, since));
             }
         }
         // Special information tone: the three frequencies in order, each about 330 ms.

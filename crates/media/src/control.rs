@@ -71,6 +71,7 @@ impl LineSettings {
 /// Counters the audio thread bumps with relaxed atomics and the control thread reads.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
+    /// Written only by the pipeline's thread (load and store, no locked add).
     pub(crate) frames: AtomicU64,
     pub(crate) events_lost: AtomicU64,
     pub(crate) record_frames_dropped: AtomicU64,

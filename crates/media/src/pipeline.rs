@@ -1,6 +1,7 @@
 //! The audio thread's side of a channel: one call of [`Pipeline::process`] per 20 ms frame.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use ringbuf::traits::{Consumer, Producer};
 use ringbuf::{HeapCons, HeapProd};
@@ -213,6 +214,67 @@ impl Pipeline {
         }
     }
 
+    /// The receive half of [`Pipeline::process`]: applies the queued commands, then runs the
+    /// receivers, clamping and the recording tap on the frame received at `now`. Events it
+    /// queues are visible to the control side at once.
+    ///
+    /// Call [`Pipeline::process_tx`] for the same `now` before the next `process_rx`. A loop
+    /// that leaves a short time between the two (after waking the control thread) lets a
+    /// command sent in answer to this frame's events (a prompt after a key) take effect in
+    /// this frame's transmit audio instead of the next one.
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block.
+    pub fn process_rx(&mut self, now: SampleTime, rx: &Frame) {
+        if !self.held.is_empty() {
+            self.flush_held();
+        }
+        self.drain_commands(now);
+        if self.rx_gain.is_unity() {
+            self.receive(now, rx);
+        } else {
+            let mut lin = *rx;
+            self.rx_gain.apply(&mut lin);
+            self.receive(now, &lin);
+        }
+    }
+
+    /// The transmit half of [`Pipeline::process`]: applies the commands queued since
+    /// [`Pipeline::process_rx`], then fills `tx` with the frame to send for `now`.
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block.
+    pub fn process_tx(&mut self, now: SampleTime, tx: &mut Frame, peer: Option<&Frame>) {
+        self.drain_commands(now);
+        self.transmit(now, tx, peer);
+    }
+
+    /// [`Pipeline::process_rx`] on a coded frame (as [`Pipeline::process_coded`]).
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block.
+    pub fn process_rx_coded(&mut self, now: SampleTime, rx: &[u8]) {
+        let mut rx_lin = [0; FRAME_SAMPLES];
+        crate::codec::decode(self.law, rx, &mut rx_lin);
+        self.process_rx(now, &rx_lin);
+    }
+
+    /// [`Pipeline::process_tx`] into a coded frame (as [`Pipeline::process_coded`]); returns
+    /// how many bytes of `tx` were filled.
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block.
+    pub fn process_tx_coded(
+        &mut self,
+        now: SampleTime,
+        tx: &mut [u8],
+        peer: Option<&Frame>,
+    ) -> usize {
+        let mut tx_lin = [0; FRAME_SAMPLES];
+        self.process_tx(now, &mut tx_lin, peer);
+        crate::codec::encode(self.law, &tx_lin, tx)
+    }
+
     /// The channel.
     pub fn id(&self) -> ChannelId {
         self.id
@@ -233,26 +295,8 @@ impl Pipeline {
     /// Does not allocate, lock or block. Commands queued since the last call take effect in
     /// this frame, so a prompt starts at most one frame after its `Play` command.
     pub fn process(&mut self, now: SampleTime, rx: &Frame, tx: &mut Frame, peer: Option<&Frame>) {
-        if !self.held.is_empty() {
-            self.flush_held();
-        }
-        self.drain_commands(now);
-
-        if self.rx_gain.is_unity() {
-            self.receive(now, rx);
-        } else {
-            let mut lin = *rx;
-            self.rx_gain.apply(&mut lin);
-            self.receive(now, &lin);
-        }
-
-        self.fill_tx(now, tx);
-        if let Some(peer_audio) = peer.filter(|_| self.peer.is_some()) {
-            mix_into(tx, peer_audio);
-        }
-        self.tx_gain.apply(tx);
-        self.listen(tx);
-        Counters::bump(&self.counters.frames, 1);
+        self.process_rx(now, rx);
+        self.transmit(now, tx, peer);
     }
 
     /// [`Pipeline::process`] on coded frames as the board reads and writes them (the
@@ -650,6 +694,21 @@ impl Pipeline {
             Some(c) => c.push(now, lin, &mut self.rx_clean),
             None => self.rx_clean = *lin,
         }
+    }
+
+    /// Everything after the receive side: the transmit frame, the peer's audio, gain, the
+    /// listen tap, the frame count.
+    fn transmit(&mut self, now: SampleTime, tx: &mut Frame, peer: Option<&Frame>) {
+        self.fill_tx(now, tx);
+        if let Some(peer_audio) = peer.filter(|_| self.peer.is_some()) {
+            mix_into(tx, peer_audio);
+        }
+        self.tx_gain.apply(tx);
+        self.listen(tx);
+        // Only this thread writes `frames`: a plain load and store, not a locked
+        // read-modify-write, which would drain the store buffer on every frame.
+        let frames = &self.counters.frames;
+        frames.store(frames.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
     fn fill_tx(&mut self, now: SampleTime, tx: &mut Frame) {

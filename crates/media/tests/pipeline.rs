@@ -62,6 +62,69 @@ fn play_command_reaches_the_line_in_the_next_frame() {
 }
 
 #[test]
+fn play_sent_between_the_receive_and_transmit_halves_is_heard_in_that_frame() {
+    let (table, ids) = prompt_table(&[(1234, 1600), (-777, 1600)]);
+    let mut ch = Chan::new(1, table);
+    ch.send(MediaCommand::Play {
+        prompt: ids[0],
+        barge_in: DigitSet::from_keys("#"),
+    });
+    ch.step_silent();
+    // The caller presses # (the board's detector): the prompt stops, the control side
+    // sees the key and answers with the next prompt before the transmit half runs.
+    ch.line_event(LineEvent::DtmfDown(Digit::Hash));
+    let now = ch.now;
+    ch.pipe.process_rx(now, &[0; 160]);
+    assert!(ch.events().iter().any(|e| matches!(
+        e,
+        MediaEvent::PlaybackDone {
+            barged_in_by: Some(Digit::Hash),
+            ..
+        }
+    )));
+    ch.send(MediaCommand::Play {
+        prompt: ids[1],
+        barge_in: DigitSet::EMPTY,
+    });
+    let mut tx = [0i16; 160];
+    ch.pipe.process_tx(now, &mut tx, None);
+    assert_eq!(
+        tx[0], -777,
+        "the answer starts in the frame whose receive held the key"
+    );
+    assert!(tx.iter().all(|&s| s == -777));
+}
+
+#[test]
+fn split_halves_give_the_same_audio_and_events_as_process() {
+    let (table, ids) = prompt_table(&[(300, 500), (-300, 900)]);
+    let mut whole = Chan::new(1, table);
+    let mut split = Chan::new(1, table);
+    for ch in [&mut whole, &mut split] {
+        ch.send(MediaCommand::Play {
+            prompt: ids[0],
+            barge_in: DigitSet::EMPTY,
+        });
+        ch.send(MediaCommand::Play {
+            prompt: ids[1],
+            barge_in: DigitSet::EMPTY,
+        });
+    }
+    for k in 0..12 {
+        let rx = ramp(k * 10, 3);
+        let a = whole.step(&rx, None);
+        let mut b = [0i16; 160];
+        split.pipe.process_rx(split.now, &rx);
+        split.pipe.process_tx(split.now, &mut b, None);
+        split.now += 160;
+        assert_eq!(a, b, "frame {k}");
+    }
+    assert_eq!(whole.events(), split.events());
+    assert_eq!(whole.ctl.stats().frames, 12);
+    assert_eq!(split.ctl.stats().frames, 12);
+}
+
+#[test]
 fn barge_in_key_in_the_set_stops_the_prompt_and_the_queue_and_reports_position() {
     let (table, ids) = prompt_table(&[(100, 8000), (200, 800)]);
     let mut ch = Chan::new(1, table);
