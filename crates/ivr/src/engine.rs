@@ -70,6 +70,9 @@ pub struct CallInfo {
     pub local: LocalTime,
     /// An outbound call the daemon placed and the callee answered (no `answer` needed).
     pub outbound: bool,
+    /// The language the call starts in (the trunk's); empty, or one the script does not
+    /// declare, means the script's first language. The script's `language` changes it.
+    pub language: String,
 }
 
 /// A request id, unique per engine, that pairs a [`HookCall`] with its [`HookReply`].
@@ -651,13 +654,18 @@ impl Engine {
             return Err(InputError::TooManyCalls(self.max_calls));
         }
         let script = self.script.clone();
+        let lang = script
+            .languages
+            .iter()
+            .position(|l| *l == info.language)
+            .unwrap_or(0);
         let mut timers = [None; 3];
         timers[T_MAX] = Some(now + Duration::from_millis(script.max_call_ms));
         self.calls.push(Call {
             ch,
             version: self.version,
             info,
-            lang: 0,
+            lang,
             frames: vec![Frame {
                 flow: script.main,
                 pc: 0,

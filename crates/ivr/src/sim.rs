@@ -96,6 +96,7 @@ impl Default for SimConfig {
                     minute: 0,
                 },
                 outbound: false,
+                language: String::new(),
             },
             key_gap: Duration::from_millis(300),
             speech: Duration::from_secs(6),

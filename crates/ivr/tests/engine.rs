@@ -650,3 +650,21 @@ fn keys_pressed_during_a_lookup_do_not_choose_in_the_next_menu() {
         "the key pressed on hold must not pick key 1"
     );
 }
+
+#[test]
+fn a_call_starts_in_its_trunks_language_when_the_script_has_it() {
+    let text = "languages zh-CN, en\n\nflow main\n  answer\n  result language\n  hangup\nend\n";
+    let started_in = |language: &str| {
+        let mut c = Caller::new(Engine::new(script(text)));
+        c.arrive(CallInfo {
+            language: language.into(),
+            ..CallInfo::default()
+        });
+        ended(&c).expect("the call ended").result
+    };
+    assert_eq!(started_in("en"), "en");
+    assert_eq!(started_in("zh-CN"), "zh-CN");
+    // Unset, or a language the script does not have: its first language.
+    assert_eq!(started_in(""), "zh-CN");
+    assert_eq!(started_in("fr"), "zh-CN");
+}

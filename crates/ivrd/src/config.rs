@@ -1661,6 +1661,16 @@ impl Config {
                 &self.prompts.dir.join(&self.prompts.default_language),
                 true,
             );
+            for (i, t) in self.trunks.iter().enumerate() {
+                if let Some(lang) = t.language.as_deref().filter(|l| !l.trim().is_empty()) {
+                    need(
+                        &mut ck,
+                        vec![k("trunks"), Seg::Index(i), k("language")],
+                        &self.prompts.dir.join(lang),
+                        true,
+                    );
+                }
+            }
         }
         if let Some(p) = &self.order_hooks.path {
             need(&mut ck, vec![k("order_hooks"), k("path")], p, false);

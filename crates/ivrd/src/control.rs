@@ -69,6 +69,8 @@ pub(crate) struct TrunkPolicy {
     pub(crate) busy_disconnect: bool,
     /// Record whole calls.
     pub(crate) record: bool,
+    /// The language its calls start in (the script's first if it has no such language).
+    pub(crate) language: String,
 }
 
 /// The line settings of a trunk group the controller acts on (the pipeline's own, gains and
@@ -820,6 +822,7 @@ impl Controller {
             trunk: policy.name.clone(),
             local: self.local_time(now),
             outbound: false,
+            language: policy.language.clone(),
         };
         let s = policy.script;
         if let Err(e) = self.scripts[s].engine.handle_input(Input::CallArrived {

@@ -257,9 +257,6 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
             _ if key == "logging" => log::warn!(
                 "reload: logging: a `filter` or RUST_LOG is in force; applies after a restart"
             ),
-            _ if key.ends_with(".language") => log::warn!(
-                "reload: {key}: a trunk's language is not used by this version (scripts start in their first language and change it with `language`)"
-            ),
             _ if change.takes == Takes::IdleChannels => log::info!(
                 "reload: {change} ({} channel(s) in a call keep theirs until it ends)",
                 ctl.occupancy().busy_channels

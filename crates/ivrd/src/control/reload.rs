@@ -39,11 +39,16 @@ fn trunk_settings(t: &TrunkGroup) -> media::LineSettings {
     )
 }
 
-/// The controller's policy of trunk group `t`, running script slot `script`.
-pub(crate) fn trunk_policy(t: &TrunkGroup, script: usize) -> TrunkPolicy {
+/// The controller's policy of trunk group `t`, running script slot `script`; its calls
+/// start in the group's language, or `default_language` (`prompts.default_language`).
+pub(crate) fn trunk_policy(t: &TrunkGroup, script: usize, default_language: &str) -> TrunkPolicy {
     TrunkPolicy {
         name: t.name.clone(),
         script,
+        language: t
+            .language
+            .clone()
+            .unwrap_or_else(|| default_language.to_owned()),
         answer_after_rings: t.answer_after_rings,
         caller_id: t.caller_id.standard != CallerIdStandard::None,
         hangup_on_polarity: t.hangup_on_polarity,
@@ -93,7 +98,7 @@ impl Controller {
                 ));
             }
             let slot = slot_of(&t.script, &self.scripts, &scripts).unwrap_or(0);
-            trunks.push(trunk_policy(t, slot));
+            trunks.push(trunk_policy(t, slot, &cfg.prompts.default_language));
         }
 
         // 2. The prompt pack: new calls play from the new table (each channel switches

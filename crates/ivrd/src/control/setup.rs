@@ -119,7 +119,11 @@ pub(crate) fn build_with<C: VoiceChannel>(
                 t.name, t.script
             ));
         };
-        trunks.push(super::reload::trunk_policy(t, script));
+        trunks.push(super::reload::trunk_policy(
+            t,
+            script,
+            &cfg.prompts.default_language,
+        ));
     }
     let groups: Vec<GroupPolicy> = cfg
         .agent_groups

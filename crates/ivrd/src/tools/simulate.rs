@@ -30,6 +30,10 @@ pub(crate) struct SimulateArgs {
     /// Place the call as an outbound call (no answer needed).
     #[arg(long)]
     outbound: bool,
+    /// The language the call starts in, as a trunk's `language` would set it (default:
+    /// the script's first language).
+    #[arg(long, default_value = "")]
+    language: String,
     /// Show every say-back fragment as a play line.
     #[arg(long, short)]
     verbose: bool,
@@ -125,6 +129,7 @@ pub(crate) fn run(a: SimulateArgs) -> i32 {
         trunk: "sim".into(),
         local,
         outbound: a.outbound,
+        language: a.language,
     };
     let mut engine = ivr::Engine::new(script);
     let out = simulate(&mut engine, &cfg, &actions, &mut shop);
