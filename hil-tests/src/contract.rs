@@ -79,6 +79,16 @@ pub enum Side {
     Phone,
 }
 
+impl Side {
+    /// The other end of the pair.
+    fn other(self) -> Self {
+        match self {
+            Self::Exchange => Self::Phone,
+            Self::Phone => Self::Exchange,
+        }
+    }
+}
+
 impl fmt::Display for Side {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -211,10 +221,7 @@ pub fn wait_for_event<P: LinePair>(
 ) -> Result<(u64, Vec<LineEvent>), Failure> {
     let mut seen = Vec::new();
     let mut other = Vec::new();
-    let other_side = match s {
-        Side::Exchange => Side::Phone,
-        Side::Phone => Side::Exchange,
-    };
+    let other_side = s.other();
     let mut waited = 0;
     loop {
         take_events(pair, s, check, &mut seen)?;
@@ -233,6 +240,21 @@ pub fn wait_for_event<P: LinePair>(
         pair.wait_ms(STEP_MS);
         waited += STEP_MS;
     }
+}
+
+/// Sets side `s`'s hook, then waits (as [`wait_for_event`]) for `want` on the other side.
+fn hook_then_wait<P: LinePair>(
+    pair: &mut P,
+    s: Side,
+    hook: Hook,
+    want: LineEvent,
+    timeout_ms: u64,
+    check: &'static str,
+) -> Result<(u64, Vec<LineEvent>), Failure> {
+    side(pair, s)
+        .set_hook(hook)
+        .map_err(|e| fail(check, format!("{s}: set_hook({hook:?}): {e}")))?;
+    wait_for_event(pair, s.other(), want, timeout_ms, check)
 }
 
 /// Puts both sides on-hook and waits until neither reports anything for a while.
@@ -269,22 +291,18 @@ pub fn settle<P: LinePair>(pair: &mut P) -> Result<(), Failure> {
 /// An event did not arrive in time, or a channel failed.
 pub fn off_hook_and_on_hook_cross<P: LinePair>(pair: &mut P) -> CheckResult {
     const CHECK: &str = "off-hook and on-hook cross";
-    pair.phone()
-        .set_hook(Hook::OffHook)
-        .map_err(|e| fail(CHECK, format!("phone side: set_hook(OffHook): {e}")))?;
-    let (t_off, ev_off) = wait_for_event(
+    let (t_off, ev_off) = hook_then_wait(
         pair,
-        Side::Exchange,
+        Side::Phone,
+        Hook::OffHook,
         LineEvent::RingOffHook,
         FAST_EVENT_TIMEOUT_MS,
         CHECK,
     )?;
-    pair.phone()
-        .set_hook(Hook::OnHook)
-        .map_err(|e| fail(CHECK, format!("phone side: set_hook(OnHook): {e}")))?;
-    let (t_on, ev_on) = wait_for_event(
+    let (t_on, ev_on) = hook_then_wait(
         pair,
-        Side::Exchange,
+        Side::Phone,
+        Hook::OnHook,
         LineEvent::OnHook,
         ON_HOOK_TIMEOUT_MS,
         CHECK,
@@ -389,12 +407,10 @@ pub fn event_pending_stops_audio<P: LinePair>(pair: &mut P) -> CheckResult {
             format!("write after taking the event gave {w:?}"),
         ));
     }
-    pair.phone()
-        .set_hook(Hook::OnHook)
-        .map_err(|e| fail(CHECK, format!("phone side: set_hook(OnHook): {e}")))?;
-    wait_for_event(
+    hook_then_wait(
         pair,
-        Side::Exchange,
+        Side::Phone,
+        Hook::OnHook,
         LineEvent::OnHook,
         ON_HOOK_TIMEOUT_MS,
         CHECK,
@@ -413,24 +429,20 @@ pub fn event_pending_stops_audio<P: LinePair>(pair: &mut P) -> CheckResult {
 /// The tone did not arrive, or arrived at the wrong level or frequency.
 pub fn frames_cross_at_level<P: LinePair>(pair: &mut P) -> CheckResult {
     const CHECK: &str = "frames cross at level";
-    pair.phone()
-        .set_hook(Hook::OffHook)
-        .map_err(|e| fail(CHECK, format!("phone side: set_hook(OffHook): {e}")))?;
-    wait_for_event(
+    hook_then_wait(
         pair,
-        Side::Exchange,
+        Side::Phone,
+        Hook::OffHook,
         LineEvent::RingOffHook,
         FAST_EVENT_TIMEOUT_MS,
         CHECK,
     )?;
     let a = measure_tone(pair, Side::Phone, CHECK)?;
     let b = measure_tone(pair, Side::Exchange, CHECK)?;
-    pair.phone()
-        .set_hook(Hook::OnHook)
-        .map_err(|e| fail(CHECK, format!("phone side: set_hook(OnHook): {e}")))?;
-    wait_for_event(
+    hook_then_wait(
         pair,
-        Side::Exchange,
+        Side::Phone,
+        Hook::OnHook,
         LineEvent::OnHook,
         ON_HOOK_TIMEOUT_MS,
         CHECK,
@@ -574,35 +586,27 @@ fn measure_tone<P: LinePair>(pair: &mut P, from: Side, check: &'static str) -> C
 /// The ring, the answer or the hangup did not cross in time.
 pub fn ring_and_answer_cross<P: LinePair>(pair: &mut P) -> CheckResult {
     const CHECK: &str = "ring and answer cross";
-    pair.exchange()
-        .set_hook(Hook::Ring)
-        .map_err(|e| fail(CHECK, format!("exchange side: set_hook(Ring): {e}")))?;
-    let (t_ring, ev_ring) = wait_for_event(
+    let (t_ring, ev_ring) = hook_then_wait(
         pair,
-        Side::Phone,
+        Side::Exchange,
+        Hook::Ring,
         LineEvent::RingOffHook,
         RING_TIMEOUT_MS,
         CHECK,
     )?;
-    pair.phone().set_hook(Hook::OffHook).map_err(|e| {
-        fail(
-            CHECK,
-            format!("phone side: set_hook(OffHook) (answer): {e}"),
-        )
-    })?;
-    let (t_ans, ev_ans) = wait_for_event(
+    // The phone answers.
+    let (t_ans, ev_ans) = hook_then_wait(
         pair,
-        Side::Exchange,
+        Side::Phone,
+        Hook::OffHook,
         LineEvent::RingOffHook,
         FAST_EVENT_TIMEOUT_MS,
         CHECK,
     )?;
-    pair.phone()
-        .set_hook(Hook::OnHook)
-        .map_err(|e| fail(CHECK, format!("phone side: set_hook(OnHook): {e}")))?;
-    let (t_on, _) = wait_for_event(
+    let (t_on, _) = hook_then_wait(
         pair,
-        Side::Exchange,
+        Side::Phone,
+        Hook::OnHook,
         LineEvent::OnHook,
         ON_HOOK_TIMEOUT_MS,
         CHECK,
@@ -621,12 +625,10 @@ pub fn ring_and_answer_cross<P: LinePair>(pair: &mut P) -> CheckResult {
 /// as an on-hook.
 pub fn flash_crosses<P: LinePair>(pair: &mut P) -> CheckResult {
     const CHECK: &str = "flash crosses";
-    pair.phone()
-        .set_hook(Hook::OffHook)
-        .map_err(|e| fail(CHECK, format!("phone side: set_hook(OffHook): {e}")))?;
-    wait_for_event(
+    hook_then_wait(
         pair,
-        Side::Exchange,
+        Side::Phone,
+        Hook::OffHook,
         LineEvent::RingOffHook,
         FAST_EVENT_TIMEOUT_MS,
         CHECK,
@@ -661,12 +663,10 @@ pub fn flash_crosses<P: LinePair>(pair: &mut P) -> CheckResult {
     if ev.contains(&LineEvent::OnHook) {
         return Err(fail(CHECK, format!("flash was seen as a hangup: {ev:?}")));
     }
-    pair.phone()
-        .set_hook(Hook::OnHook)
-        .map_err(|e| fail(CHECK, format!("phone side: set_hook(OnHook): {e}")))?;
-    wait_for_event(
+    hook_then_wait(
         pair,
-        Side::Exchange,
+        Side::Phone,
+        Hook::OnHook,
         LineEvent::OnHook,
         ON_HOOK_TIMEOUT_MS,
         CHECK,
