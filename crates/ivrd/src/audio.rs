@@ -175,6 +175,21 @@ pub(crate) struct AudioStats {
 }
 
 impl AudioStats {
+    /// Copies the counters into the metrics registry (the control thread, once per tick).
+    pub(crate) fn export(&self, m: &ivrd::metrics::AudioMetrics) {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        m.frames.store(get(&self.frames));
+        m.tx_would_block.store(get(&self.tx_would_block));
+        m.hook_errors.store(get(&self.hook_errors));
+        m.kernel_bridges.store(get(&self.hw_bridges));
+        m.kernel_bridge_refusals
+            .store(get(&self.hw_bridge_failures));
+        m.realtime
+            .set(i64::from(self.rt_fifo.load(Ordering::Relaxed)));
+        m.memory_locked
+            .set(i64::from(self.memory_locked.load(Ordering::Relaxed)));
+    }
+
     /// The last kernel bridge the board refused: `(channel a, channel b, errno)`, if any.
     pub(crate) fn last_hw_bridge_failure(&self) -> Option<(u16, u16, i32)> {
         if self.hw_bridge_failures.load(Ordering::Relaxed) == 0 {

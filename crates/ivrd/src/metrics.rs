@@ -66,6 +66,10 @@ impl Counter {
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
+    /// Mirrors a count kept elsewhere (such as the audio thread's own counters).
+    pub fn store(&self, v: u64) {
+        self.0.store(v, Ordering::Relaxed);
+    }
 }
 
 /// A value that goes up and down.
@@ -323,6 +327,28 @@ pub struct Metrics {
     pub reloads_refused: Counter,
     /// Unix time the daemon started, seconds.
     pub start_time_s: Gauge,
+    /// The audio loop's own counts, mirrored by the control thread.
+    pub audio: AudioMetrics,
+}
+
+/// The audio loop's health, as the control thread last copied it from the audio thread's
+/// counters.
+#[derive(Debug, Default)]
+pub struct AudioMetrics {
+    /// Frames processed, all channels.
+    pub frames: Counter,
+    /// Frames the board would not take (its transmit buffers were full).
+    pub tx_would_block: Counter,
+    /// Hook changes the board refused.
+    pub hook_errors: Counter,
+    /// Caller↔agent bridges carried by the board (DAHDI conferences).
+    pub kernel_bridges: Counter,
+    /// Kernel bridges the board refused; those calls were bridged in user space.
+    pub kernel_bridge_refusals: Counter,
+    /// 1 if the audio thread runs SCHED_FIFO.
+    pub realtime: Gauge,
+    /// 1 if the daemon's memory is locked (no page faults on the audio path).
+    pub memory_locked: Gauge,
 }
 
 impl Metrics {
@@ -355,6 +381,7 @@ impl Metrics {
             reloads_ok: Counter::default(),
             reloads_refused: Counter::default(),
             start_time_s: Gauge::default(),
+            audio: AudioMetrics::default(),
         }
     }
 
@@ -586,6 +613,49 @@ impl Metrics {
             "ivrd_reloads_refused_total",
             "Reloads refused because the new config or a script was broken.",
             &self.reloads_refused,
+        );
+        let a = &self.audio;
+        counter(
+            out,
+            "ivrd_audio_frames_total",
+            "Frames processed by the audio loop, all channels.",
+            &a.frames,
+        );
+        counter(
+            out,
+            "ivrd_audio_tx_would_block_total",
+            "Frames the board would not take (transmit buffers full).",
+            &a.tx_would_block,
+        );
+        counter(
+            out,
+            "ivrd_audio_hook_errors_total",
+            "Hook changes the board refused.",
+            &a.hook_errors,
+        );
+        counter(
+            out,
+            "ivrd_kernel_bridges_total",
+            "Caller-agent bridges carried by the board (DAHDI conferences).",
+            &a.kernel_bridges,
+        );
+        counter(
+            out,
+            "ivrd_kernel_bridge_refusals_total",
+            "Kernel bridges the board refused; those calls were bridged in user space.",
+            &a.kernel_bridge_refusals,
+        );
+        gauge(
+            out,
+            "ivrd_audio_realtime",
+            "1 if the audio thread runs with SCHED_FIFO priority.",
+            a.realtime.get(),
+        );
+        gauge(
+            out,
+            "ivrd_audio_memory_locked",
+            "1 if the daemon's memory is locked (mlockall).",
+            a.memory_locked.get(),
         );
     }
 }

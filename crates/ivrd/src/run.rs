@@ -498,6 +498,7 @@ fn run_inner(
         |ctl, now, sig| {
             let ms = now.as_millis();
             bridge_log.check(&audio_stats, ms);
+            audio_stats.export(&running.metrics.audio);
             match sig {
                 Some(Sig::Hup) => {
                     let old_cdr = running.cfg.cdr.clone();

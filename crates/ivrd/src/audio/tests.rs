@@ -435,6 +435,18 @@ fn refused_kernel_bridge_falls_back_to_user_space_and_is_logged_once_by_the_cont
     assert!(last_written(&r, 1).iter().all(|&s| s == 100));
     assert!(last_written(&r, 0).iter().all(|&s| s == -200));
 
+    // Operators see it in the metrics.
+    let metrics = ivrd::metrics::Metrics::new(2);
+    r.audio.stats.export(&metrics.audio);
+    let mut page = String::new();
+    metrics.render(&mut page);
+    assert!(
+        page.contains("\nivrd_kernel_bridge_refusals_total 1\n"),
+        "{page}"
+    );
+    assert!(page.contains("\nivrd_kernel_bridges_total 0\n"), "{page}");
+    assert!(page.contains("\nivrd_audio_frames_total "), "{page}");
+
     let mut log = BridgeFailureLog::default();
     assert!(
         log.check(&r.audio.stats, 1_000),
