@@ -558,6 +558,11 @@ impl SimBoard {
         self.load = Some(load);
     }
 
+    /// The attached load generator, e.g. to change its persona mix as the day goes on.
+    pub fn load_mut(&mut self) -> Option<&mut LoadGenerator> {
+        self.load.as_mut()
+    }
+
     /// Offers an inbound call on trunk `number` now. Returns the call id, or `None` if the
     /// port is not a trunk or is not idle and on-hook (then the call is counted as blocked).
     pub fn offer_call(&mut self, number: u16, spec: CallSpec) -> Option<u64> {
@@ -590,12 +595,21 @@ impl SimBoard {
         }
     }
 
+    /// The caller ID sent on channel `channel` (0: no channel, the board's).
+    fn caller_id_params(&self, channel: u16) -> crate::profile::CallerIdParams {
+        if channel == 0 {
+            self.profile.caller_id
+        } else {
+            self.profile.caller_id_of(channel)
+        }
+    }
+
     fn new_record(&self, id: u64, channel: u16, spec: &CallSpec) -> CallRecord {
         CallRecord {
             id,
             channel,
             persona: spec.persona.name.clone(),
-            caller_id: (self.profile.caller_id.standard != CallerIdStandard::None)
+            caller_id: (self.caller_id_params(channel).standard != CallerIdStandard::None)
                 .then_some(spec.caller_id),
             arrived_ms: self.now_ms,
             answered_ms: None,
@@ -622,7 +636,7 @@ impl SimBoard {
         let id = self.next_call_id;
         self.next_call_id += 1;
         let record = self.new_record(id, p.number, &spec);
-        let cid_params = self.profile.caller_id;
+        let cid_params = self.caller_id_params(p.number);
         let cid = render_caller_id(cid_params.standard, self.profile.zone, &spec.caller_id);
         // Calls start on a frame boundary.
         let t0 = align_up(self.now_ms);
