@@ -422,6 +422,8 @@ pub struct SimBoard {
     rx_f: [f32; FRAME_SAMPLES],
     rx_pcm: [i16; FRAME_SAMPLES],
     frame: [u8; MAX_FRAME_BYTES],
+    /// A frame of silence, encoded in the board's law (what an idle digital line carries).
+    silence: [u8; MAX_FRAME_BYTES],
 }
 
 impl SimBoard {
@@ -502,6 +504,11 @@ impl SimBoard {
             rx_f: [0.0; FRAME_SAMPLES],
             rx_pcm: [0; FRAME_SAMPLES],
             frame: [0; MAX_FRAME_BYTES],
+            silence: {
+                let mut f = [0; MAX_FRAME_BYTES];
+                Codec::new(law).encode(&[0; FRAME_SAMPLES], &mut f[..law.frame_bytes()]);
+                f
+            },
         }
     }
 
@@ -899,6 +906,15 @@ impl SimBoard {
             return;
         }
         let p = &mut self.ports[i];
+        if p.kind == PortType::E1Bchannel && matches!(p.state, LineState::Idle) {
+            // An idle B-channel: digital silence, nothing to simulate.
+            if p.rx.vacant_len() >= fb {
+                p.rx.push_slice(&self.silence[..fb]);
+            } else {
+                p.rx_overruns += 1;
+            }
+            return;
+        }
         let ring = &self.profile.ring_cadence_ms;
         let mut finished = None;
         let mut answered_station = false;
