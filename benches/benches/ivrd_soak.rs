@@ -12,7 +12,9 @@
 //!   because every trunk was busy;
 //! - no stuck channel at the end, no command ring full;
 //! - one CDR per call, every CDR written to the store;
-//! - the mean handling time (answer to release) is about 2 minutes (110-130 s);
+//! - the mean handling time (answer to release) of the calls in the scripts' opening hours
+//!   is about 2 minutes (110-130 s). After hours (21:00-09:00 on weekdays) there is no agent,
+//!   so those calls are shorter and the 24-hour mean is lower; both are printed;
 //! - the run took under 10 minutes of wall time.
 //!
 //! Run: `cargo bench -p benches --bench ivrd_soak [-- HOURS [CALLS_PER_HOUR]]` (defaults 24
@@ -40,6 +42,10 @@ struct Summary {
     digits: u64,
     caller_ids: u64,
     aht_s: f64,
+    aht_open_s: f64,
+    calls_open: u64,
+    aht_closed_s: f64,
+    calls_closed: u64,
     agents_answered: u64,
     lost: u64,
     out_of_service: u64,
@@ -89,6 +95,13 @@ fn parse(out: &str) -> Option<Summary> {
             s.aht_s = after(line, "average handling time ")?;
             s.agents_answered = n(line, "agents answered ")?;
             seen += 1;
+        } else if line.starts_with("handling time in opening hours ") {
+            s.aht_open_s = after(line, "opening hours ")?;
+            s.calls_open = n(line, "s over ")?;
+            let tail = &line[line.find("after hours ")?..];
+            s.aht_closed_s = after(tail, "after hours ")?;
+            s.calls_closed = n(tail, "s over ")?;
+            seen += 1;
         } else if line.starts_with("lost calls ") {
             s.lost = n(line, "lost calls ")?;
             s.out_of_service = n(line, "out of service ")?;
@@ -104,7 +117,7 @@ fn parse(out: &str) -> Option<Summary> {
             seen += 1;
         }
     }
-    (seen == 8).then_some(s)
+    (seen == 9).then_some(s)
 }
 
 fn root() -> PathBuf {
@@ -225,8 +238,12 @@ fn main() {
     );
     println!("| agents answered | {} |", s.agents_answered);
     println!(
-        "| mean handling time (answer to release) | {:.1} s |",
+        "| mean handling time (answer to release), all day | {:.1} s |",
         s.aht_s
+    );
+    println!(
+        "| ... in opening hours / after hours | {:.1} s over {} calls / {:.1} s over {} calls |",
+        s.aht_open_s, s.calls_open, s.aht_closed_s, s.calls_closed
     );
     println!("| lost calls | {} |", s.lost);
     println!(
@@ -252,8 +269,8 @@ fn main() {
             s.cdrs_produced == calls && s.cdrs_written == s.cdrs_produced,
         ),
         (
-            "mean handling time 110-130 s",
-            (110.0..=130.0).contains(&s.aht_s),
+            "mean handling time in opening hours 110-130 s",
+            (110.0..=130.0).contains(&s.aht_open_s),
         ),
         ("under 10 minutes of wall time", wall < 600.0),
         ("the demo's own checks", s.demo_ok),

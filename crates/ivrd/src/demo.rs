@@ -248,8 +248,48 @@ fn status(t_s: u64, ctl: &Controller) -> String {
     )
 }
 
+/// Calls that ended in opening hours and after hours, and their handling time.
+#[derive(Debug, Default, Clone, Copy)]
+struct Periods {
+    /// (calls, handling ms) that ended while the call centre was open.
+    open: (u64, u64),
+    /// The same after hours.
+    closed: (u64, u64),
+    /// The counters when the current period began.
+    last: (u64, u64),
+}
+
+impl Periods {
+    /// Ends the current period (`was_open`) with the counters `c`.
+    fn close(&mut self, c: &Counts, was_open: bool) {
+        let d = (c.handled - self.last.0, c.handling_ms - self.last.1);
+        let to = if was_open {
+            &mut self.open
+        } else {
+            &mut self.closed
+        };
+        *to = (to.0 + d.0, to.1 + d.1);
+        self.last = (c.handled, c.handling_ms);
+    }
+}
+
+fn mean_s((n, ms): (u64, u64)) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        ms as f64 / n as f64 / 1000.0
+    }
+}
+
 /// The end-of-run checks and summary. Returns `true` if every check passed.
-fn summary(c: &Counts, board: &BoardStats, cdrs_written: u64, stuck: usize, wall_s: f64) -> bool {
+fn summary(
+    c: &Counts,
+    periods: &Periods,
+    board: &BoardStats,
+    cdrs_written: u64,
+    stuck: usize,
+    wall_s: f64,
+) -> bool {
     let names = [
         "self-served",
         "transferred",
@@ -289,6 +329,13 @@ fn summary(c: &Counts, board: &BoardStats, cdrs_written: u64, stuck: usize, wall
     println!(
         "average handling time {aht:.1} s over {} calls; agents answered {}",
         c.handled, c.agent_answered
+    );
+    println!(
+        "handling time in opening hours {:.1} s over {} calls, after hours {:.1} s over {} calls",
+        mean_s(periods.open),
+        periods.open.0,
+        mean_s(periods.closed),
+        periods.closed.0
     );
     let lost = c.unanswered_running;
     println!(
@@ -364,6 +411,7 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
     .map_err(|e| format!("CDR store: {e}"))?;
     let sink = writer.sink();
     let t0 = std::time::Instant::now();
+    let mut periods = Periods::default();
     let (counts, board_stats, stuck) = if a.virtual_time {
         let epoch = a.start.unwrap_or(control::virt::EPOCH_MS);
         let mut v =
@@ -376,6 +424,7 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
                 let now = ivr::Instant::from_millis(v.now_ms());
                 let o = v.ctl.hours_open(SERVICE_HOURS, now).unwrap_or(true);
                 if o != open {
+                    periods.close(&v.ctl.counts(), open);
                     open = o;
                     mixes.switch(&mut v.board, open);
                 }
@@ -409,15 +458,17 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
         if !v.ctl.all_idle() {
             println!("not idle: {:?}", v.ctl.debug_states());
         }
+        periods.close(&v.ctl.counts(), open);
         (v.ctl.counts(), v.board.stats(), v.ctl.debug_states().len())
     } else {
-        realtime(a, board, mixes, &p, &metrics, &sink)?
+        realtime(a, board, mixes, &mut periods, &p, &metrics, &sink)?
     };
     let wall = t0.elapsed().as_secs_f64();
     drop(sink);
     let report = writer.shutdown();
     Ok(summary(
         &counts,
+        &periods,
         &board_stats,
         report.written + report.spilled,
         stuck,
@@ -458,6 +509,7 @@ fn realtime(
     a: &DemoArgs,
     mut board: SimBoard,
     mixes: Mixes,
+    periods: &mut Periods,
     p: &Prepared,
     metrics: &Arc<Metrics>,
     sink: &ivrd::cdr::CdrSink,
@@ -541,6 +593,7 @@ fn realtime(
     let drain_ms = offer_ms + a.drain_s * 1000;
     let mut next_status = a.status_every.max(1) * 1000;
     let mut phase = 0;
+    let mut cur_open = true;
     let result = control::runtime::control_loop(
         &mut ctl,
         &mut poll,
@@ -553,6 +606,10 @@ fn realtime(
             if ms >= next_status {
                 if let Some(o) = ctl.hours_open(SERVICE_HOURS, now) {
                     open_now.store(o, Ordering::Relaxed);
+                    if o != cur_open {
+                        periods.close(&ctl.counts(), cur_open);
+                        cur_open = o;
+                    }
                 }
                 println!("{}", status(ms / 1000, ctl));
                 next_status += a.status_every.max(1) * 1000;
@@ -591,6 +648,7 @@ fn realtime(
     if !ctl.all_idle() {
         println!("not idle: {:?}", ctl.debug_states());
     }
+    periods.close(&ctl.counts(), cur_open);
     Ok((ctl.counts(), stats, ctl.debug_states().len()))
 }
 

@@ -877,7 +877,12 @@ impl SimBoard {
         let p = &mut self.ports[i];
         if p.tx.occupied_len() >= fb {
             p.tx.pop_slice(&mut self.frame[..fb]);
-            self.codec.decode(&self.frame[..fb], &mut p.last_tx);
+            if p.kind == PortType::E1Bchannel && matches!(p.state, LineState::Idle) {
+                // Nobody listens on an idle B-channel.
+                p.last_tx = [0; FRAME_SAMPLES];
+            } else {
+                self.codec.decode(&self.frame[..fb], &mut p.last_tx);
+            }
         } else {
             p.tx_underruns += u64::from(p.off_hook);
             p.last_tx = [0; FRAME_SAMPLES];
@@ -1078,7 +1083,8 @@ impl SimBoard {
             }
         }
         for (o, f) in self.rx_pcm.iter_mut().zip(self.rx_f.iter()) {
-            *o = f.clamp(-32768.0, 32767.0) as i16;
+            // Through i32: the clamp keeps it in range and the conversion vectorises.
+            *o = (*f as i32).clamp(-32768, 32767) as i16;
         }
         // 5. Hand the frame to the user.
         if p.rx.vacant_len() >= fb {
