@@ -275,7 +275,7 @@ pub(crate) fn personas(load: &SimLoad, orders: &[String], open: bool) -> Vec<(Ar
                 (0..6)
                     .map(|k| {
                         let reason = ["1", "2", "3", "4", "5", "2"][k];
-                        let message_ms = [12_000, 18_000, 25_000, 32_000, 40_000, 55_000][k];
+                        let message_ms = [18_000, 25_000, 32_000, 40_000, 48_000, 58_000][k];
                         returns(&order(k * 11 + 6), reason, message_ms, speech.as_ref())
                     })
                     .collect(),
