@@ -877,8 +877,11 @@ impl SimBoard {
         let p = &mut self.ports[i];
         if p.tx.occupied_len() >= fb {
             p.tx.pop_slice(&mut self.frame[..fb]);
-            if p.kind == PortType::E1Bchannel && matches!(p.state, LineState::Idle) {
-                // Nobody listens on an idle B-channel.
+            if p.kind == PortType::E1Bchannel
+                && p.peer.is_none()
+                && matches!(p.state, LineState::Idle)
+            {
+                // Nobody listens on an idle B-channel (not wired to a station).
                 p.last_tx = [0; FRAME_SAMPLES];
             } else {
                 self.codec.decode(&self.frame[..fb], &mut p.last_tx);
