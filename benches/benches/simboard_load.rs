@@ -1,7 +1,7 @@
 //! How fast the simulated card runs a 120-port install under peak load, in virtual time on
 //! one core.
 //!
-//! The board is `firmware-stubs/install-120.toml` (60 E1 B-channels, 8 FXO trunks, 52 FXS
+//! The board is `firmware-stubs/install-120.toml` (90 E1 B-channels, 4 FXO trunks, 26 FXS
 //! stations) with the load generator offering `firmware-stubs/load/peak.toml`: 1,800
 //! calls/hour, lognormal hold (median 2 min), a mix of speaking and key-pressing personas.
 //! The "IVR side" is a minimal responder written here, since the real IVR is not wired to

@@ -131,6 +131,17 @@ impl Script {
         &self.name
     }
 
+    /// Whether the script's opening hours `hours` (an `hours` block) are open at `local`,
+    /// as `open(hours)` in the script would say; `None` if there is no such block. For a
+    /// daemon's status page or a demo that wants to know which callers to expect.
+    pub fn is_open(&self, hours: &str, local: &crate::engine::LocalTime) -> Option<bool> {
+        let h = self.hours.iter().find(|h| h.name == hours)?;
+        let date =
+            u32::from(local.year) * 10_000 + u32::from(local.month) * 100 + u32::from(local.day);
+        let minute = u32::from(local.hour) * 60 + u32::from(local.minute);
+        Some(h.is_open(date, local.weekday(), minute))
+    }
+
     /// The name of file number `file` in a [`Loc`].
     pub fn file_name(&self, file: u16) -> &str {
         self.files.get(file as usize).map_or("?", String::as_str)

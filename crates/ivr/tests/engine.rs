@@ -467,7 +467,11 @@ fn hours_and_holidays_use_the_call_start_time() {
         (at(2026, 11, 23, 18), "closed"),  // closing time
         (at(2026, 12, 25, 10), "holiday"), // Friday, but a holiday
     ] {
-        let mut c = Caller::new(Engine::new(script(text)));
+        let s = script(text);
+        // The script's own answer, for a status page or a demo, agrees with `open(h)`.
+        assert_eq!(s.is_open("h", &call.local), Some(want == "open"));
+        assert_eq!(s.is_open("nope", &call.local), None);
+        let mut c = Caller::new(Engine::new(s));
         c.arrive(call);
         assert_eq!(ended(&c).unwrap().result, want);
     }

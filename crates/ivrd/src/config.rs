@@ -326,16 +326,16 @@ pub const TONE_ZONES: &[&str] = &["cn", "us", "uk", "de", "fr", "jp", "hk", "tw"
 pub struct SimLoad {
     /// `calls_per_hour`: mean rate of incoming calls (Poisson).
     pub calls_per_hour: f64,
-    /// `hold_mean_s`: mean time a caller stays once answered (exponential;
-    /// default 150 s).
+    /// `hold_mean_s`: mean time an agent talks with a caller who was put
+    /// through (lognormal; default 150 s). Callers who stay in the IVR stay as
+    /// long as their way through the script takes.
     #[serde(default = "default_hold")]
     pub hold_mean_s: f64,
     /// `seed`: the same seed gives the same calls (default 1).
     #[serde(default = "default_seed")]
     pub seed: u64,
-    /// `personas`: persona name → weight. Names are the simulated card's
-    /// caller library: `order-status`, `wants-agent`, `impatient`,
-    /// `sloppy-keys`. Default: only `order-status`.
+    /// `personas`: persona name → weight, one of [`PERSONAS`] (callers of the
+    /// bundled shop hotline). Default: only `order-status`.
     #[serde(default = "default_personas")]
     pub personas: BTreeMap<String, f64>,
 }
@@ -350,8 +350,34 @@ fn default_personas() -> BTreeMap<String, f64> {
     BTreeMap::from([("order-status".to_owned(), 1.0)])
 }
 
-/// Personas the simulated card has.
-pub const PERSONAS: &[&str] = &["order-status", "wants-agent", "impatient", "sloppy-keys"];
+/// Personas the simulated callers can be (callers of the bundled shop hotline,
+/// `ivr-scripts/shop-hotline.ivr`):
+///
+/// - `order-status`: hears the menus, types an order number, hears the status, done;
+/// - `two-orders`: the same for two orders;
+/// - `mistypes`: too few digits, then a number the shop lacks, then the right one;
+/// - `returns`: returns menu, order number, reason, a spoken message, the reference;
+/// - `order-then-agent`: hears an order's status, then asks for an agent;
+/// - `wants-agent`, `new-order`, `complaint`: key 0, 2 or 4 in the main menu, to an agent
+///   (after hours they ask for a callback instead);
+/// - `callback`: after hours, asks to be called back;
+/// - `hangs-up`: hangs up during the greeting;
+/// - `impatient`: hangs up if not answered within 8 s;
+/// - `sloppy-keys`: quiet, twisted, short key tones.
+pub const PERSONAS: &[&str] = &[
+    "order-status",
+    "two-orders",
+    "mistypes",
+    "returns",
+    "order-then-agent",
+    "wants-agent",
+    "new-order",
+    "complaint",
+    "callback",
+    "hangs-up",
+    "impatient",
+    "sloppy-keys",
+];
 
 /// A list of channel numbers written as `"1-8,10,12-15"`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1408,6 +1408,13 @@ impl Controller {
         self.epoch_ms + now.as_millis() as i64
     }
 
+    /// Whether the opening hours `hours` of the first script are open at `now` (`None` if
+    /// there is no script or no such hours), as the script's `open(hours)` would say.
+    pub(crate) fn hours_open(&self, hours: &str, now: Instant) -> Option<bool> {
+        let slot = self.scripts.first()?;
+        slot.engine.script().is_open(hours, &self.local_time(now))
+    }
+
     fn local_time(&self, now: Instant) -> ivr::LocalTime {
         let ms = self.wall_ms(now) + i64::from(self.utc_offset_min) * 60_000;
         let secs = ms.div_euclid(1000);

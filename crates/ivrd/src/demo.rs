@@ -25,13 +25,20 @@ pub(crate) struct DemoArgs {
     /// The board profile (the simulated card's "firmware").
     #[arg(long, default_value = "firmware-stubs/install-120.toml")]
     profile: PathBuf,
-    /// Offered calls per hour (Poisson arrivals).
-    #[arg(long, default_value_t = 1800.0)]
-    calls_per_hour: f64,
-    /// Mean call length once answered, seconds (exponential; callers hang up then at the
-    /// latest).
-    #[arg(long, default_value_t = 120.0)]
-    hold_s: f64,
+    /// Offered calls per hour (Poisson arrivals) [default: the config's
+    /// `[boards.load] calls_per_hour`, 1,800 in docs/config/ivrd-sim.toml].
+    #[arg(long)]
+    calls_per_hour: Option<f64>,
+    /// Mean time an agent talks with a caller put through, seconds (lognormal; the agent
+    /// hangs up then) [default: the config's `hold_mean_s`]. Callers who stay in the IVR
+    /// stay as long as their way through the script takes.
+    #[arg(long, alias = "hold-s")]
+    talk_s: Option<f64>,
+    /// Local time (UTC+8) the run starts at, `YYYY-MM-DDTHH:MM`: the scripts' opening
+    /// hours follow it [default: 2026-11-18T10:00, a Wednesday, in virtual time; now in
+    /// real time].
+    #[arg(long, value_parser = parse_start)]
+    start: Option<i64>,
     /// How long to offer calls, seconds (then calls in progress finish).
     #[arg(long, default_value_t = 30)]
     seconds: u64,
@@ -59,6 +66,42 @@ pub(crate) struct DemoArgs {
     #[arg(long, default_value_t = 1)]
     status_every: u64,
 }
+
+/// The demo's local time zone (the scripts' hours): China, UTC+8.
+const UTC_OFFSET_MS: i64 = 8 * 3_600_000;
+
+/// `YYYY-MM-DDTHH:MM` local time (UTC+8) to ms since 1970.
+fn parse_start(s: &str) -> Result<i64, String> {
+    let bad = || format!("{s:?} is not a local time like 2026-11-18T10:00");
+    let (date, time) = s.split_once(['T', ' ']).ok_or_else(bad)?;
+    let num = |t: &str| t.parse::<i64>().map_err(|_| bad());
+    let d: Vec<&str> = date.split('-').collect();
+    let t: Vec<&str> = time.split(':').collect();
+    if d.len() != 3 || t.len() != 2 {
+        return Err(bad());
+    }
+    let (y, m, day, h, min) = (num(d[0])?, num(d[1])?, num(d[2])?, num(t[0])?, num(t[1])?);
+    if !(1970..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&day)
+        || !(0..24).contains(&h)
+        || !(0..60).contains(&min)
+    {
+        return Err(bad());
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let yy = if m <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok(days * 86_400_000 + (h * 60 + min) * 60_000 - UTC_OFFSET_MS)
+}
+
+/// The opening hours the day and night caller mixes follow (`ivr-scripts/lib/common.ivr`).
+const SERVICE_HOURS: &str = "service_hours";
 
 /// The repository root (where `firmware-stubs/`, `ivr-scripts/` and `docs/` are): the
 /// current directory if it has them, else the source checkout the binary was built from.
@@ -152,31 +195,29 @@ fn load_for(a: &DemoArgs, cfg: &Config) -> ivrd::config::SimLoad {
         .iter()
         .find_map(|b| b.load.clone())
         .unwrap_or_else(|| ivrd::config::SimLoad {
-            calls_per_hour: 600.0,
-            hold_mean_s: 120.0,
+            calls_per_hour: 1800.0,
+            hold_mean_s: 130.0,
             seed: 1,
-            personas: Default::default(),
+            personas: [
+                ("order-status", 0.4),
+                ("returns", 0.15),
+                ("mistypes", 0.1),
+                ("order-then-agent", 0.1),
+                ("wants-agent", 0.1),
+                ("hangs-up", 0.1),
+                ("impatient", 0.05),
+            ]
+            .into_iter()
+            .map(|(p, w)| (p.to_owned(), w))
+            .collect(),
         });
-    load.calls_per_hour = a.calls_per_hour;
-    load.hold_mean_s = a.hold_s;
-    load.seed = a.seed;
-    if load.personas.is_empty() {
-        for (p, w) in [
-            ("order-status", 0.35),
-            ("order-then-agent", 0.2),
-            ("wants-agent", 0.25),
-            ("hangs-up", 0.1),
-            ("impatient", 0.05),
-            ("sloppy-keys", 0.05),
-        ] {
-            load.personas.insert(p.to_string(), w);
-        }
-    } else {
-        load.personas.entry("hangs-up".into()).or_insert(0.1);
-        load.personas
-            .entry("order-then-agent".into())
-            .or_insert(0.2);
+    if let Some(c) = a.calls_per_hour {
+        load.calls_per_hour = c;
     }
+    if let Some(t) = a.talk_s {
+        load.hold_mean_s = t;
+    }
+    load.seed = a.seed;
     load
 }
 
@@ -207,8 +248,48 @@ fn status(t_s: u64, ctl: &Controller) -> String {
     )
 }
 
+/// Calls that ended in opening hours and after hours, and their handling time.
+#[derive(Debug, Default, Clone, Copy)]
+struct Periods {
+    /// (calls, handling ms) that ended while the call centre was open.
+    open: (u64, u64),
+    /// The same after hours.
+    closed: (u64, u64),
+    /// The counters when the current period began.
+    last: (u64, u64),
+}
+
+impl Periods {
+    /// Ends the current period (`was_open`) with the counters `c`.
+    fn close(&mut self, c: &Counts, was_open: bool) {
+        let d = (c.handled - self.last.0, c.handling_ms - self.last.1);
+        let to = if was_open {
+            &mut self.open
+        } else {
+            &mut self.closed
+        };
+        *to = (to.0 + d.0, to.1 + d.1);
+        self.last = (c.handled, c.handling_ms);
+    }
+}
+
+fn mean_s((n, ms): (u64, u64)) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        ms as f64 / n as f64 / 1000.0
+    }
+}
+
 /// The end-of-run checks and summary. Returns `true` if every check passed.
-fn summary(c: &Counts, board: &BoardStats, cdrs_written: u64, all_idle: bool, wall_s: f64) -> bool {
+fn summary(
+    c: &Counts,
+    periods: &Periods,
+    board: &BoardStats,
+    cdrs_written: u64,
+    stuck: usize,
+    wall_s: f64,
+) -> bool {
     let names = [
         "self-served",
         "transferred",
@@ -249,16 +330,28 @@ fn summary(c: &Counts, board: &BoardStats, cdrs_written: u64, all_idle: bool, wa
         "average handling time {aht:.1} s over {} calls; agents answered {}",
         c.handled, c.agent_answered
     );
+    println!(
+        "handling time in opening hours {:.1} s over {} calls, after hours {:.1} s over {} calls",
+        mean_s(periods.open),
+        periods.open.0,
+        mean_s(periods.closed),
+        periods.closed.0
+    );
     let lost = c.unanswered_running;
     println!(
-        "lost calls {lost} (rang on a free trunk and were not answered while running); channels out of service {}; command ring full {}",
-        c.out_of_service, c.ring_full
+        "lost calls {lost} (rang on a free trunk and were not answered while running); all trunks busy {}; channels out of service {}; command ring full {}",
+        board.blocked, c.out_of_service, c.ring_full
     );
     println!(
-        "CDRs produced {}, written {cdrs_written}; every channel idle at the end: {all_idle}; {wall_s:.1} s of wall time",
+        "CDRs produced {}, written {cdrs_written}; stuck channels at the end {stuck}; {wall_s:.1} s of wall time",
         c.cdrs
     );
-    let ok = lost == 0 && cdrs_written == c.cdrs && all_idle && c.ring_full == 0;
+    let ok = lost == 0
+        && board.blocked == 0
+        && cdrs_written == c.cdrs
+        && c.cdrs == c.answered + c.by_result[CallResult::Unanswered as usize]
+        && stuck == 0
+        && c.ring_full == 0;
     println!("checks: {}", if ok { "ok" } else { "FAILED" });
     ok
 }
@@ -279,11 +372,13 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
     let p = prepare(a)?;
     let load = load_for(a, &p.cfg);
     println!(
-        "ivrd demo: {} ({} ports), {} calls/hour, calls of {} s on average, {} s{}; data in {}",
+        "ivrd demo: {} ({} ports: {} trunks, {} stations), {} calls/hour, agents talk {} s on average, {} s{}; data in {}",
         p.profile.name,
         p.profile.ports().count(),
-        a.calls_per_hour,
-        a.hold_s,
+        p.profile.ports().filter(|x| x.1.is_trunk()).count(),
+        p.profile.count(simboard::PortType::FxsStation),
+        load.calls_per_hour,
+        load.hold_mean_s,
         a.seconds,
         if a.virtual_time {
             " of virtual time"
@@ -300,6 +395,11 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
         },
     );
     control::virt::populate(&mut board, &p.cfg, &load, &p.orders);
+    // The callers of the day and of the night (after the scripts' service hours).
+    let mixes = Mixes {
+        day: control::virt::personas(&load, &p.orders, true),
+        night: control::virt::personas(&load, &p.orders, false),
+    };
     let metrics = Arc::new(Metrics::new(p.profile.ports().count()));
     let writer = CdrWriter::spawn(
         WriterConfig::new(
@@ -311,11 +411,24 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
     .map_err(|e| format!("CDR store: {e}"))?;
     let sink = writer.sink();
     let t0 = std::time::Instant::now();
-    let (counts, board_stats, all_idle) = if a.virtual_time {
-        let mut v = control::virt::Virt::new(board, &p.cfg, Arc::clone(&p.shop), &metrics)?;
+    let mut periods = Periods::default();
+    let (counts, board_stats, stuck) = if a.virtual_time {
+        let epoch = a.start.unwrap_or(control::virt::EPOCH_MS);
+        let mut v =
+            control::virt::Virt::new_at(board, &p.cfg, Arc::clone(&p.shop), &metrics, epoch)?;
         let every = a.status_every.max(1) * 1000;
         let offer_ms = a.seconds * 1000;
+        let mut open = true;
         while v.now_ms() < offer_ms {
+            if v.now_ms() % 60_000 == 0 {
+                let now = ivr::Instant::from_millis(v.now_ms());
+                let o = v.ctl.hours_open(SERVICE_HOURS, now).unwrap_or(true);
+                if o != open {
+                    periods.close(&v.ctl.counts(), open);
+                    open = o;
+                    mixes.switch(&mut v.board, open);
+                }
+            }
             v.frame();
             if v.now_ms() % every == 0 {
                 println!("{}", status(v.now_ms() / 1000, &v.ctl));
@@ -345,32 +458,66 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
         if !v.ctl.all_idle() {
             println!("not idle: {:?}", v.ctl.debug_states());
         }
-        (v.ctl.counts(), v.board.stats(), v.ctl.all_idle())
+        periods.close(&v.ctl.counts(), open);
+        (v.ctl.counts(), v.board.stats(), v.ctl.debug_states().len())
     } else {
-        realtime(a, board, &p, &metrics, &sink)?
+        realtime(a, board, mixes, &mut periods, &p, &metrics, &sink)?
     };
     let wall = t0.elapsed().as_secs_f64();
     drop(sink);
     let report = writer.shutdown();
     Ok(summary(
         &counts,
+        &periods,
         &board_stats,
         report.written + report.spilled,
-        all_idle,
+        stuck,
         wall,
     ))
+}
+
+/// The persona mixes of opening hours and after hours.
+struct Mixes {
+    day: Vec<(Arc<simboard::Persona>, f64)>,
+    night: Vec<(Arc<simboard::Persona>, f64)>,
+}
+
+impl Mixes {
+    /// Switches the board's callers to the day (`open`) or night mix.
+    fn switch(&self, board: &mut SimBoard, open: bool) {
+        let board_ms = board.now_ms();
+        if let Some(load) = board.load_mut() {
+            load.set_mix(if open {
+                self.day.clone()
+            } else {
+                self.night.clone()
+            });
+        }
+        println!(
+            "{:>6}s  the call centre {}",
+            board_ms / 1000,
+            if open {
+                "opens: callers who want an agent get one"
+            } else {
+                "closes: callers who want an agent ask for a callback"
+            }
+        );
+    }
 }
 
 fn realtime(
     a: &DemoArgs,
     mut board: SimBoard,
+    mixes: Mixes,
+    periods: &mut Periods,
     p: &Prepared,
     metrics: &Arc<Metrics>,
     sink: &ivrd::cdr::CdrSink,
-) -> Result<(Counts, BoardStats, bool), String> {
+) -> Result<(Counts, BoardStats, usize), String> {
     use crate::audio::{self, Options};
     let channels = board.take_all_channels();
-    let (lines, mut ctl, taps) = control::setup::build(&p.cfg, channels, metrics, wall_ms())?;
+    let epoch = a.start.unwrap_or_else(wall_ms);
+    let (lines, mut ctl, taps) = control::setup::build(&p.cfg, channels, metrics, epoch)?;
     let recorder = control::recorder::Recorder::spawn(
         taps.scripts,
         taps.calls,
@@ -395,14 +542,24 @@ fn realtime(
         audio::timed::frame_ticker(board_start + 25_000_000, 0).map_err(|e| e.to_string())?;
     let stop = Arc::new(AtomicBool::new(false));
     let stop_offering = Arc::new(AtomicBool::new(false));
+    // The control loop says whether the call centre is open; the card's thread switches
+    // the callers' mix.
+    let open_now = Arc::new(AtomicBool::new(true));
     let board_thread = {
         let (stop, stop_offering) = (Arc::clone(&stop), Arc::clone(&stop_offering));
+        let open_now = Arc::clone(&open_now);
         std::thread::Builder::new()
             .name("simboard".into())
             .spawn(move || {
                 use std::os::fd::AsFd;
                 let mut stopped = false;
+                let mut open = true;
                 while !stop.load(Ordering::Relaxed) {
+                    let o = open_now.load(Ordering::Relaxed);
+                    if o != open && !stopped {
+                        open = o;
+                        mixes.switch(&mut board, open);
+                    }
                     let mut fds = [nix::poll::PollFd::new(
                         clock.as_fd(),
                         nix::poll::PollFlags::POLLIN,
@@ -436,6 +593,7 @@ fn realtime(
     let drain_ms = offer_ms + a.drain_s * 1000;
     let mut next_status = a.status_every.max(1) * 1000;
     let mut phase = 0;
+    let mut cur_open = true;
     let result = control::runtime::control_loop(
         &mut ctl,
         &mut poll,
@@ -446,6 +604,13 @@ fn realtime(
         |ctl, now, _sig| {
             let ms = now.as_millis();
             if ms >= next_status {
+                if let Some(o) = ctl.hours_open(SERVICE_HOURS, now) {
+                    open_now.store(o, Ordering::Relaxed);
+                    if o != cur_open {
+                        periods.close(&ctl.counts(), cur_open);
+                        cur_open = o;
+                    }
+                }
                 println!("{}", status(ms / 1000, ctl));
                 next_status += a.status_every.max(1) * 1000;
             }
@@ -480,7 +645,11 @@ fn realtime(
     let recordings = recorder.shutdown();
     println!("recordings written: {recordings}");
     result.map_err(|e| e.to_string())?;
-    Ok((ctl.counts(), stats, ctl.all_idle()))
+    if !ctl.all_idle() {
+        println!("not idle: {:?}", ctl.debug_states());
+    }
+    periods.close(&ctl.counts(), cur_open);
+    Ok((ctl.counts(), stats, ctl.debug_states().len()))
 }
 
 fn wall_ms() -> i64 {

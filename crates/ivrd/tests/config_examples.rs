@@ -67,8 +67,21 @@ fn sim_example_covers_the_120_port_profile() {
             .ends_with("firmware-stubs/install-120.toml")
     );
     let load = b.load.as_ref().unwrap();
-    assert_eq!(load.calls_per_hour, 600.0);
-    assert_eq!(load.personas.len(), 4);
+    assert_eq!(load.calls_per_hour, 1800.0);
+    // Every persona of the simulated callers is in the example's mix.
+    let names: Vec<&str> = load.personas.keys().map(String::as_str).collect();
+    let mut known = ivrd::config::PERSONAS.to_vec();
+    known.sort_unstable();
+    assert_eq!(names, known);
+    // The E1 spans deliver the caller's number ahead of the ringing (answer on ring 1 with
+    // it), the analog trunks FSK after the first ring.
+    assert_eq!(c.trunks[0].caller_id.standard, CallerIdStandard::Dtmf);
+    assert_eq!(
+        c.trunks[0].caller_id.arrives,
+        CallerIdTiming::BeforeFirstRing
+    );
+    assert_eq!(c.trunks[0].answer_after_rings, 1);
+    assert_eq!(c.trunks[1].caller_id.standard, CallerIdStandard::FskBell202);
     let mut all: Vec<u16> = c
         .trunks
         .iter()
@@ -81,6 +94,22 @@ fn sim_example_covers_the_120_port_profile() {
     let groups: Vec<&str> = c.agent_groups.iter().map(|g| g.name.as_str()).collect();
     for g in ["orders", "sales", "after_sales", "complaints", "service"] {
         assert!(groups.contains(&g), "{g}");
+    }
+}
+
+#[test]
+fn an_unknown_persona_is_refused_with_the_names_there_are() {
+    let (file, text) = load_text("ivrd-sim.toml");
+    let bad = text.replace("hangs-up = ", "hangs-up-now = ");
+    assert_ne!(bad, text);
+    let e = Config::parse(&bad, &file).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("boards[0].load.personas.hangs-up-now: no persona is called \"hangs-up-now\""),
+        "{msg}"
+    );
+    for name in ivrd::config::PERSONAS {
+        assert!(msg.contains(name), "{name} not listed in {msg}");
     }
 }
 

@@ -87,8 +87,15 @@ impl Receivers {
                 self.put(Detected::CallerId(ev.at, ev.caller_id));
             }
         }
-        // Call progress; its silence/voice classes are left to the voice detector.
-        if let Some(ev) = self.progress.as_mut().and_then(|p| p.process(rx, now)) {
+        // Call progress (off-hook only: an idle line carries no tones; the detector starts
+        // afresh at the next off-hook); its silence/voice classes are left to the voice
+        // detector.
+        let progress = if self.on_hook {
+            None
+        } else {
+            self.progress.as_mut()
+        };
+        if let Some(ev) = progress.and_then(|p| p.process(rx, now)) {
             if let Some(tone) = ev.tone.progress_tone() {
                 self.put(Detected::Progress(ev.at, tone));
             }

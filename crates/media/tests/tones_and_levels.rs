@@ -171,6 +171,8 @@ fn busy_tone_on_the_line_is_reported_as_far_end_hangup() {
         duration_ms: 0,
     });
     let mut ch = Chan::new(1, table);
+    // We answered: call-progress detection runs off-hook (an idle line carries no tones).
+    ch.send(MediaCommand::SetHook(tel_types::Hook::OffHook));
     let mut heard = None;
     for _ in 0..100 {
         let line = exchange.step_silent();

@@ -422,6 +422,8 @@ pub struct SimBoard {
     rx_f: [f32; FRAME_SAMPLES],
     rx_pcm: [i16; FRAME_SAMPLES],
     frame: [u8; MAX_FRAME_BYTES],
+    /// A frame of silence, encoded in the board's law (what an idle digital line carries).
+    silence: [u8; MAX_FRAME_BYTES],
 }
 
 impl SimBoard {
@@ -502,6 +504,11 @@ impl SimBoard {
             rx_f: [0.0; FRAME_SAMPLES],
             rx_pcm: [0; FRAME_SAMPLES],
             frame: [0; MAX_FRAME_BYTES],
+            silence: {
+                let mut f = [0; MAX_FRAME_BYTES];
+                Codec::new(law).encode(&[0; FRAME_SAMPLES], &mut f[..law.frame_bytes()]);
+                f
+            },
         }
     }
 
@@ -558,6 +565,11 @@ impl SimBoard {
         self.load = Some(load);
     }
 
+    /// The attached load generator, e.g. to change its persona mix as the day goes on.
+    pub fn load_mut(&mut self) -> Option<&mut LoadGenerator> {
+        self.load.as_mut()
+    }
+
     /// Offers an inbound call on trunk `number` now. Returns the call id, or `None` if the
     /// port is not a trunk or is not idle and on-hook (then the call is counted as blocked).
     pub fn offer_call(&mut self, number: u16, spec: CallSpec) -> Option<u64> {
@@ -590,12 +602,21 @@ impl SimBoard {
         }
     }
 
+    /// The caller ID sent on channel `channel` (0: no channel, the board's).
+    fn caller_id_params(&self, channel: u16) -> crate::profile::CallerIdParams {
+        if channel == 0 {
+            self.profile.caller_id
+        } else {
+            self.profile.caller_id_of(channel)
+        }
+    }
+
     fn new_record(&self, id: u64, channel: u16, spec: &CallSpec) -> CallRecord {
         CallRecord {
             id,
             channel,
             persona: spec.persona.name.clone(),
-            caller_id: (self.profile.caller_id.standard != CallerIdStandard::None)
+            caller_id: (self.caller_id_params(channel).standard != CallerIdStandard::None)
                 .then_some(spec.caller_id),
             arrived_ms: self.now_ms,
             answered_ms: None,
@@ -622,7 +643,7 @@ impl SimBoard {
         let id = self.next_call_id;
         self.next_call_id += 1;
         let record = self.new_record(id, p.number, &spec);
-        let cid_params = self.profile.caller_id;
+        let cid_params = self.caller_id_params(p.number);
         let cid = render_caller_id(cid_params.standard, self.profile.zone, &spec.caller_id);
         // Calls start on a frame boundary.
         let t0 = align_up(self.now_ms);
@@ -856,7 +877,15 @@ impl SimBoard {
         let p = &mut self.ports[i];
         if p.tx.occupied_len() >= fb {
             p.tx.pop_slice(&mut self.frame[..fb]);
-            self.codec.decode(&self.frame[..fb], &mut p.last_tx);
+            if p.kind == PortType::E1Bchannel
+                && p.peer.is_none()
+                && matches!(p.state, LineState::Idle)
+            {
+                // Nobody listens on an idle B-channel (not wired to a station).
+                p.last_tx = [0; FRAME_SAMPLES];
+            } else {
+                self.codec.decode(&self.frame[..fb], &mut p.last_tx);
+            }
         } else {
             p.tx_underruns += u64::from(p.off_hook);
             p.last_tx = [0; FRAME_SAMPLES];
@@ -885,6 +914,15 @@ impl SimBoard {
             return;
         }
         let p = &mut self.ports[i];
+        if p.kind == PortType::E1Bchannel && matches!(p.state, LineState::Idle) {
+            // An idle B-channel: digital silence, nothing to simulate.
+            if p.rx.vacant_len() >= fb {
+                p.rx.push_slice(&self.silence[..fb]);
+            } else {
+                p.rx_overruns += 1;
+            }
+            return;
+        }
         let ring = &self.profile.ring_cadence_ms;
         let mut finished = None;
         let mut answered_station = false;
@@ -1048,7 +1086,8 @@ impl SimBoard {
             }
         }
         for (o, f) in self.rx_pcm.iter_mut().zip(self.rx_f.iter()) {
-            *o = f.clamp(-32768.0, 32767.0) as i16;
+            // Through i32: the clamp keeps it in range and the conversion vectorises.
+            *o = (*f as i32).clamp(-32768, 32767) as i16;
         }
         // 5. Hand the frame to the user.
         if p.rx.vacant_len() >= fb {

@@ -73,6 +73,13 @@ impl LoadGenerator {
         }
     }
 
+    /// Replaces the persona mix from the next call on; the arrivals (rate, times, seed) go on
+    /// unchanged, so a demo can switch to the callers of the night at closing time.
+    pub fn set_mix(&mut self, mix: Vec<(Arc<Persona>, f64)>) {
+        self.total_weight = mix.iter().map(|m| m.1.max(0.0)).sum();
+        self.profile.mix = mix;
+    }
+
     /// Calls generated so far.
     pub fn generated(&self) -> u64 {
         self.generated
@@ -178,5 +185,36 @@ mod tests {
             (19_000.0..22_000.0).contains(&mean_patience),
             "{mean_patience}"
         );
+    }
+
+    #[test]
+    fn a_new_mix_applies_from_the_next_call_and_keeps_the_arrivals() {
+        let a = Arc::new(Persona::new("day", vec![Step::HangUp]));
+        let b = Arc::new(Persona::new("night", vec![Step::HangUp]));
+        let profile = LoadProfile {
+            calls_per_hour: 3600.0,
+            hold: HoldTime::Fixed { s: 60.0 },
+            mix: vec![(a.clone(), 1.0)],
+            patience: None,
+            seed: 3,
+        };
+        let arrivals = |switch: bool| {
+            let mut g = LoadGenerator::new(profile.clone());
+            let mut out = Vec::new();
+            for ms in (0..600_000u64).step_by(20) {
+                if switch && ms == 300_000 {
+                    g.set_mix(vec![(b.clone(), 2.0)]);
+                }
+                while let Some(c) = g.next_due(ms) {
+                    out.push((ms, c.persona.name.clone()));
+                }
+            }
+            out
+        };
+        let (plain, switched) = (arrivals(false), arrivals(true));
+        let times = |v: &[(u64, String)]| v.iter().map(|c| c.0).collect::<Vec<_>>();
+        assert_eq!(times(&plain), times(&switched));
+        assert!(switched.iter().all(|c| (c.0 < 300_000) == (c.1 == "day")));
+        assert!(switched.iter().any(|c| c.1 == "night"));
     }
 }

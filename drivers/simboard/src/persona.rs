@@ -38,6 +38,15 @@ pub enum Step {
     Press(FixedStr<32>),
     /// Speak (real speech) for this many ms.
     Say(u32),
+    /// Listen for a random time, drawn per call from a lognormal distribution with this
+    /// median (ms) and shape `sigma` (0.5–0.8 is typical of call-centre talk times): an
+    /// agent's conversation, a caller thinking.
+    WaitLogNormal {
+        /// Median in ms.
+        median_ms: u32,
+        /// Shape: the standard deviation of the underlying normal.
+        sigma: f32,
+    },
     /// A hook flash (stations only; ignored on trunks).
     Flash,
     /// Hang up.
@@ -298,6 +307,8 @@ pub(crate) struct Running {
     pub(crate) sent: FixedStr<64>,
     /// (digit, start ms) of each key sent.
     pub(crate) key_log: Vec<(Digit, u64, u32)>,
+    /// The length drawn for the current `WaitLogNormal` step.
+    drawn_ms: Option<u64>,
 }
 
 impl Running {
@@ -315,6 +326,7 @@ impl Running {
             keys: DtmfGenerator::new(DtmfGenConfig::default()),
             sent: FixedStr::EMPTY,
             key_log: Vec::new(),
+            drawn_ms: None,
         }
     }
 
@@ -333,12 +345,21 @@ impl Running {
             self.started = true;
             self.step_started_ms = now_ms;
         }
-        // Listen.
-        let energy = heard
-            .iter()
-            .map(|&s| f32::from(s) * f32::from(s))
-            .sum::<f32>()
-            / heard.len().max(1) as f32;
+        // Listen (only a step that waits for sound or silence needs it: every step starts
+        // with a fresh ear, so skipping it elsewhere changes nothing).
+        let listening = matches!(
+            self.persona.steps.get(self.step),
+            Some(Step::WaitForSilence { .. } | Step::WaitForAudio { .. })
+        );
+        let energy = if listening {
+            heard
+                .iter()
+                .map(|&s| f32::from(s) * f32::from(s))
+                .sum::<f32>()
+                / heard.len().max(1) as f32
+        } else {
+            0.0
+        };
         if energy > HEAR_THRESHOLD_MS {
             self.heard_sound = true;
             self.silence_run_ms = 0;
@@ -364,6 +385,14 @@ impl Running {
             let elapsed = now_ms.saturating_sub(self.step_started_ms);
             let done = match step {
                 Step::Wait(ms) => elapsed >= u64::from(ms),
+                Step::WaitLogNormal { median_ms, sigma } => {
+                    let rng = &mut self.rng;
+                    let ms = *self.drawn_ms.get_or_insert_with(|| {
+                        rng.lognormal(f64::from(median_ms), f64::from(sigma))
+                            .clamp(0.0, 4.0 * 3_600_000.0) as u64
+                    });
+                    elapsed >= ms
+                }
                 Step::WaitForSilence {
                     silence_ms,
                     timeout_ms,
@@ -408,6 +437,7 @@ impl Running {
     fn next_step(&mut self, now_ms: u64) {
         self.step += 1;
         self.step_started_ms = now_ms;
+        self.drawn_ms = None;
         self.heard_sound = false;
         self.silence_run_ms = 0;
     }
@@ -518,5 +548,41 @@ mod tests {
         assert_eq!(r.key_log.len(), 3);
         assert!(r.key_log[0].1 >= 100);
         assert!((3..=30).contains(&loud_frames), "{loud_frames}");
+    }
+
+    /// Runs a persona until it hangs up; the ms it took.
+    fn time_to_hang_up(p: &Arc<Persona>, seed: u64) -> u64 {
+        let mut r = Running::new(p.clone(), seed);
+        let heard = [0i16; 160];
+        let mut t = 0;
+        loop {
+            let mut out = [0f32; 160];
+            if r.frame(t, &heard, &mut out) == Action::HangUp {
+                return t;
+            }
+            t += 20;
+        }
+    }
+
+    #[test]
+    fn lognormal_waits_differ_per_call_with_the_asked_median() {
+        let p = Arc::new(Persona::new(
+            "talker",
+            vec![
+                Step::WaitLogNormal {
+                    median_ms: 120_000,
+                    sigma: 0.6,
+                },
+                Step::HangUp,
+            ],
+        ));
+        let mut times: Vec<u64> = (0..201).map(|seed| time_to_hang_up(&p, seed)).collect();
+        // The same seed gives the same call.
+        assert_eq!(times[7], time_to_hang_up(&p, 7));
+        times.sort_unstable();
+        let median = times[100] as f64;
+        assert!((100_000.0..145_000.0).contains(&median), "{median}");
+        // Spread: the shortest and longest of 201 calls are far apart (sigma 0.6).
+        assert!(times[0] < 60_000 && times[200] > 250_000, "{times:?}");
     }
 }

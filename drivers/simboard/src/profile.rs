@@ -231,6 +231,9 @@ pub struct PortGroup {
     pub count: u16,
     /// Line impairments of these ports (digital ports: [`LineParams::DIGITAL`]).
     pub line: LineParams,
+    /// Caller ID sent to these trunks when it differs from the board's `[caller_id]` (e.g.
+    /// E1 spans whose number comes ahead of the ringing while the analog trunks get FSK).
+    pub caller_id: Option<CallerIdParams>,
 }
 
 /// One card of an install.
@@ -378,8 +381,8 @@ impl Profile {
             }
             None => zone.ring_cadence_ms(),
         };
-        let caller_id = match &raw.caller_id {
-            Some(c) => CallerIdParams {
+        let cid_params = |c: &RawCallerId| -> Result<CallerIdParams, ProfileError> {
+            let p = CallerIdParams {
                 standard: c.standard,
                 timing: c.timing.unwrap_or(match c.standard {
                     CallerIdStandard::Dtmf => CallerIdTiming::BeforeFirstRing,
@@ -389,27 +392,29 @@ impl Profile {
                     Some(v) => int_range(v, "delay_ms", 100, 3000)? as u32,
                     None => 600,
                 },
-            },
+            };
+            if p.standard != CallerIdStandard::None && p.timing == CallerIdTiming::AfterFirstRing {
+                // Caller ID must fit in the first silent interval of the cadence.
+                let gap = ring_cadence_ms.last().copied().unwrap_or(0);
+                if gap < p.delay_ms + 1500 {
+                    return Err(err(
+                        raw.ring.as_ref().map(|r| r.cadence_ms.span()),
+                        ProfileErrorKind::BadCadence(
+                            "the first silent interval is too short for caller ID after the first ring",
+                        ),
+                    ));
+                }
+            }
+            Ok(p)
+        };
+        let caller_id = match &raw.caller_id {
+            Some(c) => cid_params(c)?,
             None => CallerIdParams {
                 standard: CallerIdStandard::None,
                 timing: CallerIdTiming::AfterFirstRing,
                 delay_ms: 600,
             },
         };
-        if caller_id.standard != CallerIdStandard::None
-            && caller_id.timing == CallerIdTiming::AfterFirstRing
-        {
-            // Caller ID must fit in the first silent interval of the cadence.
-            let gap = ring_cadence_ms.last().copied().unwrap_or(0);
-            if gap < caller_id.delay_ms + 1500 {
-                return Err(err(
-                    raw.ring.as_ref().map(|r| r.cadence_ms.span()),
-                    ProfileErrorKind::BadCadence(
-                        "the first silent interval is too short for caller ID after the first ring",
-                    ),
-                ));
-            }
-        }
         let base_line = match &raw.line {
             Some(l) => line_params(l, LineParams::default())?,
             None => LineParams::default(),
@@ -452,10 +457,23 @@ impl Profile {
                         None => base_line,
                     }
                 };
+                let caller_id = match &g.caller_id {
+                    Some(_) if !g.kind.is_trunk() => {
+                        return Err(err(
+                            Some(g.count.span()),
+                            ProfileErrorKind::Invalid(
+                                "caller_id is sent to trunks only, not to fxs-station ports".into(),
+                            ),
+                        ));
+                    }
+                    Some(c) => Some(cid_params(c)?),
+                    None => None,
+                };
                 ports.push(PortGroup {
                     kind: g.kind,
                     count,
                     line,
+                    caller_id,
                 });
             }
             cards.push(Card {
@@ -489,6 +507,19 @@ impl Profile {
             .flat_map(|g| (0..g.count).map(move |_| (g.kind, g.line)))
             .enumerate()
             .map(|(i, (k, l))| (self.first_channel + i as u16, k, l))
+    }
+
+    /// The caller ID the simulated exchange sends to channel `number`: its port group's
+    /// own `caller_id` if it has one, else the board's.
+    pub fn caller_id_of(&self, number: u16) -> CallerIdParams {
+        let mut left = usize::from(number.saturating_sub(self.first_channel));
+        for g in self.cards.iter().flat_map(|c| c.ports.iter()) {
+            if left < usize::from(g.count) {
+                return g.caller_id.unwrap_or(self.caller_id);
+            }
+            left -= usize::from(g.count);
+        }
+        self.caller_id
     }
 
     /// How many ports of `kind` the install has.
@@ -633,6 +664,7 @@ struct RawPorts {
     kind: PortType,
     count: Spanned<i64>,
     line: Option<RawLine>,
+    caller_id: Option<RawCallerId>,
 }
 
 #[cfg(test)]
@@ -698,6 +730,26 @@ ports = [{ kind = "fxo-trunk", count = 2 }, { kind = "fxs-station", count = 1 }]
         let bad = text.replace("loop_drop_on_hangup = true", "noise_dbm0 = -50.0");
         let e = Profile::parse(&bad, "t.toml").unwrap_err();
         assert!(e.to_string().contains("digital"), "{e}");
+    }
+
+    #[test]
+    fn a_port_group_can_have_its_own_caller_id() {
+        let text = GOOD.replace(
+            "ports = [{ kind = \"fxo-trunk\", count = 2 }",
+            "ports = [{ kind = \"e1-bchannel\", count = 2, caller_id = { standard = \"dtmf\" } }",
+        );
+        let p = Profile::parse(&text, "t.toml").unwrap();
+        let e1 = p.caller_id_of(1);
+        assert_eq!(e1.standard, CallerIdStandard::Dtmf);
+        assert_eq!(e1.timing, CallerIdTiming::BeforeFirstRing);
+        assert_eq!(p.caller_id_of(2), e1);
+        assert_eq!(p.caller_id_of(3), p.caller_id);
+        let bad = GOOD.replace(
+            "{ kind = \"fxs-station\", count = 1 }",
+            "{ kind = \"fxs-station\", count = 1, caller_id = { standard = \"dtmf\" } }",
+        );
+        let e = Profile::parse(&bad, "t.toml").unwrap_err();
+        assert!(e.to_string().contains("trunks only"), "{e}");
     }
 
     #[test]

@@ -149,9 +149,14 @@ fn order_status_by_number_is_said_back() {
     let order = orders[1].clone();
     let caller = super::virt::order_by_number(&order);
     v.board.offer_call(1, spec(caller, "13800138000"));
-    v.run_ms(90_000);
+    v.run_ms(150_000);
     assert_eq!(v.cdrs.len(), 1, "one CDR per call: {:?}", v.cdrs);
     let cdr = &v.cdrs[0];
+    eprintln!(
+        "PATH {:?} {:?}",
+        cdr.path,
+        v.board.finished_calls()[0].keys_sent
+    );
     assert_eq!(cdr.orders, vec![order.clone()], "{cdr:?}");
     assert_eq!(cdr.caller_id.as_deref(), Some("13800138000"));
     assert!(

@@ -10,49 +10,204 @@ use ivrd::cdr::Cdr;
 use ivrd::config::{Config, SimLoad};
 use ivrd::metrics::Metrics;
 use order_hooks::Shop;
-use simboard::{HoldTime, LoadGenerator, LoadProfile, Persona, SimBoard, SimChannel, Step};
+use simboard::{
+    DtmfManner, HoldTime, LoadGenerator, LoadProfile, Persona, SimBoard, SimChannel, Speech, Step,
+};
 
 use super::{Controller, HookJob};
 use crate::audio::{AudioLoop, AudioStats};
 
-/// The steps of a caller on the bundled shop hotline who asks for an order's status: 1
-/// (order status), 1 (by number), the order number and `#`, then listens to the status.
-fn hear_order_status(order: &str) -> Vec<Step> {
-    let wait = || Step::WaitForSilence {
-        silence_ms: 700,
-        timeout_ms: 15_000,
-    };
+/// Hears a prompt, or a run of prompts, to its end: some audio, then 1.2 s of silence.
+fn hear() -> Step {
+    Step::WaitForSilence {
+        silence_ms: 1_200,
+        timeout_ms: 30_000,
+    }
+}
+
+/// Hears a say-back to its end (the menu after it included): longer pauses are allowed
+/// between its fragments.
+fn hear_long() -> Step {
+    Step::WaitForSilence {
+        silence_ms: 1_500,
+        timeout_ms: 90_000,
+    }
+}
+
+/// A caller's reaction time before pressing a key (median 2 s).
+fn think() -> Step {
+    Step::WaitLogNormal {
+        median_ms: 2_000,
+        sigma: 0.5,
+    }
+}
+
+/// How the hotline's callers press keys: a mobile or desk phone, typing a 15-digit order
+/// number read off the order's text message (a key every 0.3-1 s).
+fn reading_keys() -> DtmfManner {
+    DtmfManner {
+        duration_ms: (60, 160),
+        gap_ms: (250, 900),
+        ..DtmfManner::default()
+    }
+}
+
+/// A hotline caller with `steps`, pressing keys as [`reading_keys`].
+fn caller(name: &str, steps: Vec<Step>) -> Persona {
+    let mut p = Persona::new(name, steps);
+    p.dtmf = reading_keys();
+    p
+}
+
+/// Stays on the line until the IVR or the agent ends the call (the simulated card hangs the
+/// caller up a second after we release the line); hangs up after an hour at the latest.
+fn stay() -> [Step; 2] {
+    [Step::Wait(3_600_000), Step::HangUp]
+}
+
+/// The steps on the bundled shop hotline (`ivr-scripts/shop-hotline.ivr`) from the answer
+/// to the order-status menu: hear the greeting and the menu (in opening hours the main
+/// menu, after hours the closed menu: key 1 is order status in both), press 1.
+fn to_order_menu() -> Vec<Step> {
+    vec![hear(), think(), Step::press("1"), hear(), think()]
+}
+
+/// In the order-status menu: 1 (by number), type `order` and `#`, hear the status and the
+/// menu after it.
+fn by_number(order: &str) -> Vec<Step> {
     let mut keys = String::from(order);
     keys.push('#');
     vec![
-        wait(),
         Step::press("1"),
-        wait(),
-        Step::press("1"),
-        wait(),
+        hear(),
+        think(),
         Step::press(&keys),
         Step::Wait(2_000),
-        Step::WaitForSilence {
-            silence_ms: 1_500,
-            timeout_ms: 40_000,
-        },
+        hear_long(),
+        think(),
     ]
 }
 
-/// A caller who hears the status of an order, then presses 9 (done) and hangs up after the
+/// An order number the sample shop does not have (its orders are dated 2020s).
+const NO_SUCH_ORDER: &str = "209912310000001";
+
+/// A caller who hears the full status of an order, then presses 9 (done) and hears the
 /// goodbye.
 pub(crate) fn order_by_number(order: &str) -> Arc<Persona> {
-    let mut steps = hear_order_status(order);
-    steps.extend([Step::press("9"), Step::Wait(6_000), Step::HangUp]);
-    Arc::new(Persona::new("order-status", steps))
+    let mut steps = to_order_menu();
+    steps.extend(by_number(order));
+    steps.push(Step::press("9"));
+    steps.extend(stay());
+    Arc::new(caller("order-status", steps))
+}
+
+/// A caller who checks two orders: the first, then 1 (another) and the second.
+fn two_orders(a: &str, b: &str) -> Arc<Persona> {
+    let mut steps = to_order_menu();
+    steps.extend(by_number(a));
+    steps.extend([Step::press("1"), hear(), think()]);
+    steps.extend(by_number(b));
+    steps.push(Step::press("9"));
+    steps.extend(stay());
+    Arc::new(caller("two-orders", steps))
+}
+
+/// A caller who mistypes: too few digits first (asked again), then a number the shop does
+/// not have (not found), then 1 (try again) and the right number.
+fn mistypes(order: &str) -> Arc<Persona> {
+    let mut steps = to_order_menu();
+    steps.extend([
+        Step::press("1"),
+        hear(),
+        think(),
+        Step::press("12345#"),
+        hear(),
+        think(),
+        Step::press(&format!("{NO_SUCH_ORDER}#")),
+        Step::Wait(2_000),
+        hear_long(),
+        think(),
+        Step::press("1"),
+        hear(),
+        think(),
+    ]);
+    steps.extend(by_number(order));
+    steps.push(Step::press("9"));
+    steps.extend(stay());
+    Arc::new(caller("mistypes", steps))
+}
+
+/// A caller who returns an item: 3 (returns), the order number, the reason key, a spoken
+/// message of `message_ms` (the recording ends on 4 s of silence), then hears the reference
+/// twice and the goodbye.
+fn returns(order: &str, reason: &str, message_ms: u32, speech: Option<&Speech>) -> Arc<Persona> {
+    let mut keys = String::from(order);
+    keys.push('#');
+    let mut steps = vec![
+        hear(),
+        think(),
+        Step::press("3"),
+        hear(),
+        think(),
+        Step::press(&keys),
+        Step::Wait(2_000),
+        hear(),
+        think(),
+        Step::press(reason),
+        hear(),
+        Step::Wait(300),
+        Step::Say(message_ms),
+    ];
+    steps.extend(stay());
+    let mut p = caller("returns", steps);
+    p.speech = speech.cloned();
+    Arc::new(p)
 }
 
 /// A caller who hears the status of an order and then asks for an agent (0 in the menu
-/// after the status) and talks until the hold time ends the call.
+/// after the status): in opening hours an agent of `orders` takes the call; after hours the
+/// script books a callback.
 pub(crate) fn order_then_agent(order: &str) -> Arc<Persona> {
-    let mut steps = hear_order_status(order);
-    steps.extend([Step::press("0"), Step::Wait(3_600_000)]);
-    Arc::new(Persona::new("order-then-agent", steps))
+    let mut steps = to_order_menu();
+    steps.extend(by_number(order));
+    steps.push(Step::press("0"));
+    steps.extend(stay());
+    Arc::new(caller("order-then-agent", steps))
+}
+
+/// A caller who presses `key` in the main menu (0 agent, 2 new order, 4 complaint) after
+/// hearing part of it, and then talks with the agent until the agent hangs up.
+fn menu_to_agent(name: &str, key: &str) -> Arc<Persona> {
+    let mut steps = vec![
+        Step::WaitForAudio { timeout_ms: 10_000 },
+        Step::WaitLogNormal {
+            median_ms: 6_000,
+            sigma: 0.5,
+        },
+        Step::press(key),
+    ];
+    steps.extend(stay());
+    Arc::new(caller(name, steps))
+}
+
+/// After hours: a caller who hears the closed message and menu and presses 2 (call me
+/// back); the script books the callback and says goodbye.
+fn callback() -> Arc<Persona> {
+    let mut steps = vec![hear(), think(), Step::press("2")];
+    steps.extend(stay());
+    Arc::new(caller("callback", steps))
+}
+
+/// An order-status caller on a bad phone: quiet keys with strong twist, short tones and
+/// gaps, a little off frequency (the simulated card's `sloppy-keys` manner).
+fn sloppy_keys(order: &str) -> Arc<Persona> {
+    let mut steps = to_order_menu();
+    steps.extend(by_number(order));
+    steps.push(Step::press("9"));
+    steps.extend(stay());
+    let mut p = Persona::new("sloppy-keys", steps);
+    p.dtmf = simboard::personas::sloppy_keys(order, None).dtmf;
+    Arc::new(p)
 }
 
 /// A caller who hangs up in the middle of the greeting.
@@ -67,9 +222,15 @@ pub(crate) fn hangs_up_mid_prompt() -> Arc<Persona> {
     ))
 }
 
-/// The persona mix of a `[boards.load]` table: names from the simulated card's library, the
-/// order-status callers typing order numbers that exist in the shop.
-pub(crate) fn personas(load: &SimLoad, orders: &[String]) -> Vec<(Arc<Persona>, f64)> {
+/// Personas who want an agent from the main menu; after hours they ask for a callback
+/// instead (the closed menu has no agent keys).
+const AGENT_SEEKERS: &[&str] = &["wants-agent", "new-order", "complaint"];
+
+/// The persona mix of a `[boards.load]` table (names in [`ivrd::config::PERSONAS`]): the
+/// callers of the bundled hotline typing order numbers that exist in the shop. With `open`
+/// false (the script's opening hours are closed) the callers who want an agent from the
+/// main menu call for a callback instead.
+pub(crate) fn personas(load: &SimLoad, orders: &[String], open: bool) -> Vec<(Arc<Persona>, f64)> {
     let mut mix = Vec::new();
     let order = |k: usize| {
         orders
@@ -77,56 +238,111 @@ pub(crate) fn personas(load: &SimLoad, orders: &[String]) -> Vec<(Arc<Persona>, 
             .cloned()
             .unwrap_or_default()
     };
+    let speech = Speech::recorded_english().ok();
+    // Several callers with different real orders (and reasons, message lengths) share a
+    // persona's weight.
+    let spread = |mix: &mut Vec<_>, w: f64, v: Vec<Arc<Persona>>| {
+        let n = v.len() as f64;
+        mix.extend(v.into_iter().map(|p| (p, w / n)));
+    };
+    let mut night_callbacks = 0.0;
     for (name, &w) in &load.personas {
+        if !open && AGENT_SEEKERS.contains(&name.as_str()) {
+            night_callbacks += w;
+            continue;
+        }
         match name.as_str() {
-            "order-status" => {
-                // Several callers with different real orders share the weight.
-                let n = orders.len().clamp(1, 8);
-                for k in 0..n {
-                    mix.push((order_by_number(&order(k * 7 + 1)), w / n as f64));
-                }
-            }
-            "order-then-agent" => {
-                mix.push((order_then_agent(&order(11)), w / 2.0));
-                mix.push((order_then_agent(&order(23)), w / 2.0));
-            }
-            "wants-agent" => mix.push((simboard::personas::wants_agent(None), w)),
+            "order-status" => spread(
+                &mut mix,
+                w,
+                (0..8).map(|k| order_by_number(&order(k * 7 + 1))).collect(),
+            ),
+            "two-orders" => spread(
+                &mut mix,
+                w,
+                (0..4)
+                    .map(|k| two_orders(&order(k * 5 + 2), &order(k * 5 + 30)))
+                    .collect(),
+            ),
+            "mistypes" => spread(
+                &mut mix,
+                w,
+                (0..4).map(|k| mistypes(&order(k * 9 + 4))).collect(),
+            ),
+            "returns" => spread(
+                &mut mix,
+                w,
+                (0..6)
+                    .map(|k| {
+                        let reason = ["1", "2", "3", "4", "5", "2"][k];
+                        let message_ms = [18_000, 25_000, 32_000, 40_000, 48_000, 58_000][k];
+                        returns(&order(k * 11 + 6), reason, message_ms, speech.as_ref())
+                    })
+                    .collect(),
+            ),
+            "order-then-agent" => spread(
+                &mut mix,
+                w,
+                vec![order_then_agent(&order(11)), order_then_agent(&order(23))],
+            ),
+            "wants-agent" => mix.push((menu_to_agent("wants-agent", "0"), w)),
+            "new-order" => mix.push((menu_to_agent("new-order", "2"), w)),
+            "complaint" => mix.push((menu_to_agent("complaint", "4"), w)),
+            "callback" => night_callbacks += w,
             "hangs-up" => mix.push((hangs_up_mid_prompt(), w)),
             "impatient" => mix.push((simboard::personas::impatient(), w)),
-            "sloppy-keys" => mix.push((simboard::personas::sloppy_keys(&order(3), None), w)),
+            "sloppy-keys" => mix.push((sloppy_keys(&order(3)), w)),
+            // The config check refuses other names (see ivrd::config::PERSONAS).
             other => log::warn!("unknown persona `{other}` in the load mix; ignored"),
         }
+    }
+    if night_callbacks > 0.0 {
+        mix.push((callback(), night_callbacks));
     }
     mix
 }
 
-/// Attaches the load generator of `load` and an agent on every station of `cfg`.
+/// Shape of the agents' talk-time distribution (lognormal): a typical call centre.
+const TALK_SIGMA: f64 = 0.5;
+
+/// Attaches the load generator of `load` (the opening-hours mix) and an agent on every
+/// station of `cfg`. Callers stay as long as their script takes; the agents talk for a
+/// lognormal time with mean `load.hold_mean_s` and hang up.
 pub(crate) fn populate(board: &mut SimBoard, cfg: &Config, load: &SimLoad, orders: &[String]) {
     board.set_load(LoadGenerator::new(LoadProfile {
         calls_per_hour: load.calls_per_hour,
-        hold: HoldTime::Exponential {
-            mean_s: load.hold_mean_s,
-        },
-        mix: personas(load, orders),
+        // A safety net only: the script's max-call (20 min) ends calls before this.
+        hold: HoldTime::Fixed { s: 1_800.0 },
+        mix: personas(load, orders, true),
         patience: None,
         seed: load.seed,
     }));
+    let median_ms = load.hold_mean_s * 1000.0 / (TALK_SIGMA * TALK_SIGMA / 2.0).exp();
     for s in &cfg.stations {
         for n in s.channels.channels() {
-            // Agents answer after 4–7 s (after the caller ID, which follows the first ring burst)
-            // and talk until the caller hangs up (or 10 minutes).
+            // Agents answer after 3–6 s (after the caller ID, which follows the first ring
+            // burst), greet, talk and hang up.
             let k = u32::from(n);
-            board.set_agent(
-                n,
-                simboard::personas::agent(
-                    4_000 + (k * 397) % 3_000,
-                    40_000 + (k * 7_919) % 40_000,
-                    None,
-                ),
+            let mut agent = Persona::new(
+                "agent",
+                vec![
+                    Step::Say(2_000),
+                    Step::WaitLogNormal {
+                        median_ms: median_ms as u32,
+                        sigma: TALK_SIGMA as f32,
+                    },
+                    Step::HangUp,
+                ],
             );
+            agent.answer_after_ms = Some(3_000 + (k * 397) % 3_000);
+            board.set_agent(n, Arc::new(agent));
         }
     }
 }
+
+/// Where virtual time starts: 2026-11-18 02:00 UTC, 10:00 on a Wednesday in China (the
+/// scripts' service hours are open).
+pub(crate) const EPOCH_MS: i64 = 1_794_967_200_000;
 
 /// The virtual-time rig.
 pub(crate) struct Virt {
@@ -157,29 +373,61 @@ impl std::fmt::Debug for Virt {
 }
 
 impl Virt {
-    /// A rig over `board` (its channels not yet taken) configured by `cfg`.
+    /// A rig over `board` (its channels not yet taken) configured by `cfg`, starting at
+    /// [`EPOCH_MS`].
+    #[cfg(test)]
     pub(crate) fn new(
         board: SimBoard,
         cfg: &Config,
         shop: Arc<dyn Shop>,
         metrics: &Arc<Metrics>,
     ) -> Result<Self, String> {
-        Self::with_rings(board, cfg, shop, metrics, super::setup::Rings::default())
+        Self::new_at(board, cfg, shop, metrics, EPOCH_MS)
     }
 
     /// [`Virt::new`] with other ring sizes between the controller and the pipelines.
+    #[cfg(test)]
     pub(crate) fn with_rings(
+        board: SimBoard,
+        cfg: &Config,
+        shop: Arc<dyn Shop>,
+        metrics: &Arc<Metrics>,
+        rings: super::setup::Rings,
+    ) -> Result<Self, String> {
+        Self::rig(board, cfg, shop, metrics, EPOCH_MS, rings)
+    }
+
+    /// A rig whose virtual time 0 is the wall time `epoch_ms` (ms since 1970).
+    pub(crate) fn new_at(
+        board: SimBoard,
+        cfg: &Config,
+        shop: Arc<dyn Shop>,
+        metrics: &Arc<Metrics>,
+        epoch_ms: i64,
+    ) -> Result<Self, String> {
+        Self::rig(
+            board,
+            cfg,
+            shop,
+            metrics,
+            epoch_ms,
+            super::setup::Rings::default(),
+        )
+    }
+
+    fn rig(
         mut board: SimBoard,
         cfg: &Config,
         shop: Arc<dyn Shop>,
         metrics: &Arc<Metrics>,
+        epoch_ms: i64,
         rings: super::setup::Rings,
     ) -> Result<Self, String> {
         let channels = board.take_all_channels();
         // Recordings are not written in virtual time (the taps are dropped; a full tap only
         // counts).
         let (lines, ctl, _taps) =
-            super::setup::build_with(cfg, channels, metrics, 1_794_967_200_000, rings)?;
+            super::setup::build_with(cfg, channels, metrics, epoch_ms, rings)?;
         let poll = mio::Poll::new().map_err(|e| e.to_string())?;
         let waker =
             Arc::new(mio::Waker::new(poll.registry(), mio::Token(0)).map_err(|e| e.to_string())?);
