@@ -105,6 +105,16 @@ path = "/nonexistent/cdr.sqlite"
 }
 
 fn rig(name: &str) -> (Virt, Vec<String>, PathBuf) {
+    let (v, orders, _metrics, dir) = rig_with(name, true, super::setup::Rings::default());
+    (v, orders, dir)
+}
+
+/// The 8 FXO + 8 FXS card with the bundled hotline and a sample shop in `tmp(name)`.
+fn rig_with(
+    name: &str,
+    capture_audio: bool,
+    rings: super::setup::Rings,
+) -> (Virt, Vec<String>, Arc<Metrics>, PathBuf) {
     let dir = tmp(name);
     let (shop, orders) = shop(&dir);
     let cfg = config("");
@@ -112,13 +122,13 @@ fn rig(name: &str) -> (Virt, Vec<String>, PathBuf) {
     let board = SimBoard::with_options(
         profile,
         BoardOptions {
-            capture_audio: true,
+            capture_audio,
             seed: 3,
         },
     );
     let metrics = Arc::new(Metrics::new(16));
-    let v = Virt::new(board, &cfg, shop, &metrics).unwrap();
-    (v, orders, dir)
+    let v = Virt::with_rings(board, &cfg, shop, &metrics, rings).unwrap();
+    (v, orders, metrics, dir)
 }
 
 fn cid(number: &str) -> CallerId {
@@ -524,20 +534,8 @@ fn a_reload_with_a_script_that_plays_unknown_prompts_changes_nothing() {
 
 /// A rig with small rings between the controller and the pipelines.
 fn rig_rings(name: &str, commands: usize, events: usize) -> (Virt, Vec<String>, Arc<Metrics>) {
-    let dir = tmp(name);
-    let (shop, orders) = shop(&dir);
-    let cfg = config("");
-    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
-    let board = SimBoard::with_options(
-        profile,
-        BoardOptions {
-            capture_audio: false,
-            seed: 3,
-        },
-    );
-    let metrics = Arc::new(Metrics::new(16));
     let rings = super::setup::Rings { commands, events };
-    let v = Virt::with_rings(board, &cfg, shop, &metrics, rings).unwrap();
+    let (v, orders, metrics, _dir) = rig_with(name, false, rings);
     (v, orders, metrics)
 }
 
