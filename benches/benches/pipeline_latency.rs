@@ -172,8 +172,14 @@ impl PlayTimes {
 
 fn run(label: &str, block: usize, window_us: u64, prime: usize, trim: bool) {
     println!("== {label}");
-    assert!(FRAME_SAMPLES % block == 0 && block % CHUNK == 0, "block of {block} samples");
-    assert!(window_us == 0 || block == FRAME_SAMPLES, "the window is for 20 ms blocks");
+    assert!(
+        FRAME_SAMPLES % block == 0 && block % CHUNK == 0,
+        "block of {block} samples"
+    );
+    assert!(
+        window_us == 0 || block == FRAME_SAMPLES,
+        "the window is for 20 ms blocks"
+    );
     // The card's block in 1 ms ticks, and in µs.
     let block_ticks = (block / CHUNK) as u64;
     let block_us = block_ticks * 1000;

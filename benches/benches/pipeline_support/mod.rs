@@ -182,8 +182,12 @@ impl Bank {
             }
             let rx = &self.audio[ch.pos..ch.pos + block];
             ch.pos += block;
-            ch.pipe
-                .process_block_coded(self.now, rx, &mut tx[..block], peer_len.map(|k| &peer[..k]));
+            ch.pipe.process_block_coded(
+                self.now,
+                rx,
+                &mut tx[..block],
+                peer_len.map(|k| &peer[..k]),
+            );
             std::hint::black_box(&tx);
             while ch.pipe.poll_line_control().is_some() {}
         }
