@@ -430,6 +430,15 @@ fn run_inner(
                     .map_err(|e| format!("DAHDI channel {n}: {block}-sample blocks: {e}"))?;
                 channels.push(ch);
             }
+            if let Some(b) = channels.first().and_then(|ch| ch.buffers().ok()) {
+                log::info!(
+                    "DAHDI: {} channels, {}-sample blocks ({} ms), {} buffers each way",
+                    channels.len(),
+                    b.buf_size,
+                    b.buf_size / 8,
+                    b.num_bufs
+                );
+            }
             let metrics = Arc::new(Metrics::new(channels.len()));
             let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
             let recorder = control::recorder::Recorder::spawn(
