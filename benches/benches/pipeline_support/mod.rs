@@ -169,12 +169,13 @@ impl Bank {
     fn tick_block(&mut self) {
         let block = self.block;
         let mut tx = [0u8; FRAME_SAMPLES];
-        let mut peer = [0i16; FRAME_SAMPLES];
         for i in 0..self.chans.len() {
-            let peer_len = self.chans[i].peer.map(|j| {
+            // As `ivrd`'s loop: the peer's block copied on the stack when bridged.
+            let peer = self.chans[i].peer.map(|j| {
                 let p = self.chans[j].pipe.bridge_audio();
-                peer[..p.len()].copy_from_slice(p);
-                p.len()
+                let mut f = [0i16; FRAME_SAMPLES];
+                f[..p.len()].copy_from_slice(p);
+                (f, p.len())
             });
             let ch = &mut self.chans[i];
             if ch.pos + block > self.audio.len() {
@@ -186,7 +187,7 @@ impl Bank {
                 self.now,
                 rx,
                 &mut tx[..block],
-                peer_len.map(|k| &peer[..k]),
+                peer.as_ref().map(|(f, k)| &f[..*k]),
             );
             std::hint::black_box(&tx);
             while ch.pipe.poll_line_control().is_some() {}

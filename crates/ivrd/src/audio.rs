@@ -400,19 +400,19 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
     /// through the pipeline's block path, and the block to send written back at once.
     fn block(&mut self, i: usize, n: usize, block: usize, block_bytes: usize) {
         // The peer's clean audio for this block, copied so both pipelines are not borrowed.
-        let mut peer = [0i16; FRAME_SAMPLES];
-        let peer_len = self.peer_of[i].map(|j| {
+        let peer: Option<(Frame, usize)> = self.peer_of[i].map(|j| {
             let p = self.lines[j].pipe.bridge_audio();
             let k = p.len().min(block);
-            peer[..k].copy_from_slice(&p[..k]);
-            k
+            let mut f = [0i16; FRAME_SAMPLES];
+            f[..k].copy_from_slice(&p[..k]);
+            (f, k)
         });
         let line = &mut self.lines[i];
         let m = line.pipe.process_block_coded(
             line.clock,
             &self.rx[..n.min(block_bytes)],
             &mut self.tx[..block_bytes],
-            peer_len.map(|k| &peer[..k]),
+            peer.as_ref().map(|(f, k)| &f[..*k]),
         );
         line.clock += block as u64;
         if line.clock.0 % FRAME_SAMPLES as u64 == 0 {

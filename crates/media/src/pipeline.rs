@@ -301,6 +301,16 @@ impl Pipeline {
         tx: &mut [i16],
         peer: Option<&[i16]>,
     ) {
+        let (off, len) = self.block_start(now, tx.len());
+        let n = rx.len().min(len);
+        self.rx_acc[off..off + n].copy_from_slice(&rx[..n]);
+        self.rx_acc[off + n..off + len].fill(0);
+        self.block_finish(now, off, len, &mut tx[..len], peer);
+    }
+
+    /// The start of a block of (up to) `want` samples: held events, the frame's start time,
+    /// the commands. Returns the block's offset in the frame and its length.
+    fn block_start(&mut self, now: SampleTime, want: usize) -> (usize, usize) {
         if !self.held.is_empty() {
             self.flush_held();
         }
@@ -308,16 +318,26 @@ impl Pipeline {
             self.rx_start = now;
         }
         let off = self.rx_fill;
-        let len = tx.len().min(FRAME_SAMPLES - off);
+        let len = want.min(FRAME_SAMPLES - off);
         debug_assert!(
             len > 0 && FRAME_SAMPLES % len == 0,
             "block of {len} samples"
         );
         // Commands act on the frame being received (a recording starts with it).
         self.drain_commands(self.rx_start);
-        let n = rx.len().min(len);
-        self.rx_acc[off..off + n].copy_from_slice(&rx[..n]);
-        self.rx_acc[off + n..off + len].fill(0);
+        (off, len)
+    }
+
+    /// The rest of a block whose received samples are in `rx_acc[off..off + len]`: the
+    /// receive side if the frame is complete, then the transmit block.
+    fn block_finish(
+        &mut self,
+        now: SampleTime,
+        off: usize,
+        len: usize,
+        tx: &mut [i16],
+        peer: Option<&[i16]>,
+    ) {
         self.rx_fill += len;
         if self.rx_fill == FRAME_SAMPLES {
             self.rx_fill = 0;
@@ -331,7 +351,7 @@ impl Pipeline {
         } else {
             self.published = (false, off as u8, len as u8);
         }
-        self.transmit_part(now, off, &mut tx[..len], peer);
+        self.transmit_part(now, off, tx, peer);
     }
 
     /// [`Pipeline::process_block`] on coded blocks as the board reads and writes them (the
@@ -349,12 +369,13 @@ impl Pipeline {
         peer: Option<&[i16]>,
     ) -> usize {
         let bps = self.law.bytes_per_sample();
-        let len = (tx.len() / bps).min(FRAME_SAMPLES);
-        let mut rx_lin = [0; FRAME_SAMPLES];
-        let n = dsp::g711::decode_slice(self.law, rx, &mut rx_lin[..len]);
-        rx_lin[n..len].fill(0);
+        let (off, len) = self.block_start(now, tx.len() / bps);
+        // Decoded straight into the frame being collected.
+        let acc = &mut self.rx_acc[off..off + len];
+        let n = dsp::g711::decode_slice(self.law, rx, acc);
+        acc[n..].fill(0);
         let mut tx_lin = [0; FRAME_SAMPLES];
-        self.process_block(now, &rx_lin[..len], &mut tx_lin[..len], peer);
+        self.block_finish(now, off, len, &mut tx_lin[..len], peer);
         dsp::g711::encode_slice(self.law, &tx_lin[..len], tx)
     }
 
