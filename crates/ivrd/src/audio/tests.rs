@@ -576,10 +576,20 @@ fn level_triggered_loop_services_a_ready_channel_and_stops() {
 
 #[test]
 fn ticked_loop_services_every_port_of_a_timed_board() {
-    // A real 20 ms timer: the test waits for a handful of ticks (about 0.1 s).
+    ticked_timed_board(FRAME_SAMPLES);
+}
+
+#[test]
+fn ticked_loop_services_every_port_of_a_timed_board_in_ten_ms_blocks() {
+    ticked_timed_board(FRAME_SAMPLES / 2);
+}
+
+fn ticked_timed_board(block: usize) {
+    // A real 20 (10) ms timer: the test waits for a handful of ticks (about 0.1 s).
     let audio: &'static [u8] = Box::leak(vec![0xD5u8; 1600].into_boxed_slice());
     let (channels, mut ticker, log) =
-        super::timed::board(3, Law::ALaw, audio, 100).expect("timerfd");
+        super::timed::board_with_block(3, Law::ALaw, audio, 100, block).expect("timerfd");
+    assert!(channels.iter().all(|c| c.block_samples() == block));
     let control_poll = mio::Poll::new().expect("poll");
     let waker = Arc::new(mio::Waker::new(control_poll.registry(), WAKE).expect("waker"));
     let mut lines = Vec::new();
@@ -617,11 +627,13 @@ fn ticked_loop_services_every_port_of_a_timed_board() {
         .expect("loop ran");
     let ticks = log.ticks.load(Ordering::Acquire);
     assert!(ticks >= 5, "only {ticks} ticks in 10 s");
-    // Every port gets one frame per tick (the last tick may still be in flight).
+    // Every port gets one block per tick (the last tick may still be in flight); frames
+    // are counted whole.
+    let per_frame = (FRAME_SAMPLES / block) as u64;
     let frames = stats.frames.load(Ordering::Relaxed);
     assert!(
-        frames >= 3 * (ticks - 1) && frames <= 3 * (ticks + 1),
-        "{frames} frames, {ticks} ticks"
+        frames >= 3 * (ticks - per_frame) / per_frame && frames <= 3 * (ticks + 1) / per_frame,
+        "{frames} frames, {ticks} ticks of {block} samples"
     );
     assert_eq!(ctls[1].stats().frames, ctls[0].stats().frames);
 }
