@@ -399,10 +399,11 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
     /// One block shorter than the frame (`block` samples, `block_bytes` on the board):
     /// through the pipeline's block path, and the block to send written back at once.
     fn block(&mut self, i: usize, n: usize, block: usize, block_bytes: usize) {
-        // The peer's clean audio for this block, copied so both pipelines are not borrowed.
+        // The peer's clean audio for this block (a block, or a whole frame from a peer on
+        // 20 ms blocks), copied so both pipelines are not borrowed.
         let peer: Option<(Frame, usize)> = self.peer_of[i].map(|j| {
             let p = self.lines[j].pipe.bridge_audio();
-            let k = p.len().min(block);
+            let k = p.len().min(FRAME_SAMPLES);
             let mut f = [0i16; FRAME_SAMPLES];
             f[..k].copy_from_slice(&p[..k]);
             (f, k)

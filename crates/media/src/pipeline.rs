@@ -286,7 +286,8 @@ impl Pipeline {
     ///   peer's audio, gain. Generators run on, so the samples are the same as
     ///   [`Pipeline::process`] would send for the same commands at the same frames.
     /// - `peer` is the bridged peer's [`Pipeline::bridge_audio`] (user-space bridge), as
-    ///   long as the block (less is mixed as far as it goes).
+    ///   long as the block (less is mixed as far as it goes); a whole frame (a peer driven
+    ///   by [`Pipeline::process`]) gives this block its part of it.
     /// - The listen tap still gets whole frames: the frame's blocks as sent, with the frame's
     ///   clean received audio.
     ///
@@ -351,6 +352,14 @@ impl Pipeline {
         } else {
             self.published = (false, off as u8, len as u8);
         }
+        // A peer on whole frames hands a frame: this block mixes its matching part.
+        let peer = peer.map(|p| {
+            if p.len() == FRAME_SAMPLES && tx.len() < FRAME_SAMPLES {
+                &p[off..off + tx.len()]
+            } else {
+                p
+            }
+        });
         self.transmit_part(now, off, tx, peer);
     }
 

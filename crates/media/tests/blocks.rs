@@ -396,3 +396,22 @@ fn listen_tap_gets_whole_frames_of_both_directions_from_blocks() {
     assert!(f.audio()[40..].iter().all(|&s| s == -5));
     assert!(tap.pop().is_none(), "one tap frame per 20 ms");
 }
+
+#[test]
+fn a_block_channel_bridged_to_a_frame_channel_mixes_the_matching_half() {
+    let (table, _) = prompt_table(&[]);
+    let clamp_off = |c: &mut media::Config| c.dtmf_clamp = false;
+    let mut blocks = Chan::with(1, table, clamp_off);
+    let mut frames = Chan::with(2, table, clamp_off);
+    blocks.pipe.set_peer(Some(ChannelId(2)));
+    let mut heard = Vec::new();
+    for k in 0..4i16 {
+        frames.step(&ramp(k * 1000, 1), None);
+        let peer: Vec<i16> = frames.pipe.bridge_audio().to_vec();
+        assert_eq!(peer.len(), FRAME_SAMPLES);
+        heard.extend(block(&mut blocks, &[0; BLOCK], Some(&peer)));
+        heard.extend(block(&mut blocks, &[0; BLOCK], Some(&peer)));
+    }
+    let sent: Vec<i16> = (0..4i16).flat_map(|k| ramp(k * 1000, 1)).collect();
+    assert!(heard == sent, "each block its half of the peer's frame");
+}
