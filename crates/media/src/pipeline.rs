@@ -60,10 +60,18 @@ struct Held {
     playback: Option<MediaEvent>,
     recording: Option<MediaEvent>,
     seq: u32,
+    /// Something is held (kept up to date by `hold` and `flush_held`): the check made on
+    /// every call reads this one byte, not the slots spread over several cache lines.
+    any: bool,
 }
 
 impl Held {
     fn is_empty(&self) -> bool {
+        !self.any
+    }
+
+    /// Whether every slot is empty and nothing is counted lost, from the slots themselves.
+    fn slots_empty(&self) -> bool {
         self.lost == 0
             && self.fault.is_none()
             && self.on_hook.is_none()
@@ -674,6 +682,8 @@ impl Pipeline {
     /// Keeps `ev` in its slot, or counts it lost.
     fn hold(&mut self, ev: MediaEvent) {
         let h = &mut self.held;
+        // Every way out of here keeps the event in a slot or counts it lost.
+        h.any = true;
         h.seq = h.seq.wrapping_add(1);
         let seq = h.seq;
         let slot: Option<&mut Option<MediaEvent>> = match ev {
@@ -759,6 +769,11 @@ impl Pipeline {
     /// the hook changes (in the order they last happened), a hang-up signal, then the
     /// playback and recording completions. Stops at the first that does not fit.
     fn flush_held(&mut self) {
+        self.flush_held_slots();
+        self.held.any = !self.held.slots_empty();
+    }
+
+    fn flush_held_slots(&mut self) {
         if self.held.lost > 0 {
             let lost = MediaEvent::EventsLost {
                 count: self.held.lost,
