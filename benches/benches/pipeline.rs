@@ -1,5 +1,9 @@
 //! Channels per core through the full media pipeline, and the time one 20 ms frame takes
-//! for 120 channels.
+//! for 120 channels, with 20 ms board blocks and with DAHDI's 10 ms blocks (`block_ms`).
+//!
+//! Both modes are measured in the same run, tick for tick alternately (one 20 ms frame of
+//! a 20 ms bank, then the two 10 ms blocks of a 10 ms bank), so a busy machine weighs on
+//! both alike and their ratio is meaningful. A 10 ms frame's time is its two blocks' sum.
 //!
 //! Every channel runs all of `media`'s receivers on A-law caller audio (speech with DTMF
 //! keys), a recording tap, and either prompt playback (half) or a user-space bridge with a
@@ -7,7 +11,8 @@
 //! the control and writer work between ticks is not timed.
 //!
 //! "Within real time with 50 % headroom" is taken as: the 99th percentile of the time to
-//! process one frame on every channel is at most 10 ms, half the 20 ms frame period.
+//! process one tick on every channel is at most half the tick period (10 ms for 20 ms
+//! frames, 5 ms for 10 ms blocks).
 //!
 //! The measuring thread asks for SCHED_FIFO, as the daemon's audio thread does, so that
 //! other processes on a shared machine do not preempt it mid-frame.
@@ -35,9 +40,10 @@ mod pipeline_support;
 use std::time::{Duration, Instant};
 
 use pipeline_support::{Bank, percentile, realtime};
+use tel_types::FRAME_SAMPLES;
 
-const BUDGET_MS: f64 = 20.0;
-const HEADROOM_LIMIT_MS: f64 = BUDGET_MS / 2.0;
+/// DAHDI's 10 ms block (`block_ms = 10`).
+const BLOCK10: usize = FRAME_SAMPLES / 2;
 
 /// Times `ticks` ticks of `bank` after `warmup` untimed ones; returns sorted tick times in µs.
 fn run(bank: &mut Bank, warmup: usize, ticks: usize) -> Vec<f64> {
@@ -67,87 +73,42 @@ fn thread_cpu() -> Duration {
         .map_or(Duration::ZERO, Duration::from)
 }
 
-/// As [`run`], also returning each tick's thread CPU time (µs, same order as nothing is
-/// sorted: the caller sorts), to tell the tick's own cost from time it was not running.
-fn run_with_cpu(bank: &mut Bank, warmup: usize, ticks: usize) -> (Vec<f64>, Vec<f64>) {
-    for _ in 0..warmup {
-        bank.tick();
-        bank.control();
-    }
-    let (mut wall, mut cpu) = (Vec::with_capacity(ticks), Vec::with_capacity(ticks));
-    for _ in 0..ticks {
-        let c0 = thread_cpu();
-        let t0 = Instant::now();
-        bank.tick();
-        let took = t0.elapsed();
-        let ran = thread_cpu().saturating_sub(c0);
-        wall.push(took.as_secs_f64() * 1e6);
-        cpu.push(ran.as_secs_f64() * 1e6);
-        bank.control();
-        std::thread::sleep(took / 4 + Duration::from_millis(1));
-    }
-    wall.sort_by(f64::total_cmp);
-    cpu.sort_by(f64::total_cmp);
-    (wall, cpu)
-}
-
-fn p99_ms(n: usize) -> f64 {
-    let mut bank = Bank::new(n);
-    let t = run(&mut bank, 20, 150);
+fn p99_ms(n: usize, block: usize) -> f64 {
+    let mut bank = Bank::with_block(n, block);
+    let ticks = FRAME_SAMPLES / block;
+    let t = run(&mut bank, 20 * ticks, 150 * ticks);
     percentile(&t, 0.99) / 1000.0
 }
 
-fn main() {
-    println!("measuring thread on SCHED_FIFO: {}", realtime());
-    // 120 channels: 3,000 frames = one minute of audio.
-    let mut bank = Bank::new(120);
-    let (times, cpu) = run_with_cpu(&mut bank, 50, 3000);
-    let (p50, p99, max) = (
-        percentile(&times, 0.5),
-        percentile(&times, 0.99),
-        times[times.len() - 1],
-    );
-    println!(
-        "120 channels, one 20 ms frame each: p50 {p50:.0} µs, p99 {p99:.0} µs, max {max:.0} µs \
-         ({:.2} µs per channel-frame at p50; goal p99 < 200 µs)",
-        p50 / 120.0
-    );
+/// One timed tick of `bank` (wall and thread CPU time, µs), the untimed control work, and
+/// idle time as the real loop has between ticks.
+fn paced_tick(bank: &mut Bank) -> (f64, f64) {
+    let c0 = thread_cpu();
+    let t0 = Instant::now();
+    bank.tick();
+    let took = t0.elapsed();
+    let ran = thread_cpu().saturating_sub(c0);
+    bank.control();
+    std::thread::sleep(took / 4 + Duration::from_millis(1));
+    (took.as_secs_f64() * 1e6, ran.as_secs_f64() * 1e6)
+}
 
-    println!(
-        "  the same ticks in thread CPU time (without time the CPU was taken away: \
-         interrupts, hypervisor steal): p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs",
-        percentile(&cpu, 0.5),
-        percentile(&cpu, 0.99),
-        cpu[cpu.len() - 1]
-    );
+fn stats(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (percentile(v, 0.5), percentile(v, 0.99), v[v.len() - 1])
+}
 
-    // The same work back to back: compute cost with warm caches.
-    let mut hot = Vec::with_capacity(3000);
-    for _ in 0..3000 {
-        let t0 = Instant::now();
-        bank.tick();
-        hot.push(t0.elapsed().as_secs_f64() * 1e6);
-        bank.control();
-    }
-    hot.sort_by(f64::total_cmp);
-    println!(
-        "120 channels, ticks back to back (warm caches): p10 {:.0} µs, p50 {:.0} µs, p99 {:.0} µs",
-        percentile(&hot, 0.1),
-        percentile(&hot, 0.5),
-        percentile(&hot, 0.99)
-    );
-    if std::env::var_os("FRAME_ONLY").is_some() {
-        return;
-    }
-
-    // Largest N whose p99 tick time stays within half the frame period.
+fn capacity(block: usize) {
+    let limit_ms = block as f64 / 8.0 / 2.0;
+    let what = format!("{} ms ticks", block / 8);
+    // Largest N whose p99 tick time stays within half the tick period.
     let mut lo = 120usize; // known good
     let mut hi = 0usize; // first known bad
     let mut n = 1000usize;
     while hi == 0 && n <= 32_000 {
-        let p = p99_ms(n);
-        println!("  {n:>6} channels: p99 {p:.2} ms per frame");
-        if p <= HEADROOM_LIMIT_MS {
+        let p = p99_ms(n, block);
+        println!("  {what}: {n:>6} channels: p99 {p:.2} ms per tick");
+        if p <= limit_ms {
             lo = n;
             n *= 2;
         } else {
@@ -155,21 +116,117 @@ fn main() {
         }
     }
     if hi == 0 {
-        println!("capacity: more than {lo} channels per core (search stopped)");
+        println!("capacity ({what}): more than {lo} channels per core (search stopped)");
         return;
     }
     while hi - lo > hi / 50 {
         let mid = (lo + hi) / 2;
-        let p = p99_ms(mid);
-        println!("  {mid:>6} channels: p99 {p:.2} ms per frame");
-        if p <= HEADROOM_LIMIT_MS {
+        let p = p99_ms(mid, block);
+        println!("  {what}: {mid:>6} channels: p99 {p:.2} ms per tick");
+        if p <= limit_ms {
             lo = mid;
         } else {
             hi = mid;
         }
     }
     println!(
-        "capacity: {lo} channels per core within real time with 50 % headroom \
-         (p99 frame time ≤ {HEADROOM_LIMIT_MS} ms; goal ≥ 2,000)"
+        "capacity ({what}): {lo} channels per core within real time with 50 % headroom \
+         (p99 tick time ≤ {limit_ms} ms; goal ≥ 2,000)"
     );
+}
+
+fn main() {
+    println!("measuring thread on SCHED_FIFO: {}", realtime());
+    // 120 channels: 3,000 frames = one minute of audio, each mode, alternately.
+    let mut b20 = Bank::new(120);
+    let mut b10 = Bank::with_block(120, BLOCK10);
+    run(&mut b20, 50, 0);
+    run(&mut b10, 100, 0);
+    let frames = 3000;
+    let (mut f20, mut c20) = (Vec::with_capacity(frames), Vec::with_capacity(frames));
+    let (mut blk10, mut f10, mut c10) = (
+        Vec::with_capacity(2 * frames),
+        Vec::with_capacity(frames),
+        Vec::with_capacity(frames),
+    );
+    for _ in 0..frames {
+        let (w, c) = paced_tick(&mut b20);
+        f20.push(w);
+        c20.push(c);
+        let (mut w10, mut cpu10) = (0.0, 0.0);
+        for _ in 0..FRAME_SAMPLES / BLOCK10 {
+            let (w, c) = paced_tick(&mut b10);
+            blk10.push(w);
+            w10 += w;
+            cpu10 += c;
+        }
+        f10.push(w10);
+        c10.push(cpu10);
+    }
+    let (p50, p99, max) = stats(&mut f20);
+    println!(
+        "120 channels, 20 ms blocks, one 20 ms frame each: p50 {p50:.0} µs, p99 {p99:.0} µs, \
+         max {max:.0} µs ({:.2} µs per channel-frame at p50; goal p99 < 200 µs)",
+        p50 / 120.0
+    );
+    let (cp50, cp99, cmax) = stats(&mut c20);
+    println!(
+        "  the same ticks in thread CPU time (without time the CPU was taken away: \
+         interrupts, hypervisor steal): p50 {cp50:.0} µs, p99 {cp99:.0} µs, max {cmax:.0} µs"
+    );
+    let (b50, b99, bmax) = stats(&mut blk10);
+    let (q50, q99, qmax) = stats(&mut f10);
+    println!(
+        "120 channels, 10 ms blocks: one block: p50 {b50:.0} µs, p99 {b99:.0} µs, max {bmax:.0} µs; \
+         one 20 ms frame (its two blocks): p50 {q50:.0} µs, p99 {q99:.0} µs, max {qmax:.0} µs \
+         (goal p99 < 200 µs)"
+    );
+    let (d50, d99, dmax) = stats(&mut c10);
+    println!(
+        "  the same in thread CPU time, per 20 ms frame: p50 {d50:.0} µs, p99 {d99:.0} µs, \
+         max {dmax:.0} µs"
+    );
+    println!(
+        "  10 ms / 20 ms blocks, per 20 ms frame: p50 x{:.2}, p99 x{:.2}; thread CPU p50 x{:.2}",
+        q50 / p50,
+        q99 / p99,
+        d50 / cp50
+    );
+
+    // The same work back to back: compute cost with warm caches, modes alternating.
+    let (mut hot20, mut hot10) = (Vec::with_capacity(frames), Vec::with_capacity(frames));
+    for _ in 0..frames {
+        let t0 = Instant::now();
+        b20.tick();
+        hot20.push(t0.elapsed().as_secs_f64() * 1e6);
+        b20.control();
+        let mut w = 0.0;
+        for _ in 0..FRAME_SAMPLES / BLOCK10 {
+            let t0 = Instant::now();
+            b10.tick();
+            w += t0.elapsed().as_secs_f64() * 1e6;
+            b10.control();
+        }
+        hot10.push(w);
+    }
+    hot20.sort_by(f64::total_cmp);
+    hot10.sort_by(f64::total_cmp);
+    println!(
+        "120 channels, ticks back to back (warm caches), per 20 ms frame: 20 ms blocks p10 {:.0} µs, \
+         p50 {:.0} µs, p99 {:.0} µs; 10 ms blocks p10 {:.0} µs, p50 {:.0} µs, p99 {:.0} µs \
+         (p10 x{:.2}, p50 x{:.2})",
+        percentile(&hot20, 0.1),
+        percentile(&hot20, 0.5),
+        percentile(&hot20, 0.99),
+        percentile(&hot10, 0.1),
+        percentile(&hot10, 0.5),
+        percentile(&hot10, 0.99),
+        percentile(&hot10, 0.1) / percentile(&hot20, 0.1),
+        percentile(&hot10, 0.5) / percentile(&hot20, 0.5),
+    );
+    if std::env::var_os("FRAME_ONLY").is_some() {
+        return;
+    }
+    capacity(FRAME_SAMPLES);
+    capacity(BLOCK10);
 }

@@ -7,13 +7,15 @@
 //!   absolute deadlines from T0, it plays the next 8 samples (one DAHDI chunk) from the
 //!   channel's transmit queue on the line, idle (A-law silence) if the queue is short, and
 //!   takes in 8 samples of caller audio. Chunk `m` goes on the line at T0 + m ms, its
-//!   sample `i` at T0 + m ms + i/8 kHz. Every 20 ms a received frame is complete and the
-//!   card wakes the audio thread (as a DAHDI fd becomes readable). The transmit queue is
+//!   sample `i` at T0 + m ms + i/8 kHz. Every block (20 ms, or 10 ms with DAHDI's 80-sample
+//!   blocks) a received block is complete and the card wakes the audio thread (as a DAHDI
+//!   fd becomes readable). The transmit queue is
 //!   sample-exact, like DAHDI's write buffers with the "immediate" policy: a frame written
 //!   is played right after whatever is still queued; a queue that ran dry restarts with the
 //!   next frame written.
-//! - **Audio** (SCHED_FIFO 50): waits in `mio`, processes every complete frame, writes the
-//!   transmit frame to the card's queue and wakes the control thread, as `ivrd`'s loop. With
+//! - **Audio** (SCHED_FIFO 50): waits in `mio`, processes every complete block (20 ms:
+//!   `process_coded`; 10 ms: `process_block_coded`), writes the transmit block to the
+//!   card's queue and wakes the control thread, as `ivrd`'s loop. With
 //!   a reaction window it runs the receive half of a frame, and if that queued events,
 //!   wakes the control thread and waits until the control thread says it is done with them
 //!   (or the window ends) before running the transmit half, so an answer to a key is heard
@@ -40,12 +42,14 @@
 //! wake-up a whole frame or more late the audio thread leaves out as many silent transmit
 //! frames as it had to catch up, which takes that frame back.
 //!
-//! The program runs twice, back to back: as `ivrd`'s loop does today (no window, nothing
-//! primed, no trimming), then as proposed (2 ms window, 2 ms primed, trimming). Or once, as
-//! set by `REACTION_WINDOW_US=µs` (0: one step), `TX_PRIME_SAMPLES=n` (default: the
-//! window's length) and `NO_TRIM=1`.
+//! The program runs three times, back to back: 20 ms blocks as `ivrd`'s loop does them (no
+//! window, nothing primed, no trimming), 20 ms blocks with the reaction window proposed
+//! earlier (2 ms window, 2 ms primed, trimming), and 10 ms blocks as `ivrd`'s loop does
+//! them on DAHDI by default (`block_ms = 10`: nothing primed, no trimming). Or once, as set
+//! by `BLOCK_SAMPLES=80|160` (default 160), `REACTION_WINDOW_US=µs` (0: one step; 20 ms
+//! blocks only), `TX_PRIME_SAMPLES=n` (default: the window's length) and `NO_TRIM=1`.
 //!
-//! `cargo bench -p benches --bench pipeline_latency` (release profile). Runs about 65 s.
+//! `cargo bench -p benches --bench pipeline_latency` (release profile). Runs about 100 s.
 
 mod pipeline_support;
 
@@ -166,8 +170,19 @@ impl PlayTimes {
     }
 }
 
-fn run(label: &str, window_us: u64, prime: usize, trim: bool) {
+fn run(label: &str, block: usize, window_us: u64, prime: usize, trim: bool) {
     println!("== {label}");
+    assert!(
+        FRAME_SAMPLES % block == 0 && block % CHUNK == 0,
+        "block of {block} samples"
+    );
+    assert!(
+        window_us == 0 || block == FRAME_SAMPLES,
+        "the window is for 20 ms blocks"
+    );
+    // The card's block in 1 ms ticks, and in µs.
+    let block_ticks = (block / CHUNK) as u64;
+    let block_us = block_ticks * 1000;
     // Caller audio: one key per slot at a random offset, A-law coded.
     let mut rng = Lcg(0x5eed);
     let total = DIGITS as u64 * SLOT + 8000;
@@ -220,8 +235,9 @@ fn run(label: &str, window_us: u64, prime: usize, trim: bool) {
     let steal_before = steal_ms();
     let t0 = Instant::now() + Duration::from_millis(50);
     let frames = total / FRAME_SAMPLES as u64;
+    let blocks = total / block as u64;
     let stop = Arc::new(AtomicBool::new(false));
-    // Complete received frames (the card's "readable").
+    // Complete received blocks (the card's "readable").
     let rx_frames = Arc::new(AtomicU64::new(0));
     // The prompt code the control thread waits for (code + 1; 0 while none).
     let armed = Arc::new(AtomicU32::new(0));
@@ -266,9 +282,9 @@ fn run(label: &str, window_us: u64, prime: usize, trim: bool) {
                         armed.store(0, Ordering::Release);
                     }
                 }
-                // Receive: samples up to 8m are in; a frame is complete every 20 ms.
-                if m % 20 == 0 && m / 20 <= frames {
-                    rx_frames.store(m / 20, Ordering::Release);
+                // Receive: samples up to 8m are in; a block is complete every 10 or 20 ms.
+                if m % block_ticks == 0 && m / block_ticks <= blocks {
+                    rx_frames.store(m / block_ticks, Ordering::Release);
                     let _ = waker.wake();
                 }
                 if stop.load(Ordering::Relaxed) {
@@ -291,27 +307,31 @@ fn run(label: &str, window_us: u64, prime: usize, trim: bool) {
         std::thread::spawn(move || {
             let policy = fifo(50);
             let mut events = mio::Events::with_capacity(4);
-            let mut lateness_ms = Vec::with_capacity(frames as usize);
-            // (frame, wall ns after T0) of every frame that queued events.
-            let mut woke: Vec<(u64, u64)> = Vec::with_capacity(frames as usize);
-            let mut tx = [0u8; FRAME_SAMPLES];
+            let mut lateness_ms = Vec::with_capacity(blocks as usize);
+            // (first sample, wall ns after T0) of every block that queued events.
+            let mut woke: Vec<(u64, u64)> = Vec::with_capacity(blocks as usize);
+            let mut tx_buf = [0u8; FRAME_SAMPLES];
             let (mut would_block, mut trimmed, mut excess) = (0u64, 0u64, 0u64);
             let mut late_answers = 0u64;
             let mut done = 0u64;
-            while !stop.load(Ordering::Relaxed) && done < frames {
+            while !stop.load(Ordering::Relaxed) && done < blocks {
                 let _ = audio_poll.poll(&mut events, Some(Duration::from_millis(100)));
                 let ready = rx_frames.load(Ordering::Acquire);
                 let first = done;
                 while done < ready {
                     let k = done;
-                    let due = t0 + Duration::from_micros((k + 1) * 20_000);
+                    let due = t0 + Duration::from_micros((k + 1) * block_us);
                     lateness_ms
                         .push(Instant::now().saturating_duration_since(due).as_secs_f64() * 1e3);
-                    let at = (k * FRAME_SAMPLES as u64) as usize;
+                    let at = k as usize * block;
                     let now = SampleTime(at as u64);
-                    let rx = &rx_coded[at..at + FRAME_SAMPLES];
-                    if window.is_zero() {
-                        pipe.process_coded(now, rx, &mut tx, None);
+                    let rx = &rx_coded[at..at + block];
+                    let tx = &mut tx_buf[..block];
+                    if block < FRAME_SAMPLES {
+                        // As `ivrd`'s loop with DAHDI's 10 ms blocks.
+                        pipe.process_block_coded(now, rx, tx, None);
+                    } else if window.is_zero() {
+                        pipe.process_coded(now, rx, tx, None);
                     } else {
                         // Receive half; if it queued events, wake the control thread and
                         // give it up to `window` to answer before the transmit half.
@@ -320,7 +340,7 @@ fn run(label: &str, window_us: u64, prime: usize, trim: bool) {
                             let ask = asked.fetch_add(1, Ordering::AcqRel) + 1;
                             let _ = waker.wake();
                             if woke.len() < woke.capacity() {
-                                woke.push((k, t0.elapsed().as_nanos() as u64));
+                                woke.push((at as u64, t0.elapsed().as_nanos() as u64));
                             }
                             let until = Instant::now() + window;
                             while answered.load(Ordering::Acquire) < ask {
@@ -332,7 +352,7 @@ fn run(label: &str, window_us: u64, prime: usize, trim: bool) {
                                 let _ = audio_poll.poll(&mut events, Some(left));
                             }
                         }
-                        pipe.process_tx_coded(now, &mut tx, None);
+                        pipe.process_tx_coded(now, tx, None);
                     }
                     // (Proposed for `ivrd`'s loop.) A frame read after the first in one wake-up means
                     // we were a frame late and the card's queue ran dry; writing all of
@@ -344,12 +364,12 @@ fn run(label: &str, window_us: u64, prime: usize, trim: bool) {
                     if excess > 0 && tx.iter().all(|&b| b == silence) {
                         excess -= 1;
                         trimmed += 1;
-                    } else if tx_prod.vacant_len() >= FRAME_SAMPLES {
+                    } else if tx_prod.vacant_len() >= block {
                         if k == 0 {
                             // The stream starts: the lead goes in ahead of the first frame.
                             tx_prod.push_slice(&prime_audio);
                         }
-                        tx_prod.push_slice(&tx);
+                        tx_prod.push_slice(tx);
                     } else {
                         would_block += 1;
                     }
@@ -366,7 +386,7 @@ fn run(label: &str, window_us: u64, prime: usize, trim: bool) {
                     if pipe.take_wake() {
                         let _ = waker.wake();
                         if woke.len() < woke.capacity() {
-                            woke.push((k, t0.elapsed().as_nanos() as u64));
+                            woke.push((at as u64, t0.elapsed().as_nanos() as u64));
                         }
                     }
                     done += 1;
@@ -475,7 +495,9 @@ fn run(label: &str, window_us: u64, prime: usize, trim: bool) {
     for (accepted, min_end, received) in keys {
         // `accepted` is a sample time; the frame holding the sample before it decided.
         let frame = accepted.saturating_sub(1) / FRAME_SAMPLES as u64;
-        if let Some(&(_, ns)) = woke.iter().find(|(k, _)| *k >= frame) {
+        // The frame's receivers run with its last block.
+        let last_block = (frame + 1) * FRAME_SAMPLES as u64 - block as u64;
+        if let Some(&(_, ns)) = woke.iter().find(|(at, _)| *at >= last_block) {
             let queued = t0 + Duration::from_nanos(ns);
             in_audio.push(signed_ms(queued, min_end));
             hop.push(signed_ms(received, queued));
@@ -502,12 +524,13 @@ fn run(label: &str, window_us: u64, prime: usize, trim: bool) {
         percentiles(card_lateness)
     );
     println!(
-        "audio thread wake-up lateness per frame: {}",
+        "board block: {block} samples ({} ms); audio thread wake-up lateness per block: {}",
+        block / 8,
         percentiles(lateness)
     );
     println!(
         "transmit: {prime} samples primed; {underruns} card ticks short of audio (underruns); \
-         {would_block} frames refused (queue full); {trimmed} silent frames left out to \
+         {would_block} blocks refused (queue full); {trimmed} silent blocks left out to \
          take the lead back after a late wake-up{}",
         if trim { "" } else { " (trimming off)" }
     );
@@ -535,24 +558,35 @@ fn run(label: &str, window_us: u64, prime: usize, trim: bool) {
 
 fn main() {
     let env = |name: &str| std::env::var(name).ok().and_then(|s| s.parse::<u64>().ok());
-    if let Some(window_us) = env("REACTION_WINDOW_US") {
+    if env("REACTION_WINDOW_US").is_some() || env("BLOCK_SAMPLES").is_some() {
+        let window_us = env("REACTION_WINDOW_US").unwrap_or(0);
         // The window delays some transmit frames by up to its length: by default start
         // with that much queued, so the first such frame does not run the queue dry.
         let prime = env("TX_PRIME_SAMPLES").map_or(window_us as usize * 8 / 1000, |p| p as usize);
         let trim = std::env::var_os("NO_TRIM").is_none();
-        run("as configured", window_us, prime, trim);
+        let block = env("BLOCK_SAMPLES").map_or(FRAME_SAMPLES, |b| b as usize);
+        run("as configured", block, window_us, prime, trim);
         return;
     }
     run(
-        "as ivrd's loop does today: receive and transmit in one step, no lead trimming",
+        "20 ms blocks (block_ms = 20): receive and transmit in one step per frame, no lead trimming",
+        FRAME_SAMPLES,
         0,
         0,
         false,
     );
     run(
-        "proposed: 2 ms reaction window, 2 ms lead primed, catch-up trimming",
+        "20 ms blocks with the proposed 2 ms reaction window, 2 ms lead primed, catch-up trimming",
+        FRAME_SAMPLES,
         2000,
         16,
         true,
+    );
+    run(
+        "10 ms blocks (block_ms = 10, ivrd's DAHDI default): transmit built per block, nothing primed, no trimming",
+        FRAME_SAMPLES / 2,
+        0,
+        0,
+        false,
     );
 }

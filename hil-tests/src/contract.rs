@@ -138,8 +138,9 @@ pub const STEP_MS: u64 = 10;
 pub const LEVEL_TOLERANCE_DB: f64 = 1.0;
 
 /// Every check with its name, in a sensible order.
-pub fn all<P: LinePair>() -> [(&'static str, Check<P>); 6] {
+pub fn all<P: LinePair>() -> [(&'static str, Check<P>); 7] {
     [
+        ("blocks are as reported", blocks_are_as_reported::<P>),
         (
             "off-hook and on-hook cross",
             off_hook_and_on_hook_cross::<P>,
@@ -157,6 +158,11 @@ fn fail(check: &'static str, detail: impl Into<String>) -> Failure {
         check,
         detail: detail.into(),
     }
+}
+
+/// Bytes one read or write of `ch` moves: its block in its law.
+pub fn block_bytes<C: VoiceChannel>(ch: &C) -> usize {
+    ch.block_samples() * ch.law().bytes_per_sample()
 }
 
 fn side<P: LinePair>(pair: &mut P, s: Side) -> &mut P::Ch {
@@ -470,8 +476,9 @@ fn measure_tone<P: LinePair>(pair: &mut P, from: Side, check: &'static str) -> C
     };
     let tx_law = side(pair, from).law();
     let rx_law = side(pair, to).law();
-    let tx_frame = tx_law.frame_bytes();
-    let rx_frame = rx_law.frame_bytes();
+    let tx_frame = block_bytes(side(pair, from));
+    let rx_frame = block_bytes(side(pair, to));
+    let tx_block = side(pair, from).block_samples();
     let mut n_tx: u64 = 0;
     let mut received: Vec<i16> = Vec::new();
     let mut rx_buf = [0u8; 2 * FRAME_SAMPLES];
@@ -484,12 +491,12 @@ fn measure_tone<P: LinePair>(pair: &mut P, from: Side, check: &'static str) -> C
         // Write while the board takes frames.
         while n_tx < send_samples {
             let mut pcm = [0i16; FRAME_SAMPLES];
-            for (i, s) in pcm.iter_mut().enumerate() {
+            for (i, s) in pcm[..tx_block].iter_mut().enumerate() {
                 *s = tone_sample(n_tx + i as u64);
             }
-            encode(tx_law, &pcm, &mut tx_buf[..tx_frame]);
+            encode(tx_law, &pcm[..tx_block], &mut tx_buf[..tx_frame]);
             match side(pair, from).write_frame(&tx_buf[..tx_frame]) {
-                Ok(WriteOutcome::Written(n)) if n == tx_frame => n_tx += FRAME_SAMPLES as u64,
+                Ok(WriteOutcome::Written(n)) if n == tx_frame => n_tx += tx_block as u64,
                 Ok(WriteOutcome::Written(n)) => {
                     return Err(fail(
                         check,
@@ -677,6 +684,77 @@ pub fn flash_crosses<P: LinePair>(pair: &mut P) -> CheckResult {
     ))
 }
 
+/// Reads and writes move whole blocks of the size each channel reports
+/// ([`VoiceChannel::block_samples`], 20 ms unless set shorter), on both sides: every read
+/// returns one block, a one-block write is taken whole, and 200 ms of audio arrives in
+/// 200 ms worth of blocks.
+///
+/// # Errors
+/// A read returned another size, a write was short, or audio did not arrive.
+pub fn blocks_are_as_reported<P: LinePair>(pair: &mut P) -> CheckResult {
+    const CHECK: &str = "blocks are as reported";
+    let mut report = String::new();
+    for s in [Side::Exchange, Side::Phone] {
+        let ch = side(pair, s);
+        let samples = ch.block_samples();
+        if samples == 0 || FRAME_SAMPLES % samples != 0 {
+            return Err(fail(
+                CHECK,
+                format!("{s}: a block of {samples} samples does not divide the 20 ms frame"),
+            ));
+        }
+        let bytes = block_bytes(ch);
+        let mut events = Vec::new();
+        drain_side(pair, s, CHECK, &mut events)?;
+        let silence = [silence_byte(side(pair, s).law()); 2 * FRAME_SAMPLES];
+        match side(pair, s).write_frame(&silence[..bytes]) {
+            Ok(WriteOutcome::Written(n)) if n == bytes => {}
+            Ok(other) => {
+                return Err(fail(
+                    CHECK,
+                    format!("{s}: a {bytes}-byte write gave {other:?}"),
+                ));
+            }
+            Err(e) => return Err(fail(CHECK, format!("{s}: write_frame: {e}"))),
+        }
+        let mut got = 0usize;
+        let mut buf = [0u8; 2 * FRAME_SAMPLES];
+        let mut waited = 0;
+        // 200 ms; on a loaded machine the kernel may hold some of it a little longer.
+        while got < 200 * 8 && waited < 2_000 {
+            pair.wait_ms(STEP_MS);
+            waited += STEP_MS;
+            loop {
+                match side(pair, s).read_frame(&mut buf) {
+                    Ok(ReadOutcome::Data(n)) if n == bytes => got += samples,
+                    Ok(ReadOutcome::Data(n)) => {
+                        return Err(fail(
+                            CHECK,
+                            format!(
+                                "{s}: read {n} bytes, the block is {samples} samples ({bytes} bytes)"
+                            ),
+                        ));
+                    }
+                    Ok(ReadOutcome::WouldBlock) => break,
+                    Ok(ReadOutcome::EventPending) => take_events(pair, s, CHECK, &mut events)?,
+                    Err(e) => return Err(fail(CHECK, format!("{s}: read_frame: {e}"))),
+                }
+            }
+        }
+        if got < 200 * 8 {
+            return Err(fail(
+                CHECK,
+                format!("{s}: only {got} samples in {waited} ms of {samples}-sample blocks"),
+            ));
+        }
+        if !report.is_empty() {
+            report.push_str("; ");
+        }
+        report.push_str(&format!("{s}: {samples}-sample blocks ({bytes} bytes)"));
+    }
+    Ok(report)
+}
+
 /// With both sides idle and nothing written, no events appear and received audio stays
 /// quiet (below −50 dBm0 or so): the board does not invent signalling or noise.
 ///
@@ -691,7 +769,7 @@ pub fn idle_line_is_quiet<P: LinePair>(pair: &mut P) -> CheckResult {
     while waited < 1_000 {
         for s in [Side::Exchange, Side::Phone] {
             let law = side(pair, s).law();
-            let frame = law.frame_bytes();
+            let frame = block_bytes(side(pair, s));
             take_events(pair, s, CHECK, &mut events)?;
             loop {
                 match side(pair, s).read_frame(&mut buf[..frame]) {

@@ -68,10 +68,18 @@ pub struct Bank {
     pub audio: Vec<u8>,
     pub prompts: Vec<PromptId>,
     pub now: SampleTime,
+    /// Samples per tick: 160 (20 ms frames, `process_coded`) or 80 (DAHDI's 10 ms blocks,
+    /// `process_block_coded`).
+    pub block: usize,
 }
 
 impl Bank {
     pub fn new(n: usize) -> Self {
+        Self::with_block(n, FRAME_SAMPLES)
+    }
+
+    /// As [`Bank::new`], ticking in blocks of `block` samples (80: 10 ms).
+    pub fn with_block(n: usize, block: usize) -> Self {
         let (table, prompts) = prompts();
         let audio = caller_audio();
         let half = n / 2;
@@ -131,12 +139,17 @@ impl Bank {
             audio,
             prompts,
             now: SampleTime::ZERO,
+            block,
         }
     }
 
-    /// The audio thread's work for one 20 ms tick: every channel's frame through its
-    /// pipeline, as `ivrd`'s loop does it (peer frames copied on the stack).
+    /// The audio thread's work for one tick (a 20 ms frame, or a 10 ms block): every
+    /// channel's frame or block through its pipeline, as `ivrd`'s loop does it (peer audio
+    /// copied on the stack).
     pub fn tick(&mut self) {
+        if self.block != FRAME_SAMPLES {
+            return self.tick_block();
+        }
         let mut tx = [0u8; FRAME_SAMPLES];
         for i in 0..self.chans.len() {
             let peer = self.chans[i].peer.map(|j| *self.chans[j].pipe.last_rx());
@@ -151,6 +164,35 @@ impl Bank {
             while ch.pipe.poll_line_control().is_some() {}
         }
         self.now += FRAME_SAMPLES as u64;
+    }
+
+    fn tick_block(&mut self) {
+        let block = self.block;
+        let mut tx = [0u8; FRAME_SAMPLES];
+        for i in 0..self.chans.len() {
+            // As `ivrd`'s loop: the peer's block copied on the stack when bridged.
+            let peer = self.chans[i].peer.map(|j| {
+                let p = self.chans[j].pipe.bridge_audio();
+                let mut f = [0i16; FRAME_SAMPLES];
+                f[..p.len()].copy_from_slice(p);
+                (f, p.len())
+            });
+            let ch = &mut self.chans[i];
+            if ch.pos + block > self.audio.len() {
+                ch.pos = 0;
+            }
+            let rx = &self.audio[ch.pos..ch.pos + block];
+            ch.pos += block;
+            ch.pipe.process_block_coded(
+                self.now,
+                rx,
+                &mut tx[..block],
+                peer.as_ref().map(|(f, k)| &f[..*k]),
+            );
+            std::hint::black_box(&tx);
+            while ch.pipe.poll_line_control().is_some() {}
+        }
+        self.now += block as u64;
     }
 
     /// The other threads' work (not timed): writers drain taps, control drains events and

@@ -10,8 +10,10 @@
 //! - It wakes either per channel (each channel's fd, as DAHDI offers:
 //!   [`spawn_channel_fds`]) or per board tick (one timer fd for all channels, as a
 //!   `dahdi_dummy`-style card or the simulated card offers: [`spawn_ticked`]).
-//! - For each ready channel it reads frames until "would block": a frame goes through the
-//!   pipeline and the result is written back; "event pending" (DAHDI's errno 500) takes the
+//! - For each ready channel it reads blocks until "would block": a block (20 ms, or the
+//!   shorter block the channel reports, [`VoiceChannel::block_samples`]: 10 ms on DAHDI by
+//!   default) goes through the pipeline and the block to send is written back at once, so
+//!   a command reaches the line within one block; "event pending" (DAHDI's errno 500) takes the
 //!   signalling events and hands them to the pipeline; a driver error takes the channel out
 //!   of service (the control side sees [`LineEvent::Removed`]) while the others go on.
 //! - It then carries out what the pipeline asks of the board (hook changes, bridges) and,
@@ -44,8 +46,8 @@ use nix::poll::{PollFd, PollFlags, PollTimeout};
 use tel_types::board::{ReadOutcome, VoiceChannel, WriteOutcome};
 use tel_types::{ChannelId, FRAME_SAMPLES, LineEvent, SampleTime};
 
-/// Frames read from one channel per wake-up at most, so a flooding channel cannot starve
-/// the others.
+/// Audio read from one channel per wake-up at most, in 20 ms frames (so many blocks of a
+/// shorter block size), so a flooding channel cannot starve the others.
 const MAX_FRAMES_PER_WAKE: usize = 4;
 /// Signalling events taken from one channel per "event pending" at most.
 const MAX_EVENTS_PER_PENDING: usize = 16;
@@ -353,11 +355,16 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
         if self.lines[i].failed {
             return;
         }
-        let frame_bytes = self.lines[i].dev.law().frame_bytes();
-        for _ in 0..MAX_FRAMES_PER_WAKE {
-            let outcome = self.lines[i].dev.read_frame(&mut self.rx[..frame_bytes]);
+        let dev = &self.lines[i].dev;
+        let block = dev.block_samples().clamp(1, FRAME_SAMPLES);
+        let block_bytes = block * dev.law().bytes_per_sample();
+        for _ in 0..MAX_FRAMES_PER_WAKE * FRAME_SAMPLES / block {
+            let outcome = self.lines[i].dev.read_frame(&mut self.rx[..block_bytes]);
             match outcome {
-                Ok(ReadOutcome::Data(n)) => self.frame(i, n, frame_bytes),
+                Ok(ReadOutcome::Data(n)) if block == FRAME_SAMPLES => {
+                    self.frame(i, n, block_bytes);
+                }
+                Ok(ReadOutcome::Data(n)) => self.block(i, n, block, block_bytes),
                 Ok(ReadOutcome::WouldBlock) => break,
                 Ok(ReadOutcome::EventPending) => self.take_events(i),
                 Err(_) => {
@@ -386,6 +393,37 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
         );
         line.clock += FRAME_SAMPLES as u64;
         bump(&self.stats.frames);
+        self.write_tx(i, m);
+    }
+
+    /// One block shorter than the frame (`block` samples, `block_bytes` on the board):
+    /// through the pipeline's block path, and the block to send written back at once.
+    fn block(&mut self, i: usize, n: usize, block: usize, block_bytes: usize) {
+        // The peer's clean audio for this block (a block, or a whole frame from a peer on
+        // 20 ms blocks), copied so both pipelines are not borrowed.
+        let peer: Option<(Frame, usize)> = self.peer_of[i].map(|j| {
+            let p = self.lines[j].pipe.bridge_audio();
+            let k = p.len().min(FRAME_SAMPLES);
+            let mut f = [0i16; FRAME_SAMPLES];
+            f[..k].copy_from_slice(&p[..k]);
+            (f, k)
+        });
+        let line = &mut self.lines[i];
+        let m = line.pipe.process_block_coded(
+            line.clock,
+            &self.rx[..n.min(block_bytes)],
+            &mut self.tx[..block_bytes],
+            peer.as_ref().map(|(f, k)| &f[..*k]),
+        );
+        line.clock += block as u64;
+        if line.clock.0 % FRAME_SAMPLES as u64 == 0 {
+            bump(&self.stats.frames);
+        }
+        self.write_tx(i, m);
+    }
+
+    /// Writes the first `m` bytes of the transmit buffer to channel `i`.
+    fn write_tx(&mut self, i: usize, m: usize) {
         // An event can block the write as it blocks reads; take it and write once more.
         for _ in 0..2 {
             match self.lines[i].dev.write_frame(&self.tx[..m]) {

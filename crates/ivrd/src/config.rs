@@ -285,6 +285,26 @@ pub struct Board {
     /// space so the recording has both parties).
     #[serde(default)]
     pub bridge: BridgeMode,
+    /// `block_ms`: the board's I/O block, `10` or `20` milliseconds. The audio thread reads
+    /// and writes one block per wake-up and builds what it sends per block, so a prompt
+    /// starts at most one block after its command; detectors always analyse 20 ms frames.
+    /// Default: `10` for `kind = "dahdi"` (80-sample DAHDI blocks), `20` for the simulated
+    /// card (which ticks in 20 ms frames only). See [`Board::block_samples`].
+    pub block_ms: Option<u32>,
+}
+
+impl Board {
+    /// Block lengths `block_ms` may take.
+    pub const BLOCK_MS: &'static [u32] = &[10, 20];
+
+    /// The I/O block in samples: `block_ms` (checked to be 10 or 20) or the kind's default.
+    pub fn block_samples(&self) -> usize {
+        let ms = self.block_ms.unwrap_or(match self.kind {
+            BoardKind::Dahdi => 10,
+            BoardKind::Sim => 20,
+        });
+        ms as usize * tel_types::SAMPLES_PER_MS as usize
+    }
 }
 
 /// `[[boards]] bridge`: where a caller and an agent are connected.
@@ -1201,6 +1221,23 @@ impl Config {
                     },
                 );
             }
+            if let Some(ms) = b.block_ms {
+                if !Board::BLOCK_MS.contains(&ms) {
+                    ck.report(
+                        &at("block_ms"),
+                        Problem::Conflict(format!(
+                            "{ms} ms is not a block the audio loop runs: use 10 or 20"
+                        )),
+                    );
+                } else if ms != 20 && b.kind == BoardKind::Sim {
+                    ck.report(
+                        &at("block_ms"),
+                        Problem::NotAllowed(
+                            "the simulated card delivers 20 ms frames only (block_ms = 20); 10 ms blocks need kind = \"dahdi\"",
+                        ),
+                    );
+                }
+            }
             match b.kind {
                 BoardKind::Dahdi => {
                     if b.profile.is_some() {
@@ -2067,6 +2104,39 @@ path = "cdr.sqlite"
             "{e:?}"
         );
         assert!(e[0].contains("zaptel"), "{e:?}");
+    }
+
+    #[test]
+    fn block_ms_defaults_to_ten_on_dahdi_and_anything_but_10_or_20_is_refused() {
+        let f = Path::new("/etc/ivrd/ivrd.toml");
+        let b = &Config::parse(MINIMAL, f).unwrap().boards[0];
+        assert_eq!((b.block_ms, b.block_samples()), (None, 80));
+        let text = MINIMAL.replace("kind = \"dahdi\"", "kind = \"dahdi\"\nblock_ms = 20");
+        assert_eq!(
+            Config::parse(&text, f).unwrap().boards[0].block_samples(),
+            160
+        );
+        let text = MINIMAL.replace("kind = \"dahdi\"", "kind = \"dahdi\"\nblock_ms = 5");
+        let e = errs(&text);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("/etc/ivrd/ivrd.toml:5:12: boards[0].block_ms: 5 ms "),
+            "{e:?}"
+        );
+        assert!(e[0].contains("use 10 or 20"), "{e:?}");
+        // The simulated card: 20 ms by default, and 10 is refused with the reason.
+        let sim = MINIMAL.replace("kind = \"dahdi\"", "kind = \"sim\"\nprofile = \"p.toml\"");
+        let b = &Config::parse(&sim, f).unwrap().boards[0];
+        assert_eq!(b.block_samples(), 160);
+        let text = sim.replace("kind = \"sim\"", "kind = \"sim\"\nblock_ms = 10");
+        let e = errs(&text);
+        assert!(
+            e.iter().any(
+                |e| e.starts_with("/etc/ivrd/ivrd.toml:5:12: boards[0].block_ms: ")
+                    && e.contains("20 ms frames only")
+            ),
+            "{e:?}"
+        );
     }
 
     #[test]

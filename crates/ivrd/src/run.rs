@@ -420,9 +420,24 @@ fn run_inner(
             numbers.sort_unstable();
             numbers.dedup();
             let mut channels = Vec::with_capacity(numbers.len());
+            // `block_ms`: 10 ms blocks by default (a prompt starts within 10 ms of its
+            // command), with buffers for 40 ms each way.
+            let block = board_cfg.block_samples() as u32;
             for n in numbers {
-                channels
-                    .push(dahdi::Channel::open(n).map_err(|e| format!("DAHDI channel {n}: {e}"))?);
+                let mut ch =
+                    dahdi::Channel::open(n).map_err(|e| format!("DAHDI channel {n}: {e}"))?;
+                ch.set_io_block(block)
+                    .map_err(|e| format!("DAHDI channel {n}: {block}-sample blocks: {e}"))?;
+                channels.push(ch);
+            }
+            if let Some(b) = channels.first().and_then(|ch| ch.buffers().ok()) {
+                log::info!(
+                    "DAHDI: {} channels, {}-sample blocks ({} ms), {} buffers each way",
+                    channels.len(),
+                    b.buf_size,
+                    b.buf_size / 8,
+                    b.num_bufs
+                );
             }
             let metrics = Arc::new(Metrics::new(channels.len()));
             let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;

@@ -406,6 +406,14 @@ fn ivrd_answers_takes_keys_transfers_through_a_kernel_conference_and_stops() {
         .unwrap_or_else(|e| panic!("{}: {e}", ivrd.display()));
     wait_for_log(&log, "ivrd running", &mut child, Duration::from_secs(30));
     println!("ivrd running after {:?}", t_start.elapsed());
+    // The config leaves `block_ms` at its DAHDI default: 10 ms blocks, 40 ms of buffers.
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let blocks = text.lines().find(|l| l.contains("DAHDI: ")).unwrap_or("");
+    println!("ivrd: {blocks}");
+    assert!(
+        blocks.contains("80-sample blocks (10 ms), 4 buffers each way"),
+        "ivrd's log:\n{text}"
+    );
 
     let mut l = Lines {
         exchange: Far::open("exchange", env_u16("IVRD_VM_EXCHANGE", 7)),

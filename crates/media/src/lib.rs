@@ -5,7 +5,10 @@
 //! - a [`Pipeline`] for the **audio thread**, called once per 20 ms frame with the received
 //!   frame, filling the frame to transmit: law decode, the receivers (DTMF, call progress,
 //!   caller ID, level/voice), DTMF clamping, the recording tap, prompt playback with barge-in,
-//!   tones, bridging, gain and the supervisor listen tap;
+//!   tones, bridging, gain and the supervisor listen tap. Boards with a shorter I/O block
+//!   (DAHDI's 10 ms) call [`Pipeline::process_block`] per block instead: the receivers
+//!   still see whole frames, the transmit side is built per block, so a command takes
+//!   effect within one block;
 //! - a [`ControlHandle`] for the **control thread**: [`ControlHandle::try_send`] of
 //!   [`MediaCommand`]s and [`ControlHandle::poll_event`] of [`MediaEvent`]s.
 //!
@@ -53,6 +56,13 @@
 //!     ctl.poll_event(),
 //!     Some(MediaEvent::PlaybackDone { prompt: welcome, played_samples: 400, barged_in_by: None })
 //! );
+//!
+//! // 10 ms blocks: a prompt sent between two blocks starts with the next one.
+//! let (rx, mut tx) = ([0i16; 80], [0i16; 80]);
+//! pipe.process_block(now, &rx, &mut tx, None);
+//! ctl.try_send(MediaCommand::Play { prompt: welcome, barge_in: DigitSet::ALL }).unwrap();
+//! pipe.process_block(now + 80, &rx, &mut tx, None);
+//! assert_eq!(tx, [1000; 80]);
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

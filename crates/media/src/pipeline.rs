@@ -1,4 +1,6 @@
-//! The audio thread's side of a channel: one call of [`Pipeline::process`] per 20 ms frame.
+//! The audio thread's side of a channel: one call of [`Pipeline::process`] per 20 ms frame,
+//! or one call of [`Pipeline::process_block`] per board block (10 ms blocks: the receive side
+//! still analyses whole 20 ms frames, the transmit side is built block by block).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -58,10 +60,18 @@ struct Held {
     playback: Option<MediaEvent>,
     recording: Option<MediaEvent>,
     seq: u32,
+    /// Something is held (kept up to date by `hold` and `flush_held`): the check made on
+    /// every call reads this one byte, not the slots spread over several cache lines.
+    any: bool,
 }
 
 impl Held {
     fn is_empty(&self) -> bool {
+        !self.any
+    }
+
+    /// Whether every slot is empty and nothing is counted lost, from the slots themselves.
+    fn slots_empty(&self) -> bool {
         self.lost == 0
             && self.fault.is_none()
             && self.on_hook.is_none()
@@ -171,6 +181,19 @@ pub struct Pipeline {
     receivers: Receivers,
     clamp: Option<Clamp>,
     rx_clean: Frame,
+
+    /// Block mode: the part of the receive frame collected so far (`rx_fill` samples), the
+    /// sample time of its first sample, and the transmitted blocks of the same frame (for
+    /// the listen tap).
+    rx_acc: Frame,
+    rx_fill: usize,
+    rx_start: SampleTime,
+    tx_acc: Frame,
+    /// Block mode: the end of the clean frame before the one just completed, still owed to
+    /// the bridged peer (see [`Pipeline::bridge_audio`]).
+    bridge_tail: Frame,
+    /// What [`Pipeline::bridge_audio`] returns: `(from the tail?, offset, length)`.
+    published: (bool, u8, u8),
 }
 
 /// Arguments of [`Pipeline::new`], split out of [`crate::Config`] by [`crate::channel`].
@@ -211,6 +234,12 @@ impl Pipeline {
             receivers: Receivers::new(config),
             clamp: config.dtmf_clamp.then(Clamp::new),
             rx_clean: [0; FRAME_SAMPLES],
+            rx_acc: [0; FRAME_SAMPLES],
+            rx_fill: 0,
+            rx_start: SampleTime::ZERO,
+            tx_acc: [0; FRAME_SAMPLES],
+            bridge_tail: [0; FRAME_SAMPLES],
+            published: (false, 0, FRAME_SAMPLES as u8),
         }
     }
 
@@ -230,6 +259,13 @@ impl Pipeline {
             self.flush_held();
         }
         self.drain_commands(now);
+        // A frame handed in whole ends any block-mode frame in progress.
+        self.rx_fill = 0;
+        self.published = (false, 0, FRAME_SAMPLES as u8);
+        self.receive_gained(now, rx);
+    }
+
+    fn receive_gained(&mut self, now: SampleTime, rx: &Frame) {
         if self.rx_gain.is_unity() {
             self.receive(now, rx);
         } else {
@@ -237,6 +273,147 @@ impl Pipeline {
             self.rx_gain.apply(&mut lin);
             self.receive(now, &lin);
         }
+    }
+
+    /// Processes one board block received at `now` (the sample time of its first sample)
+    /// and fills `tx` with the block to send: the entry point for boards whose I/O block is
+    /// shorter than the 20 ms frame (80 samples: 10 ms).
+    ///
+    /// The block length is `tx.len()`, a divisor of [`FRAME_SAMPLES`] (80 or 160); `rx` is
+    /// that long (a shorter `rx` is padded with silence). Blocks are consecutive: the first
+    /// block after [`crate::channel`] (or after a [`Pipeline::process`]) starts a frame.
+    ///
+    /// - **Commands** queued since the last call take effect in this block: a `Play` sent
+    ///   between the two 10 ms blocks of a frame starts at the second block's first sample.
+    /// - **Receive side**: blocks are collected into the 20 ms frame, which goes through the
+    ///   receivers, clamping and the recording tap when its last block arrives, exactly as
+    ///   [`Pipeline::process`] would: detector events and sample times are the same for
+    ///   any block length. A key that stops playback (barge-in) is heard at the end of the
+    ///   frame, so the block sent with the frame's first block still carried the prompt.
+    /// - **Transmit side**: `tx.len()` samples of prompt, tones, caller ID, the bridged
+    ///   peer's audio, gain. Generators run on, so the samples are the same as
+    ///   [`Pipeline::process`] would send for the same commands at the same frames.
+    /// - `peer` is the bridged peer's [`Pipeline::bridge_audio`] (user-space bridge), as
+    ///   long as the block (less is mixed as far as it goes); a whole frame (a peer driven
+    ///   by [`Pipeline::process`]) gives this block its part of it.
+    /// - The listen tap still gets whole frames: the frame's blocks as sent, with the frame's
+    ///   clean received audio.
+    ///
+    /// With 160-sample blocks this is [`Pipeline::process`].
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block.
+    pub fn process_block(
+        &mut self,
+        now: SampleTime,
+        rx: &[i16],
+        tx: &mut [i16],
+        peer: Option<&[i16]>,
+    ) {
+        let (off, len) = self.block_start(now, tx.len());
+        let n = rx.len().min(len);
+        self.rx_acc[off..off + n].copy_from_slice(&rx[..n]);
+        self.rx_acc[off + n..off + len].fill(0);
+        self.block_finish(now, off, len, &mut tx[..len], peer);
+    }
+
+    /// The start of a block of (up to) `want` samples: held events, the frame's start time,
+    /// the commands. Returns the block's offset in the frame and its length.
+    fn block_start(&mut self, now: SampleTime, want: usize) -> (usize, usize) {
+        if !self.held.is_empty() {
+            self.flush_held();
+        }
+        if self.rx_fill == 0 {
+            self.rx_start = now;
+        }
+        let off = self.rx_fill;
+        let len = want.min(FRAME_SAMPLES - off);
+        debug_assert!(
+            len > 0 && FRAME_SAMPLES % len == 0,
+            "block of {len} samples"
+        );
+        // Commands act on the frame being received (a recording starts with it).
+        self.drain_commands(self.rx_start);
+        (off, len)
+    }
+
+    /// The rest of a block whose received samples are in `rx_acc[off..off + len]`: the
+    /// receive side if the frame is complete, then the transmit block.
+    fn block_finish(
+        &mut self,
+        now: SampleTime,
+        off: usize,
+        len: usize,
+        tx: &mut [i16],
+        peer: Option<&[i16]>,
+    ) {
+        self.rx_fill += len;
+        if self.rx_fill == FRAME_SAMPLES {
+            self.rx_fill = 0;
+            if off > 0 {
+                // The peer still needs the end of the previous clean frame.
+                self.bridge_tail[off..].copy_from_slice(&self.rx_clean[off..]);
+            }
+            self.published = (off > 0, off as u8, len as u8);
+            let frame = self.rx_acc;
+            self.receive_gained(self.rx_start, &frame);
+        } else {
+            self.published = (false, off as u8, len as u8);
+        }
+        // A peer on whole frames hands a frame: this block mixes its matching part.
+        let peer = peer.map(|p| {
+            if p.len() == FRAME_SAMPLES && tx.len() < FRAME_SAMPLES {
+                &p[off..off + tx.len()]
+            } else {
+                p
+            }
+        });
+        self.transmit_part(now, off, tx, peer);
+    }
+
+    /// [`Pipeline::process_block`] on coded blocks as the board reads and writes them (the
+    /// channel's [`Law`]): the block is `tx.len()` bytes (80 samples of A-law: 80 bytes;
+    /// linear: twice that); a short `rx` is padded with silence. Returns how many bytes of
+    /// `tx` were filled.
+    ///
+    /// # Real-time
+    /// Does not allocate, lock or block.
+    pub fn process_block_coded(
+        &mut self,
+        now: SampleTime,
+        rx: &[u8],
+        tx: &mut [u8],
+        peer: Option<&[i16]>,
+    ) -> usize {
+        let bps = self.law.bytes_per_sample();
+        let (off, len) = self.block_start(now, tx.len() / bps);
+        // Decoded straight into the frame being collected.
+        let acc = &mut self.rx_acc[off..off + len];
+        let n = dsp::g711::decode_slice(self.law, rx, acc);
+        acc[n..].fill(0);
+        let mut tx_lin = [0; FRAME_SAMPLES];
+        self.block_finish(now, off, len, &mut tx_lin[..len], peer);
+        dsp::g711::encode_slice(self.law, &tx_lin[..len], tx)
+    }
+
+    /// The clean received audio (DTMF clamped) this channel hands its user-space bridge peer
+    /// for the peer's next transmit block, as long as the block of the last call.
+    ///
+    /// After [`Pipeline::process`] it is the frame just received ([`Pipeline::last_rx`]).
+    /// After [`Pipeline::process_block`] it runs one frame behind, block by block: the
+    /// blocks of frame N-1 are handed out while frame N comes in, because frame N is only
+    /// complete (and clamped) at its last block. Each call hands out the next block of that
+    /// stream, so the peer hears every sample once whatever order the loop serves the two
+    /// channels in.
+    pub fn bridge_audio(&self) -> &[i16] {
+        let (tail, off, len) = self.published;
+        let (off, len) = (usize::from(off), usize::from(len));
+        let src = if tail {
+            &self.bridge_tail
+        } else {
+            &self.rx_clean
+        };
+        &src[off..off + len]
     }
 
     /// The transmit half of [`Pipeline::process`]: applies the commands queued since
@@ -505,6 +682,8 @@ impl Pipeline {
     /// Keeps `ev` in its slot, or counts it lost.
     fn hold(&mut self, ev: MediaEvent) {
         let h = &mut self.held;
+        // Every way out of here keeps the event in a slot or counts it lost.
+        h.any = true;
         h.seq = h.seq.wrapping_add(1);
         let seq = h.seq;
         let slot: Option<&mut Option<MediaEvent>> = match ev {
@@ -590,6 +769,11 @@ impl Pipeline {
     /// the hook changes (in the order they last happened), a hang-up signal, then the
     /// playback and recording completions. Stops at the first that does not fit.
     fn flush_held(&mut self) {
+        self.flush_held_slots();
+        self.held.any = !self.held.slots_empty();
+    }
+
+    fn flush_held_slots(&mut self) {
         if self.held.lost > 0 {
             let lost = MediaEvent::EventsLost {
                 count: self.held.lost,
@@ -699,21 +883,42 @@ impl Pipeline {
     /// Everything after the receive side: the transmit frame, the peer's audio, gain, the
     /// listen tap, the frame count.
     fn transmit(&mut self, now: SampleTime, tx: &mut Frame, peer: Option<&Frame>) {
+        self.transmit_part(now, 0, tx, peer.map(|p| &p[..]));
+    }
+
+    /// The transmit side of the samples `off..off + tx.len()` of a frame: `tx` itself, the
+    /// peer's audio, gain; at the frame's end the listen tap and the frame count.
+    fn transmit_part(&mut self, now: SampleTime, off: usize, tx: &mut [i16], peer: Option<&[i16]>) {
         self.fill_tx(now, tx);
         if let Some(peer_audio) = peer.filter(|_| self.peer.is_some()) {
             mix_into(tx, peer_audio);
         }
         self.tx_gain.apply(tx);
-        self.listen(tx);
+        let end = off + tx.len();
+        if off == 0 && end == FRAME_SAMPLES {
+            self.listen(tx);
+        } else {
+            // Kept even while nobody listens, so a tap switched on mid-frame gets the whole
+            // frame as sent.
+            self.tx_acc[off..end].copy_from_slice(tx);
+            if end < FRAME_SAMPLES {
+                return;
+            }
+            if self.listen_seq.is_some() {
+                let whole = self.tx_acc;
+                self.listen(&whole);
+            }
+        }
         // Only this thread writes `frames`: a plain load and store, not a locked
         // read-modify-write, which would drain the store buffer on every frame.
         let frames = &self.counters.frames;
         frames.store(frames.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
-    fn fill_tx(&mut self, now: SampleTime, tx: &mut Frame) {
+    fn fill_tx(&mut self, now: SampleTime, tx: &mut [i16]) {
+        let want = tx.len();
         let mut filled = 0;
-        while filled < FRAME_SAMPLES {
+        while filled < want {
             if self.playing.is_none() {
                 let Some(next) = self.queue.pop() else { break };
                 let samples = self.prompts.samples(next.prompt).unwrap_or(&[]);
@@ -725,7 +930,7 @@ impl Pipeline {
                 });
             }
             let Some(p) = &mut self.playing else { break };
-            let n = (p.samples.len() - p.pos).min(FRAME_SAMPLES - filled);
+            let n = (p.samples.len() - p.pos).min(want - filled);
             tx[filled..filled + n].copy_from_slice(&p.samples[p.pos..p.pos + n]);
             p.pos += n;
             filled += n;
@@ -745,8 +950,9 @@ impl Pipeline {
         if let Some((start, sender)) = &mut self.cid_sending {
             if now >= *start {
                 let mut fsk = [0i16; FRAME_SAMPLES];
-                sender.fill(&mut fsk);
-                mix_into(tx, &fsk);
+                let fsk = &mut fsk[..want];
+                sender.fill(fsk);
+                mix_into(tx, fsk);
                 if sender.is_done() {
                     self.cid_sending = None;
                 }
@@ -875,7 +1081,7 @@ impl Pipeline {
         }
     }
 
-    fn listen(&mut self, tx: &Frame) {
+    fn listen(&mut self, tx: &[i16]) {
         let (Some(seq), Some(tap)) = (self.listen_seq, &mut self.listen_tap) else {
             return;
         };

@@ -5,8 +5,6 @@ use dsp::tone::ToneGenerator;
 use dsp::zones::ToneZone;
 use tel_types::{SampleTime, Tone};
 
-use crate::Frame;
-
 /// The tone (if any) being mixed into transmitted audio.
 #[derive(Debug)]
 pub(crate) struct ToneSource {
@@ -71,7 +69,7 @@ impl ToneSource {
     }
 
     /// Adds the tone to `tx` (saturating).
-    pub(crate) fn mix_into(&mut self, _now: SampleTime, tx: &mut Frame) {
+    pub(crate) fn mix_into(&mut self, _now: SampleTime, tx: &mut [i16]) {
         if !self.is_active() {
             return;
         }

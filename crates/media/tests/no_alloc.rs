@@ -106,6 +106,59 @@ fn pipelines() -> (
 
 #[test]
 fn processing_thousands_of_frames_with_everything_on_allocates_nothing() {
+    everything_on(FRAME_SAMPLES);
+}
+
+#[test]
+fn processing_ten_ms_blocks_with_everything_on_allocates_nothing() {
+    everything_on(FRAME_SAMPLES / 2);
+}
+
+/// One frame of both bridged channels, as the loop does it: whole frames
+/// (`process_coded`, the peer's last frame) or blocks (`process_block_coded`, the peer's
+/// `bridge_audio`, copied to the stack as the loop does).
+#[allow(clippy::too_many_arguments)]
+fn frame_of_two(
+    block: usize,
+    now: SampleTime,
+    a: &mut Pipeline,
+    b: &mut Pipeline,
+    rx_a: &[u8],
+    tx_a: &mut [u8],
+    rx_b: &[u8],
+    tx_b: &mut [u8],
+) {
+    if block == FRAME_SAMPLES {
+        let peer = *b.last_rx();
+        a.process_coded(now, rx_a, tx_a, Some(&peer));
+        let peer = *a.last_rx();
+        b.process_coded(now, rx_b, tx_b, Some(&peer));
+        return;
+    }
+    let mut peer = [0i16; FRAME_SAMPLES];
+    for k in 0..FRAME_SAMPLES / block {
+        let at = now + (k * block) as u64;
+        let part = k * block..(k + 1) * block;
+        let p = b.bridge_audio();
+        peer[..p.len()].copy_from_slice(p);
+        a.process_block_coded(
+            at,
+            &rx_a[part.clone()],
+            &mut tx_a[part.clone()],
+            Some(&peer[..block]),
+        );
+        let p = a.bridge_audio();
+        peer[..p.len()].copy_from_slice(p);
+        b.process_block_coded(
+            at,
+            &rx_b[part.clone()],
+            &mut tx_b[part],
+            Some(&peer[..block]),
+        );
+    }
+}
+
+fn everything_on(block: usize) {
     // The counter works: a heap allocation is seen.
     assert!(allocs_during(|| drop(std::hint::black_box(vec![0u8; 64]))) >= 1);
     let (mut chans, ids) = pipelines();
@@ -128,12 +181,12 @@ fn processing_thousands_of_frames_with_everything_on_allocates_nothing() {
     let mut tx_a = [0u8; FRAME_SAMPLES];
     let mut rx_b = [0u8; FRAME_SAMPLES];
     let mut tx_b = [0u8; FRAME_SAMPLES];
-    let mut peer = [0i16; FRAME_SAMPLES];
     let mut now = SampleTime::ZERO;
 
     // Warm-up outside the measurement (the first frame is still a normal frame).
-    a.process_coded(now, &rx_a, &mut tx_a, None);
-    b.process_coded(now, &rx_b, &mut tx_b, None);
+    frame_of_two(
+        block, now, &mut a, &mut b, &rx_a, &mut tx_a, &rx_b, &mut tx_b,
+    );
     now += FRAME_SAMPLES as u64;
 
     let mut lines = 0;
@@ -193,10 +246,9 @@ fn processing_thousands_of_frames_with_everything_on_allocates_nothing() {
                 a.on_line_event(now, LineEvent::DtmfDown(Digit::Hash));
                 b.on_line_event(now, LineEvent::RingBegin);
             }
-            peer.copy_from_slice(b.last_rx());
-            a.process_coded(now, &rx_a, &mut tx_a, Some(&peer));
-            peer.copy_from_slice(a.last_rx());
-            b.process_coded(now, &rx_b, &mut tx_b, Some(&peer));
+            frame_of_two(
+                block, now, &mut a, &mut b, &rx_a, &mut tx_a, &rx_b, &mut tx_b,
+            );
             while let Some(ctl) = a.poll_line_control() {
                 if let media::LineControl::Bridge(_) = ctl {
                     b.set_peer(Some(ChannelId(1)));

@@ -8,7 +8,10 @@
 //! - Reads and writes never block. "Would block" and "an event is pending" are values
 //!   ([`ReadOutcome`], [`WriteOutcome`]), not errors: while an event is pending, audio stops
 //!   until [`VoiceChannel::next_event`] has taken it (DAHDI's errno 500).
-//! - Frames are 20 ms ([`crate::FRAME_SAMPLES`] samples) in the channel's [`crate::Law`].
+//! - Reads and writes move one block in the channel's [`crate::Law`]: 20 ms
+//!   ([`crate::FRAME_SAMPLES`] samples) unless the channel reports a shorter block
+//!   ([`VoiceChannel::block_samples`], e.g. 80 samples: 10 ms, which DAHDI offers to cut
+//!   the wait before a prompt starts).
 //! - Only the thread that reads a channel changes its hook state, so events and hook
 //!   commands are never reordered.
 //!
@@ -69,13 +72,20 @@ pub trait VoiceChannel {
     /// How audio is coded in frames read and written.
     fn law(&self) -> Law;
 
-    /// Reads at most one frame of received audio into `buf` without blocking.
+    /// Samples one read or write moves: [`crate::FRAME_SAMPLES`] (20 ms, the default), or
+    /// a divisor of it the channel was set to (80: 10 ms blocks). The bytes are
+    /// `block_samples() * law().bytes_per_sample()`.
+    fn block_samples(&self) -> usize {
+        crate::FRAME_SAMPLES
+    }
+
+    /// Reads at most one block of received audio into `buf` without blocking.
     ///
     /// # Errors
     /// A driver error that means the channel is unusable (not would-block, not an event).
     fn read_frame(&mut self, buf: &mut [u8]) -> Result<ReadOutcome, Self::Error>;
 
-    /// Queues `buf` (one frame) for transmission without blocking.
+    /// Queues `buf` (one block) for transmission without blocking.
     ///
     /// # Errors
     /// A driver error that means the channel is unusable (not would-block, not an event).

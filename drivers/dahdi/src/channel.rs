@@ -6,7 +6,9 @@ use libc::c_int;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
+use std::sync::atomic::{AtomicU32, Ordering};
 use tel_types::board::{PortKind, ReadOutcome, VoiceChannel, WriteOutcome};
+
 use tel_types::{Digit, FRAME_SAMPLES, Hook, Law, LineEvent};
 
 use crate::error::{Error, Result, Target};
@@ -32,6 +34,10 @@ pub struct Channel {
     channo: u32,
     law: Law,
     kind: PortKind,
+    /// Samples per read/write as last set (`DAHDI_SET_BLOCKSIZE`, or a `DAHDI_SET_BUFINFO`
+    /// buffer size, which is the same thing in the kernel). Atomic so `set_buffers` can
+    /// take `&self`.
+    block: AtomicU32,
 }
 
 /// How a dial string is queued (`DAHDI_DIAL_OP_*`).
@@ -362,6 +368,7 @@ impl Channel {
             channo,
             law: law_of(p.curlaw),
             kind,
+            block: AtomicU32::new(FRAME_SAMPLES as u32),
         })
     }
 
@@ -420,8 +427,44 @@ impl Channel {
     /// ```
     pub fn set_block_size(&mut self, samples: u32) -> Result<()> {
         let n = c_int::try_from(samples).unwrap_or(c_int::MAX);
-        sys::set_blocksize(self.fd.as_fd(), n).map_err(self.err("DAHDI_SET_BLOCKSIZE"))
+        sys::set_blocksize(self.fd.as_fd(), n).map_err(self.err("DAHDI_SET_BLOCKSIZE"))?;
+        self.block.store(samples, Ordering::Relaxed);
+        Ok(())
     }
+
+    /// Sets the I/O block for a real-time loop: `samples` per read and write
+    /// (`DAHDI_SET_BLOCKSIZE`), and as many buffers each way (`DAHDI_SET_BUFINFO`, policies
+    /// left as they are, normally "immediate") as hold [`Channel::BUFFERED_MS`] of audio, at
+    /// least DAHDI's default 2: 2 × 160 samples or 4 × 80. A loop may wake that late without
+    /// losing received audio, and what it wrote ahead of the line may grow that long before
+    /// a write would block.
+    ///
+    /// # Errors
+    /// `EINVAL` for sizes outside 16..=8192.
+    ///
+    /// ```no_run
+    /// use tel_types::board::VoiceChannel;
+    /// let mut ch = dahdi::Channel::open(1)?;
+    /// ch.set_io_block(80)?; // 10 ms blocks, 4 buffers each way
+    /// assert_eq!(ch.block_samples(), 80);
+    /// assert_eq!(ch.buffers()?.num_bufs, 4);
+    /// # Ok::<(), dahdi::Error>(())
+    /// ```
+    pub fn set_io_block(&mut self, samples: u32) -> Result<()> {
+        self.set_block_size(samples)?;
+        let per_buffer = samples.max(1);
+        let wanted = (Self::BUFFERED_MS * 8).div_ceil(per_buffer);
+        let info = self.buffers()?;
+        self.set_buffers(&BufferInfo {
+            num_bufs: wanted.clamp(2, 32),
+            buf_size: samples,
+            ..info
+        })
+    }
+
+    /// Audio each way [`Channel::set_io_block`] lets the kernel buffer, in milliseconds:
+    /// what DAHDI's default of two 20 ms buffers holds.
+    pub const BUFFERED_MS: u32 = 40;
 
     /// The samples one read or write moves (`DAHDI_GET_BLOCKSIZE`).
     ///
@@ -451,7 +494,10 @@ impl Channel {
     /// # Ok::<(), dahdi::Error>(())
     /// ```
     pub fn set_buffers(&self, info: &BufferInfo) -> Result<()> {
-        sys::set_bufinfo(self.fd.as_fd(), &info.to_raw()).map_err(self.err("DAHDI_SET_BUFINFO"))
+        sys::set_bufinfo(self.fd.as_fd(), &info.to_raw()).map_err(self.err("DAHDI_SET_BUFINFO"))?;
+        // The kernel's block is the buffer size.
+        self.block.store(info.buf_size, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The current buffering (`DAHDI_GET_BUFINFO`), including how many blocks are waiting.
@@ -980,6 +1026,10 @@ impl VoiceChannel for Channel {
 
     fn law(&self) -> Law {
         self.law
+    }
+
+    fn block_samples(&self) -> usize {
+        self.block.load(Ordering::Relaxed) as usize
     }
 
     fn read_frame(&mut self, buf: &mut [u8]) -> Result<ReadOutcome> {

@@ -38,6 +38,16 @@ pub(crate) struct Args {
     /// The simulated card's profile.
     #[arg(long, default_value = "firmware-stubs/install-120.toml")]
     profile: std::path::PathBuf,
+    /// The board's I/O block in ms: 20, or 10 (80-sample blocks, as DAHDI with
+    /// `block_ms = 10`; `--board timed` only: the simulated card delivers 20 ms frames).
+    #[arg(long, default_value_t = 20, value_parser = block_ms_parser())]
+    block_ms: u32,
+}
+
+/// `--block-ms`: 10 or 20, nothing else.
+fn block_ms_parser() -> impl clap::builder::TypedValueParser<Value = u32> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["10", "20"]).map(|s| if s == "10" { 10 } else { 20 })
 }
 
 /// The board `audio-check` runs on.
@@ -61,6 +71,8 @@ pub(crate) enum CheckError {
     Io(std::io::Error),
     /// The audio thread panicked.
     Panicked,
+    /// 10 ms blocks were asked of the simulated card, which delivers 20 ms frames.
+    SimBlock,
     /// Frame deadlines were missed.
     Missed {
         /// Ticks the loop woke for too late.
@@ -77,6 +89,9 @@ impl std::fmt::Display for CheckError {
             Self::Profile(e) => write!(f, "audio-check: {e}"),
             Self::Io(e) => write!(f, "audio-check: audio thread: {e}"),
             Self::Panicked => f.write_str("audio-check: the audio thread panicked"),
+            Self::SimBlock => f.write_str(
+                "audio-check: --block-ms 10 needs --board timed (the simulated card delivers 20 ms frames only)",
+            ),
             Self::Missed {
                 missed_wakeups,
                 overran,
@@ -185,14 +200,20 @@ struct Seen {
 /// # Errors
 /// Setting up failed, or frame deadlines were missed.
 pub(crate) fn run(args: &Args) -> Result<(), CheckError> {
-    let log_ticks = usize::try_from(args.seconds * 50 + 500).unwrap_or(usize::MAX);
+    let ticks_per_s = 1000 / u64::from(args.block_ms.max(1));
+    let log_ticks = usize::try_from(args.seconds * ticks_per_s + 500).unwrap_or(usize::MAX);
     match args.board {
         BoardKind::Timed => {
             let law = Law::ALaw;
             let audio: &'static [u8] = Box::leak(caller_audio(law).into_boxed_slice());
+            let block = args.block_ms as usize * tel_types::SAMPLES_PER_MS as usize;
             let (channels, ticker, log) =
-                timed::board(args.ports, law, audio, log_ticks).map_err(CheckError::Timer)?;
-            println!("board: timed, {} ports, A-law", args.ports);
+                timed::board_with_block(args.ports, law, audio, log_ticks, block)
+                    .map_err(CheckError::Timer)?;
+            println!(
+                "board: timed, {} ports, A-law, {block}-sample blocks ({} ms ticks)",
+                args.ports, args.block_ms
+            );
             drive(
                 args,
                 channels,
@@ -201,6 +222,7 @@ pub(crate) fn run(args: &Args) -> Result<(), CheckError> {
                 &Arc::new(AtomicBool::new(false)),
             )
         }
+        BoardKind::Sim if args.block_ms != 20 => Err(CheckError::SimBlock),
         BoardKind::Sim => run_sim(args, log_ticks),
     }
 }

@@ -54,6 +54,8 @@ struct Fake {
     gate_open: bool,
     /// An event that arrives between the next read and its write (errno 500 on write).
     event_on_write: Option<LineEvent>,
+    /// Samples per read and write (DAHDI's block size).
+    block: usize,
     fd: EventFd,
 }
 
@@ -71,6 +73,7 @@ impl Fake {
             unbridges: 0,
             gate_open: true,
             event_on_write: None,
+            block: FRAME_SAMPLES,
             fd: EventFd::from_value_and_flags(0, EfdFlags::EFD_NONBLOCK).expect("eventfd"),
         }
     }
@@ -115,6 +118,10 @@ impl VoiceChannel for Fake {
 
     fn law(&self) -> Law {
         Law::Linear
+    }
+
+    fn block_samples(&self) -> usize {
+        self.block
     }
 
     fn read_frame(&mut self, buf: &mut [u8]) -> Result<ReadOutcome, FakeError> {
@@ -569,10 +576,20 @@ fn level_triggered_loop_services_a_ready_channel_and_stops() {
 
 #[test]
 fn ticked_loop_services_every_port_of_a_timed_board() {
-    // A real 20 ms timer: the test waits for a handful of ticks (about 0.1 s).
+    ticked_timed_board(FRAME_SAMPLES);
+}
+
+#[test]
+fn ticked_loop_services_every_port_of_a_timed_board_in_ten_ms_blocks() {
+    ticked_timed_board(FRAME_SAMPLES / 2);
+}
+
+fn ticked_timed_board(block: usize) {
+    // A real 20 (10) ms timer: the test waits for a handful of ticks (about 0.1 s).
     let audio: &'static [u8] = Box::leak(vec![0xD5u8; 1600].into_boxed_slice());
     let (channels, mut ticker, log) =
-        super::timed::board(3, Law::ALaw, audio, 100).expect("timerfd");
+        super::timed::board_with_block(3, Law::ALaw, audio, 100, block).expect("timerfd");
+    assert!(channels.iter().all(|c| c.block_samples() == block));
     let control_poll = mio::Poll::new().expect("poll");
     let waker = Arc::new(mio::Waker::new(control_poll.registry(), WAKE).expect("waker"));
     let mut lines = Vec::new();
@@ -610,11 +627,109 @@ fn ticked_loop_services_every_port_of_a_timed_board() {
         .expect("loop ran");
     let ticks = log.ticks.load(Ordering::Acquire);
     assert!(ticks >= 5, "only {ticks} ticks in 10 s");
-    // Every port gets one frame per tick (the last tick may still be in flight).
+    // Every port gets one block per tick (the last tick may still be in flight); frames
+    // are counted whole.
+    let per_frame = (FRAME_SAMPLES / block) as u64;
     let frames = stats.frames.load(Ordering::Relaxed);
     assert!(
-        frames >= 3 * (ticks - 1) && frames <= 3 * (ticks + 1),
-        "{frames} frames, {ticks} ticks"
+        frames >= 3 * (ticks - per_frame) / per_frame && frames <= 3 * (ticks + 1) / per_frame,
+        "{frames} frames, {ticks} ticks of {block} samples"
     );
     assert_eq!(ctls[1].stats().frames, ctls[0].stats().frames);
+}
+
+/// A fake channel with DAHDI's 10 ms blocks (`block_ms = 10`).
+fn ten_ms(number: u16) -> Fake {
+    let mut f = Fake::new(number);
+    f.block = FRAME_SAMPLES / 2;
+    f
+}
+
+#[test]
+fn ten_ms_blocks_a_play_sent_mid_frame_reaches_the_board_in_the_next_block() {
+    let mut table = PromptTable::new();
+    let p = table.push(&[777; 200]);
+    let mut r = rig(vec![ten_ms(1)], Box::leak(Box::new(table)));
+    r.audio.lines[0].dev.script.push_back(Step::Frame(0));
+    r.audio.service(0);
+    // 10 ms into the frame, the control thread sends a prompt.
+    r.ctls[0]
+        .try_send(MediaCommand::Play {
+            prompt: p,
+            barge_in: DigitSet::EMPTY,
+        })
+        .unwrap();
+    for _ in 0..5 {
+        r.audio.lines[0].dev.script.push_back(Step::Frame(0));
+        r.audio.service(0);
+    }
+    let written = &r.audio.dev(0).written;
+    assert_eq!(written.len(), 6);
+    assert!(
+        written.iter().all(|b| b.len() == 80),
+        "blocks of 80 samples"
+    );
+    let line: Vec<i16> = written.concat();
+    assert!(line[..80].iter().all(|&s| s == 0));
+    assert!(
+        line[80..280].iter().all(|&s| s == 777),
+        "from the next block on"
+    );
+    assert!(line[280..].iter().all(|&s| s == 0));
+    assert_eq!(
+        events(&mut r.ctls[0]),
+        vec![MediaEvent::PlaybackDone {
+            prompt: p,
+            played_samples: 200,
+            barged_in_by: None
+        }]
+    );
+    assert_eq!(r.audio.stats.frames.load(Ordering::Relaxed), 3, "6 blocks");
+}
+
+#[test]
+fn ten_ms_blocks_events_carry_block_sample_times_and_every_block_is_written() {
+    let mut fake = ten_ms(1);
+    fake.script.extend([
+        Step::Frame(5),
+        Step::Pending(LineEvent::RingOffHook),
+        Step::Frame(5),
+        Step::Frame(5),
+    ]);
+    let mut r = rig(vec![fake], empty_prompts());
+    r.audio.service(0);
+    assert_eq!(
+        events(&mut r.ctls[0]),
+        vec![MediaEvent::Line {
+            at: SampleTime(80),
+            event: LineEvent::RingOffHook
+        }]
+    );
+    assert_eq!(r.audio.dev(0).written.len(), 3);
+}
+
+#[test]
+fn ten_ms_blocks_user_space_bridge_carries_audio_both_ways() {
+    let mut r = rig(vec![ten_ms(1), ten_ms(2)], empty_prompts());
+    r.ctls[0]
+        .try_send(MediaCommand::Bridge(ChannelId(2)))
+        .unwrap();
+    for _ in 0..8 {
+        tick(&mut r, 100, -200);
+    }
+    assert_eq!(r.audio.pipe(1).peer(), Some(ChannelId(1)));
+    let heard_by_b = &r.audio.dev(1).written;
+    let heard_by_a = &r.audio.dev(0).written;
+    // Blocks hand on the previous clean frame: B (served after A) hears A one frame later,
+    // A hears B a block later still; then every block carries the other side.
+    assert!(heard_by_b[..2].iter().flatten().all(|&s| s == 0));
+    assert!(heard_by_b[2..].iter().flatten().all(|&s| s == 100));
+    assert!(heard_by_a[..3].iter().flatten().all(|&s| s == 0));
+    assert!(heard_by_a[3..].iter().flatten().all(|&s| s == -200));
+    r.ctls[1].try_send(MediaCommand::Unbridge).unwrap();
+    tick(&mut r, 100, -200);
+    tick(&mut r, 100, -200);
+    assert_eq!(r.audio.pipe(0).peer(), None);
+    assert!(last_written(&r, 0).iter().all(|&s| s == 0));
+    assert!(last_written(&r, 1).iter().all(|&s| s == 0));
 }

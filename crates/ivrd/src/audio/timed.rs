@@ -1,8 +1,9 @@
 //! A software board paced by a timer fd, for checking the audio loop in real time on a
 //! machine without a voice card (`ivrd audio-check`).
 //!
-//! One `timerfd` (CLOCK_MONOTONIC, absolute, every 20 ms) ticks every port at once, as a
-//! `dahdi_dummy`-style card does; each tick makes one received frame ready on every port.
+//! One `timerfd` (CLOCK_MONOTONIC, absolute, every 20 ms, or every 10 ms for a board of
+//! 80-sample blocks as DAHDI's `block_ms = 10`) ticks every port at once, as a
+//! `dahdi_dummy`-style card does; each tick makes one received block ready on every port.
 //! The ports "hear" a pre-coded loop of caller audio. The ticker measures, for each tick,
 //! how late the audio thread woke and how long servicing every port took, into
 //! pre-allocated atomics, so measuring never allocates on the audio thread.
@@ -14,13 +15,14 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use nix::sys::time::{TimeSpec, TimeValLike};
 use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
 use tel_types::board::{PortKind, ReadOutcome, VoiceChannel, WriteOutcome};
-use tel_types::{FRAME_MS, Hook, Law, LineEvent};
+use tel_types::{FRAME_MS, FRAME_SAMPLES, Hook, Law, LineEvent, SAMPLES_PER_MS};
 
 use super::{HwBridge, Ticker};
 
 /// The frame period in nanoseconds.
 const PERIOD_NS: i64 = FRAME_MS as i64 * 1_000_000;
-/// A port further behind than this many frames skips ahead and reports an overrun.
+/// A port further behind than this many frames (of 20 ms) skips ahead and reports an
+/// overrun.
 const MAX_BACKLOG: u64 = 4;
 
 /// What one tick measured.
@@ -74,6 +76,8 @@ pub(crate) struct TimedTicker {
     start_ns: i64,
     woke_ns: i64,
     due_ns: i64,
+    /// The tick period: one block.
+    period_ns: i64,
     log: Arc<TickLog>,
 }
 
@@ -94,8 +98,8 @@ impl Ticker for TimedTicker {
         let before = self.ticks.fetch_add(periods, Ordering::AcqRel);
         // The newest tick is due at start + (before + periods) periods: servicing must end
         // before the next one. Lateness counts from the oldest tick not yet serviced.
-        self.due_ns = self.start_ns + (before + periods) as i64 * PERIOD_NS;
-        let oldest_due_ns = self.start_ns + (before + 1) as i64 * PERIOD_NS;
+        self.due_ns = self.start_ns + (before + periods) as i64 * self.period_ns;
+        let oldest_due_ns = self.start_ns + (before + 1) as i64 * self.period_ns;
         let log = &self.log;
         if periods > 1 {
             log.missed_wakeups.fetch_add(periods - 1, Ordering::Relaxed);
@@ -116,7 +120,7 @@ impl Ticker for TimedTicker {
             let took = (done - self.woke_ns).max(0) / 1000;
             slot.store(took.min(i64::from(u32::MAX)) as u32, Ordering::Relaxed);
         }
-        if done > self.due_ns + PERIOD_NS {
+        if done > self.due_ns + self.period_ns {
             log.overran.fetch_add(1, Ordering::Relaxed);
         }
         log.ticks.fetch_add(1, Ordering::Release);
@@ -136,6 +140,8 @@ pub(crate) struct TimedChannel {
     hook: Hook,
     pending: Option<LineEvent>,
     written: u64,
+    /// Samples per tick and read.
+    block: usize,
 }
 
 impl AsFd for TimedChannel {
@@ -173,6 +179,10 @@ impl VoiceChannel for TimedChannel {
         self.law
     }
 
+    fn block_samples(&self) -> usize {
+        self.block
+    }
+
     fn read_frame(&mut self, buf: &mut [u8]) -> Result<ReadOutcome, NoError> {
         if self.pending.is_some() {
             return Ok(ReadOutcome::EventPending);
@@ -181,13 +191,13 @@ impl VoiceChannel for TimedChannel {
         if self.read >= ticks {
             return Ok(ReadOutcome::WouldBlock);
         }
-        if ticks - self.read > MAX_BACKLOG {
+        if ticks - self.read > MAX_BACKLOG * (FRAME_SAMPLES / self.block) as u64 {
             self.read = ticks - 1;
             self.pending = Some(LineEvent::ReadOverrun);
             return Ok(ReadOutcome::EventPending);
         }
         self.read += 1;
-        let n = self.law.frame_bytes().min(buf.len());
+        let n = (self.block * self.law.bytes_per_sample()).min(buf.len());
         for b in &mut buf[..n] {
             *b = self.audio[self.pos];
             self.pos = (self.pos + 1) % self.audio.len();
@@ -212,17 +222,24 @@ impl VoiceChannel for TimedChannel {
 
 /// Builds a board of `ports` ports (numbered from 1) that all hear `audio` (coded in `law`,
 /// each port starting at a different offset), and its ticker, which logs up to
-/// `log_ticks` ticks. The timer starts one period from now.
+/// `log_ticks` ticks, ticking every `block` samples (160: 20 ms; 80: 10 ms, a divisor of
+/// the 160-sample frame). The timer starts one period from now.
 ///
 /// # Errors
 /// The timer could not be created or armed.
-pub(crate) fn board(
+pub(crate) fn board_with_block(
     ports: u16,
     law: Law,
     audio: &'static [u8],
     log_ticks: usize,
+    block: usize,
 ) -> nix::Result<(Vec<TimedChannel>, TimedTicker, Arc<TickLog>)> {
     assert!(!audio.is_empty());
+    assert!(
+        block > 0 && FRAME_SAMPLES % block == 0,
+        "block of {block} samples"
+    );
+    let period_ns = block as i64 * 1_000_000 / SAMPLES_PER_MS as i64;
     let timer = TimerFd::new(ClockId::CLOCK_MONOTONIC, TimerFlags::TFD_NONBLOCK)?;
     let ticks = Arc::new(AtomicU64::new(0));
     let mut channels = Vec::with_capacity(usize::from(ports));
@@ -241,20 +258,22 @@ pub(crate) fn board(
             hook: Hook::OnHook,
             pending: None,
             written: 0,
+            block,
         });
     }
-    let (ticker, log) = ticker(timer, now_ns() + PERIOD_NS, ticks, log_ticks)?;
+    let (ticker, log) = ticker(timer, now_ns() + period_ns, period_ns, ticks, log_ticks)?;
     Ok((channels, ticker, log))
 }
 
-/// A 20 ms ticker whose first tick is due at `first_due_ns` (CLOCK_MONOTONIC), counting
-/// ticks into `ticks` and logging up to `log_ticks` of them.
+/// A ticker of period `period_ns` whose first tick is due at `first_due_ns`
+/// (CLOCK_MONOTONIC), counting ticks into `ticks` and logging up to `log_ticks` of them.
 ///
 /// # Errors
 /// The timer could not be armed.
 fn ticker(
     timer: TimerFd,
     first_due_ns: i64,
+    period_ns: i64,
     ticks: Arc<AtomicU64>,
     log_ticks: usize,
 ) -> nix::Result<(TimedTicker, Arc<TickLog>)> {
@@ -262,17 +281,18 @@ fn ticker(
     timer.set(
         Expiration::IntervalDelayed(
             TimeSpec::nanoseconds(first_due_ns),
-            TimeSpec::nanoseconds(PERIOD_NS),
+            TimeSpec::nanoseconds(period_ns),
         ),
         TimerSetTimeFlags::TFD_TIMER_ABSTIME,
     )?;
-    let start_ns = first_due_ns - PERIOD_NS;
+    let start_ns = first_due_ns - period_ns;
     let ticker = TimedTicker {
         timer,
         ticks,
         start_ns,
         woke_ns: start_ns,
         due_ns: start_ns,
+        period_ns,
         log: Arc::clone(&log),
     };
     Ok((ticker, log))
@@ -288,5 +308,11 @@ pub(crate) fn frame_ticker(
     log_ticks: usize,
 ) -> nix::Result<(TimedTicker, Arc<TickLog>)> {
     let timer = TimerFd::new(ClockId::CLOCK_MONOTONIC, TimerFlags::TFD_NONBLOCK)?;
-    ticker(timer, first_due_ns, Arc::new(AtomicU64::new(0)), log_ticks)
+    ticker(
+        timer,
+        first_due_ns,
+        PERIOD_NS,
+        Arc::new(AtomicU64::new(0)),
+        log_ticks,
+    )
 }
