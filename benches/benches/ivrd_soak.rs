@@ -17,6 +17,9 @@
 //!   so those calls are shorter and the 24-hour mean is lower; both are printed;
 //! - the run took under 10 minutes of wall time.
 //!
+//! It prints the disk the run's data folder took (the sample shop, the CDR store; in
+//! virtual time the recordings are not written: the audio is not kept) before deleting it.
+//!
 //! Run: `cargo bench -p benches --bench ivrd_soak [-- HOURS [CALLS_PER_HOUR]]` (defaults 24
 //! and 1800). `IVRD_BIN` names a prebuilt binary; otherwise the bench builds
 //! `target/release/ivrd` first. Exit status 0 only if every check passed.
@@ -154,6 +157,24 @@ fn children_cpu_s() -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+/// Files and bytes under `dir`.
+fn du(dir: &Path) -> (u64, u64) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return (0, 0);
+    };
+    let mut total = (0, 0);
+    for e in rd.flatten() {
+        let Ok(m) = e.metadata() else { continue };
+        if m.is_dir() {
+            let (f, b) = du(&e.path());
+            total = (total.0 + f, total.1 + b);
+        } else {
+            total = (total.0 + 1, total.1 + m.len());
+        }
+    }
+    total
+}
+
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -213,6 +234,7 @@ fn main() {
     let status = child.wait();
     let wall = t0.elapsed().as_secs_f64();
     let cpu = children_cpu_s().map(|c| c - cpu0);
+    let (files, bytes) = du(&data);
     let _ = std::fs::remove_dir_all(&data);
     let Some(s) = parse(&out) else {
         eprintln!("ivrd_soak: no summary from the demo ({status:?})");
@@ -259,6 +281,10 @@ fn main() {
         cpu.map_or("?".into(), |c| format!("{c:.1} s"))
     );
     println!("| load average after | {} |", loadavg());
+    println!(
+        "| disk used (data folder: shop, CDRs, recordings) | {:.1} MB in {files} files |",
+        bytes as f64 / 1e6
+    );
     let checks = [
         ("no lost call", s.lost == 0),
         ("no call blocked", s.blocked == 0),

@@ -499,7 +499,7 @@ impl Mixes {
             if open {
                 "opens: callers who want an agent get one"
             } else {
-                "closes: callers who want an agent ask for a callback"
+                "closes: callers check orders, ask for a callback or leave a voice message"
             }
         );
     }
