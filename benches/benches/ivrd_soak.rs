@@ -1,8 +1,9 @@
 //! The load soak of issue 8: the whole daemon (simulated 120-port card, audio loop, media
 //! pipelines, controller, bundled scripts, sample shop in SQLite, CDR writer) in virtual
-//! time for 24 hours at 1,800 calls/hour, with the hotline's simulated callers (about 2
-//! minutes a call, a fifth of them talking to an agent who hangs up after a lognormal
-//! talk time; after the scripts' service hours those callers ask for a callback).
+//! time for 24 hours at 1,800 calls/hour, with the hotline's simulated callers (in opening
+//! hours a fifth of them talk to an agent who hangs up after a lognormal talk time; after
+//! the scripts' service hours they check orders, ask for a callback or leave a voice
+//! message for the shop).
 //!
 //! It runs the release `ivrd demo --virtual` binary (nothing may depend on the `ivrd`
 //! crate, so the bench drives its command line, as an operator would), shows its status
@@ -15,7 +16,12 @@
 //! - the mean handling time (answer to release) of the calls in the scripts' opening hours
 //!   is about 2 minutes (110-130 s). After hours (21:00-09:00 on weekdays) there is no agent,
 //!   so those calls are shorter and the 24-hour mean is lower; both are printed;
+//! - when the run reaches after hours, voice messages were filed (the shop's callback
+//!   tasks), counted from the CDRs' paths;
 //! - the run took under 10 minutes of wall time.
+//!
+//! It prints the disk the run's data folder took (the sample shop, the CDR store; in
+//! virtual time the recordings are not written: the audio is not kept) before deleting it.
 //!
 //! Run: `cargo bench -p benches --bench ivrd_soak [-- HOURS [CALLS_PER_HOUR]]` (defaults 24
 //! and 1800). `IVRD_BIN` names a prebuilt binary; otherwise the bench builds
@@ -54,6 +60,9 @@ struct Summary {
     cdrs_written: u64,
     stuck: u64,
     demo_ok: bool,
+    /// Voice messages filed, of them with the order number, callers who hung up before
+    /// theirs was filed, callbacks booked without a message.
+    night: (u64, u64, u64, u64),
 }
 
 /// The number right after `label` in `line`.
@@ -102,6 +111,13 @@ fn parse(out: &str) -> Option<Summary> {
             s.aht_closed_s = after(tail, "after hours ")?;
             s.calls_closed = n(tail, "s over ")?;
             seen += 1;
+        } else if line.starts_with("after hours: voice messages filed ") {
+            s.night = (
+                n(line, "messages filed ")?,
+                n(line, "order number ")?,
+                n(line, "before filing ")?,
+                n(line, "callbacks booked ")?,
+            );
         } else if line.starts_with("lost calls ") {
             s.lost = n(line, "lost calls ")?;
             s.out_of_service = n(line, "out of service ")?;
@@ -152,6 +168,24 @@ fn children_cpu_s() -> Option<f64> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks: f64 = f.get(13)?.parse::<f64>().ok()? + f.get(14)?.parse::<f64>().ok()?;
     Some(ticks / 100.0)
+}
+
+/// Files and bytes under `dir`.
+fn du(dir: &Path) -> (u64, u64) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return (0, 0);
+    };
+    let mut total = (0, 0);
+    for e in rd.flatten() {
+        let Ok(m) = e.metadata() else { continue };
+        if m.is_dir() {
+            let (f, b) = du(&e.path());
+            total = (total.0 + f, total.1 + b);
+        } else {
+            total = (total.0 + 1, total.1 + m.len());
+        }
+    }
+    total
 }
 
 fn loadavg() -> String {
@@ -213,6 +247,7 @@ fn main() {
     let status = child.wait();
     let wall = t0.elapsed().as_secs_f64();
     let cpu = children_cpu_s().map(|c| c - cpu0);
+    let (files, bytes) = du(&data);
     let _ = std::fs::remove_dir_all(&data);
     let Some(s) = parse(&out) else {
         eprintln!("ivrd_soak: no summary from the demo ({status:?})");
@@ -245,6 +280,10 @@ fn main() {
         "| ... in opening hours / after hours | {:.1} s over {} calls / {:.1} s over {} calls |",
         s.aht_open_s, s.calls_open, s.aht_closed_s, s.calls_closed
     );
+    println!(
+        "| after hours: voice messages filed (with the order) / hung up before filing / callbacks booked | {} ({}) / {} / {} |",
+        s.night.0, s.night.1, s.night.2, s.night.3
+    );
     println!("| lost calls | {} |", s.lost);
     println!(
         "| stuck channels / out of service / ring full | {} / {} / {} |",
@@ -259,6 +298,10 @@ fn main() {
         cpu.map_or("?".into(), |c| format!("{c:.1} s"))
     );
     println!("| load average after | {} |", loadavg());
+    println!(
+        "| disk used (data folder: shop, CDRs, recordings) | {:.1} MB in {files} files |",
+        bytes as f64 / 1e6
+    );
     let checks = [
         ("no lost call", s.lost == 0),
         ("no call blocked", s.blocked == 0),
@@ -271,6 +314,10 @@ fn main() {
         (
             "mean handling time in opening hours 110-130 s",
             (110.0..=130.0).contains(&s.aht_open_s),
+        ),
+        (
+            "voice messages filed after hours",
+            s.calls_closed == 0 || s.night.0 > 0,
         ),
         ("under 10 minutes of wall time", wall < 600.0),
         ("the demo's own checks", s.demo_ok),

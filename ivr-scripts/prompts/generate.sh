@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Generates the zh-CN and en prompt packs with espeak-ng (synthesised speech):
 # 8 kHz mono A-law WAV (the line's own coding, half the size of 16-bit), silence trimmed, normalised to -6 dBFS.
-#   apt install espeak-ng sox; cargo build -p ivrd; bash ivr-scripts/prompts/generate.sh
+#   apt install espeak-ng sox; cargo build -p ivrd; bash ivr-scripts/prompts/generate.sh [NAME...]
+# With NAMEs, only those prompts are (re)made in both languages (the others stay as they are).
 # Texts: prompts.<lang>.txt (script prompts) + `ivrd prompts texts <lang>` (say-back fragments).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,6 +13,7 @@ for lang in zh-CN en; do
   case $lang in zh-CN) voice=cmn; speed=320 ;; en) voice=en-us; speed=250 ;; esac
   { grep -v '^#' "$here/prompts.$lang.txt"; "$ivrd" prompts texts "$lang"; } | while IFS=$'\t' read -r name text; do
     [ -n "$name" ] || continue
+    if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qxF -- "$name"; then continue; fi
     out="$here/$lang/$name.wav"
     mkdir -p "$(dirname "$out")"
     espeak-ng -v "$voice" -s "$speed" -w "$tmp/raw.wav" -- "$text"

@@ -102,12 +102,17 @@ pub enum HookCall {
         /// The recorded message, if any (`rec-<slot>`).
         recording: Option<String>,
     },
-    /// Ask an agent to call back.
+    /// Ask an agent to call back, optionally about an order and with a recorded message
+    /// (the after-hours voice message).
     RequestCallback {
         /// The number to call.
         phone: String,
         /// Why.
         reason: String,
+        /// The order it is about, if the caller keyed one in.
+        order_no: Option<String>,
+        /// The recorded message, if any (`rec-<slot>`).
+        recording: Option<String>,
     },
 }
 
@@ -139,9 +144,23 @@ impl core::fmt::Display for HookCall {
                     recording.as_deref().unwrap_or("")
                 )
             }
-            Self::RequestCallback { phone, reason } => {
-                write!(f, "request_callback(\"{phone}\", \"{reason}\")")
-            }
+            Self::RequestCallback {
+                phone,
+                reason,
+                order_no: None,
+                recording: None,
+            } => write!(f, "request_callback(\"{phone}\", \"{reason}\")"),
+            Self::RequestCallback {
+                phone,
+                reason,
+                order_no,
+                recording,
+            } => write!(
+                f,
+                "request_callback(\"{phone}\", \"{reason}\", \"{}\", \"{}\")",
+                order_no.as_deref().unwrap_or(""),
+                recording.as_deref().unwrap_or("")
+            ),
         }
     }
 }
@@ -1043,9 +1062,13 @@ impl Engine {
                     }
                     HookKind::RequestCallback => {
                         let phone = next();
+                        let reason = next();
+                        let (order_no, rec) = (next(), next());
                         HookCall::RequestCallback {
                             phone,
-                            reason: next(),
+                            reason,
+                            order_no: (!order_no.is_empty()).then_some(order_no),
+                            recording: (!rec.is_empty()).then_some(rec),
                         }
                     }
                 };

@@ -1015,7 +1015,9 @@ impl Parser<'_> {
                 HookKind::FindOrder => "hook find_order(order_no) -> order",
                 HookKind::RecentOrders => "hook recent_orders(caller_id) -> order",
                 HookKind::AfterSales => "hook after_sales(order_no, reason, message) -> ticket",
-                HookKind::RequestCallback => "hook request_callback(caller_id, reason) -> callback",
+                HookKind::RequestCallback => {
+                    "hook request_callback(caller_id, reason, order_no, message) -> callback"
+                }
             }));
         }
         let into = if self.eat_sym("->") {

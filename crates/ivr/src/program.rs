@@ -116,7 +116,7 @@ pub enum HookKind {
     RecentOrders,
     /// `after_sales(order_no, reason, recording)`.
     AfterSales,
-    /// `request_callback(phone, reason)`.
+    /// `request_callback(phone, reason[, order_no[, recording]])`.
     RequestCallback,
 }
 
@@ -135,7 +135,7 @@ impl HookKind {
         match self {
             Self::FindOrder | Self::RecentOrders => (1, 1),
             Self::AfterSales => (2, 3),
-            Self::RequestCallback => (1, 2),
+            Self::RequestCallback => (1, 4),
         }
     }
 

@@ -61,6 +61,19 @@ fn hotline_out_of_hours_silence() {
 }
 
 #[test]
+fn hotline_after_hours_voice_message() {
+    let mut cfg = SimConfig::default();
+    cfg.call.local.hour = 22;
+    cfg.speech = ivr::Duration::from_secs(40);
+    let t = run(
+        "shop-hotline.ivr",
+        cfg,
+        &[press("3"), press("20261122001#")],
+    );
+    support::golden("shop_hotline__voice_message", &t);
+}
+
+#[test]
 fn returns_with_recording() {
     let t = run(
         "returns.ivr",

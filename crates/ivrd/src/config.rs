@@ -381,6 +381,10 @@ fn default_personas() -> BTreeMap<String, f64> {
 /// - `wants-agent`, `new-order`, `complaint`: key 0, 2 or 4 in the main menu, to an agent
 ///   (after hours they ask for a callback instead);
 /// - `callback`: after hours, asks to be called back;
+/// - `voice-message`: after hours, leaves a voice message (closed menu key 3), most with
+///   the order number first; in opening hours the returns menu takes the message. After
+///   hours the demo also turns `returns` callers and most of those who want an agent into
+///   `voice-message` callers;
 /// - `hangs-up`: hangs up during the greeting;
 /// - `impatient`: hangs up if not answered within 8 s;
 /// - `sloppy-keys`: quiet, twisted, short key tones.
@@ -394,6 +398,7 @@ pub const PERSONAS: &[&str] = &[
     "new-order",
     "complaint",
     "callback",
+    "voice-message",
     "hangs-up",
     "impatient",
     "sloppy-keys",

@@ -186,6 +186,9 @@ struct Call {
     playing: VecDeque<(PromptId, PromptId)>,
     queued_at: Instant,
     answered_at: Instant,
+    /// The whole call is recorded (a `record = true` trunk): the CDR's `recording` is that
+    /// file. Otherwise it names the last message the script recorded, if any.
+    whole_call: bool,
 }
 
 #[derive(Debug)]
@@ -798,6 +801,13 @@ impl Controller {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(ch.0, (cdr.call_id.clone(), cdr.start_ms));
             recorded = true;
+        } else if let Some((names, _)) = &self.recording {
+            // Messages the script records are named after the call (the recorder reads the
+            // name here), so the CDR and the hooks can name the file.
+            names
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(ch.0, (cdr.call_id.clone(), cdr.start_ms));
         }
         if recorded {
             self.send_listen(i, true);
@@ -813,6 +823,7 @@ impl Controller {
             playing: VecDeque::new(),
             queued_at: now,
             answered_at: now,
+            whole_call: recorded,
         });
         self.chans[i].state = State::InIvr(call);
         self.set_metric_state(i, ChannelState::InIvr);
@@ -938,16 +949,44 @@ impl Controller {
                     // Answering happened before the script started; a hang-up is done by
                     // the release that follows `CallEnded`.
                     MediaCommand::SetHook(Hook::OffHook) => return,
+                    MediaCommand::StartRecording { slot, .. } => {
+                        if let State::InIvr(c) = &mut self.chans[i].state {
+                            if let (false, Some((_, dir))) = (c.whole_call, &self.recording) {
+                                let file = message_file(&c.cdr, slot.0);
+                                c.cdr.recording = Some(dir.join(file).display().to_string());
+                            }
+                        }
+                        cmd
+                    }
                     c => c,
                 };
                 self.send(i, cmd);
             }
-            Output::Hook(ch, id, call) => {
+            Output::Hook(ch, id, mut call) => {
                 if let (HookCall::FindOrder { order_no }, Some(&i)) =
                     (&call, self.index_of.get(&ch))
                 {
                     if let State::InIvr(c) = &mut self.chans[i].state {
                         c.cdr.orders.push(order_no.clone());
+                    }
+                }
+                // A recorded message goes to the shop as its file (relative to the
+                // recordings folder), not the script's `rec-<slot>`.
+                if let (
+                    HookCall::RequestCallback {
+                        recording: Some(r), ..
+                    }
+                    | HookCall::AfterSales {
+                        recording: Some(r), ..
+                    },
+                    Some(&i),
+                ) = (&mut call, self.index_of.get(&ch))
+                {
+                    if let (State::InIvr(c), Some(slot)) = (
+                        &self.chans[i].state,
+                        r.strip_prefix("rec-").and_then(|n| n.parse::<u32>().ok()),
+                    ) {
+                        *r = message_file(&c.cdr, slot);
                     }
                 }
                 self.counts.lookups += 1;
@@ -1310,14 +1349,14 @@ impl Controller {
         cause: HangupCause,
     ) {
         let mut cdr = call.cdr;
-        if cdr.recording.is_some() {
+        if call.whole_call {
             self.send_listen(i, false);
-            if let Some((names, _)) = &self.recording {
-                names
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .remove(&self.chans[i].id.0);
-            }
+        }
+        if let Some((names, _)) = &self.recording {
+            names
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&self.chans[i].id.0);
         }
         cdr.end_ms = self.wall_ms(now);
         cdr.result = result;
@@ -1429,6 +1468,14 @@ impl Controller {
             minute: ((rem % 3600) / 60) as u8,
         }
     }
+}
+
+/// The file (relative to the recordings folder) of the message a script records in slot
+/// `slot` during the call of `cdr`: `YYYY-MM-DD/<call_id>-rec<slot>.wav`, the day the call
+/// started (UTC), as the recorder names it.
+pub(crate) fn message_file(cdr: &Cdr, slot: u32) -> String {
+    let (y, m, d) = civil_from_days(cdr.start_ms.div_euclid(86_400_000));
+    format!("{y:04}-{m:02}-{d:02}/{}-rec{slot}.wav", cdr.call_id)
 }
 
 /// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).

@@ -273,6 +273,37 @@ impl Periods {
     }
 }
 
+/// What the after-hours callers got, counted from the CDRs' paths (virtual time: the demo
+/// sees every CDR before the writer does).
+#[derive(Debug, Default, Clone, Copy)]
+struct Night {
+    /// Voice messages filed as callback tasks, and of them with an order number.
+    messages: u64,
+    messages_with_order: u64,
+    /// Voice-message callers who hung up before their message was filed.
+    messages_abandoned: u64,
+    /// Callbacks booked without a message.
+    callbacks: u64,
+}
+
+impl Night {
+    fn count(&mut self, cdr: &ivrd::cdr::Cdr) {
+        let has = |s: &str| cdr.path.iter().any(|p| p == s);
+        if has("call voice_message") {
+            if has("request_callback: found") {
+                self.messages += 1;
+                if has("find_order: found") {
+                    self.messages_with_order += 1;
+                }
+            } else if cdr.result == CallResult::Abandoned {
+                self.messages_abandoned += 1;
+            }
+        } else if has("request_callback: found") {
+            self.callbacks += 1;
+        }
+    }
+}
+
 fn mean_s((n, ms): (u64, u64)) -> f64 {
     if n == 0 {
         0.0
@@ -285,6 +316,7 @@ fn mean_s((n, ms): (u64, u64)) -> f64 {
 fn summary(
     c: &Counts,
     periods: &Periods,
+    night: Option<&Night>,
     board: &BoardStats,
     cdrs_written: u64,
     stuck: usize,
@@ -337,6 +369,12 @@ fn summary(
         mean_s(periods.closed),
         periods.closed.0
     );
+    if let Some(n) = night {
+        println!(
+            "after hours: voice messages filed {} (with the order number {}), hung up before filing {}; callbacks booked {}",
+            n.messages, n.messages_with_order, n.messages_abandoned, n.callbacks
+        );
+    }
     let lost = c.unanswered_running;
     println!(
         "lost calls {lost} (rang on a free trunk and were not answered while running); all trunks busy {}; channels out of service {}; command ring full {}",
@@ -412,7 +450,9 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
     let sink = writer.sink();
     let t0 = std::time::Instant::now();
     let mut periods = Periods::default();
+    let mut night = None;
     let (counts, board_stats, stuck) = if a.virtual_time {
+        let tally = night.insert(Night::default());
         let epoch = a.start.unwrap_or(control::virt::EPOCH_MS);
         let mut v =
             control::virt::Virt::new_at(board, &p.cfg, Arc::clone(&p.shop), &metrics, epoch)?;
@@ -434,6 +474,7 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
                 println!("{}", status(v.now_ms() / 1000, &v.ctl));
             }
             for cdr in v.cdrs.drain(..) {
+                tally.count(&cdr);
                 sink.submit(cdr);
             }
         }
@@ -453,6 +494,7 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
             }
         }
         for cdr in v.cdrs.drain(..) {
+            tally.count(&cdr);
             sink.submit(cdr);
         }
         if !v.ctl.all_idle() {
@@ -469,6 +511,7 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
     Ok(summary(
         &counts,
         &periods,
+        night.as_ref(),
         &board_stats,
         report.written + report.spilled,
         stuck,
@@ -499,7 +542,7 @@ impl Mixes {
             if open {
                 "opens: callers who want an agent get one"
             } else {
-                "closes: callers who want an agent ask for a callback"
+                "closes: callers check orders, ask for a callback or leave a voice message"
             }
         );
     }

@@ -38,6 +38,7 @@ fn sighup_refuses_a_broken_script_and_sigterm_flushes_cdrs() {
         "lib/common.ivr",
         "lib/order.ivr",
         "lib/returns.ivr",
+        "lib/message.ivr",
     ] {
         std::fs::copy(r.join("ivr-scripts").join(f), scripts.join(f)).unwrap();
     }

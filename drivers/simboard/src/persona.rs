@@ -47,6 +47,16 @@ pub enum Step {
         /// Shape: the standard deviation of the underlying normal.
         sigma: f32,
     },
+    /// Speak for a random time, drawn per call from a lognormal distribution with this
+    /// median (ms) and shape `sigma`, at most `max_ms`: a message left on a voice mailbox.
+    SayLogNormal {
+        /// Median in ms.
+        median_ms: u32,
+        /// Shape: the standard deviation of the underlying normal.
+        sigma: f32,
+        /// Longest, ms (the draw is clamped to it).
+        max_ms: u32,
+    },
     /// A hook flash (stations only; ignored on trunks).
     Flash,
     /// Hang up.
@@ -415,6 +425,21 @@ impl Running {
                     };
                     true
                 }
+                Step::SayLogNormal {
+                    median_ms,
+                    sigma,
+                    max_ms,
+                } => {
+                    let ms = self
+                        .rng
+                        .lognormal(f64::from(median_ms), f64::from(sigma))
+                        .clamp(0.0, f64::from(max_ms)) as usize;
+                    self.sound = Sound::Speech {
+                        pos: self.speech_pos,
+                        left: ms * 8,
+                    };
+                    true
+                }
                 Step::Flash => {
                     self.next_step(now_ms);
                     return Action::Flash;
@@ -562,6 +587,48 @@ mod tests {
             }
             t += 20;
         }
+    }
+
+    #[test]
+    fn lognormal_speech_differs_per_call_with_the_asked_median_and_cap() {
+        let speech = Speech::from_samples(vec![8_000; 800]).unwrap();
+        let mut p = Persona::new(
+            "message",
+            vec![
+                Step::SayLogNormal {
+                    median_ms: 40_000,
+                    sigma: 0.7,
+                    max_ms: 110_000,
+                },
+                Step::HangUp,
+            ],
+        );
+        p.speech = Some(speech);
+        let p = Arc::new(p);
+        // ms of speech sent before the hang-up.
+        let talk = |seed| {
+            let mut r = Running::new(p.clone(), seed);
+            let heard = [0i16; 160];
+            let (mut t, mut loud) = (0u64, 0u64);
+            loop {
+                let mut out = [0f32; 160];
+                let a = r.frame(t, &heard, &mut out);
+                loud += out.iter().filter(|s| s.abs() > 1000.0).count() as u64;
+                if a == Action::HangUp {
+                    return loud / 8;
+                }
+                t += 20;
+            }
+        };
+        let mut times: Vec<u64> = (0..201).map(talk).collect();
+        assert_eq!(times[5], talk(5));
+        times.sort_unstable();
+        let median = times[100] as f64;
+        assert!((33_000.0..48_000.0).contains(&median), "{median}");
+        assert!(times[0] < 20_000, "{times:?}");
+        // The longest are cut at the cap (e^(0.7 * 2.6) ~ 6 times the median is drawn
+        // about once in 200).
+        assert!(times[200] <= 110_000 && times[200] > 90_000, "{times:?}");
     }
 
     #[test]

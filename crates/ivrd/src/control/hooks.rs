@@ -98,14 +98,28 @@ pub(crate) fn answer(shop: &dyn Shop, call: &HookCall, budget: Duration) -> Hook
                 Err(e) => err(&e),
             }
         }
-        HookCall::RequestCallback { phone, reason } => {
+        HookCall::RequestCallback {
+            phone,
+            reason,
+            order_no,
+            recording,
+        } => {
             let Ok(phone) = Phone::parse(phone) else {
                 return HookReply::NotFound;
             };
+            // A voice message rides in the note next to the reason (`voice_message
+            // rec-1` before the controller names the file, the file's name after), so the
+            // agent who calls back finds it.
+            let note = match recording {
+                Some(r) => format!("{reason} {r}"),
+                None => reason.clone(),
+            };
             let req = CallbackRequest {
                 phone,
-                order: None,
-                note: Note::parse("reason", reason).ok(),
+                // A number the caller keyed in that is not an order number is left out
+                // (the script checked it with find_order; a database outage kept it).
+                order: order_no.as_deref().and_then(|o| OrderNo::parse(o).ok()),
+                note: Note::parse("reason", &note).ok(),
                 requested_at: now_unix(),
             };
             match shop.request_callback(&req, budget) {

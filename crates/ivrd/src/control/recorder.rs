@@ -17,8 +17,11 @@ use ivrd::cdr::recording::Recordings;
 use media::TapConsumer;
 use tel_types::RecordingId;
 
-/// Channel → (call id, start ms) of the call being recorded whole; the controller inserts
-/// at answer and removes at release (the writer then finishes the file).
+/// Channel → (call id, start ms) of the call in the IVR; the controller inserts at answer
+/// and removes at release. A call recorded whole (`record = true`) is written to
+/// `<call_id>.wav` and finished when its entry goes; a message a script records during the
+/// call to `<call_id>-rec<slot>.wav` (the name the controller puts in the CDR and the
+/// hooks, see `control::message_file`).
 pub(crate) type CallNames = Arc<Mutex<HashMap<u16, (String, i64)>>>;
 
 /// Slot numbers of whole-call recordings (script slots are small numbers).
@@ -201,6 +204,7 @@ fn drain(
     taps: &mut [TapConsumer],
     recs: &mut Writers,
     keys: &mut HashMap<(u16, u32), RecordingId>,
+    names: &CallNames,
 ) -> u64 {
     let mut finished = 0;
     for tap in taps.iter_mut() {
@@ -209,9 +213,21 @@ fn drain(
             let next = RecordingId(keys.len() as u32 + 1);
             if f.first {
                 let id = *keys.entry(key).or_insert(next);
-                let now = wall_ms();
-                let name = format!("{now}-ch{}-rec{}", f.channel.0, f.slot.0);
-                if let Err(e) = recs.start(id, &name, now) {
+                let call = names
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(&f.channel.0)
+                    .cloned();
+                // Named after the call when the controller has it (always, in the daemon),
+                // else after the time and the channel.
+                let (name, start) = match call {
+                    Some((call_id, start_ms)) => (format!("{call_id}-rec{}", f.slot.0), start_ms),
+                    None => {
+                        let now = wall_ms();
+                        (format!("{now}-ch{}-rec{}", f.channel.0, f.slot.0), now)
+                    }
+                };
+                if let Err(e) = recs.start(id, &name, start) {
                     log::warn!("recording {name}: {e}");
                 }
             }
@@ -263,12 +279,12 @@ impl Recorder {
                 let mut finished = 0;
                 while !flag.load(Ordering::Relaxed) {
                     recs.follow(&folder);
-                    finished += drain(&mut taps, &mut recs, &mut keys);
+                    finished += drain(&mut taps, &mut recs, &mut keys, &names);
                     finished +=
                         drain_calls(&mut calls, &mut recs, &mut call_keys, &names, &mut next);
                     std::thread::sleep(POLL);
                 }
-                finished += drain(&mut taps, &mut recs, &mut keys);
+                finished += drain(&mut taps, &mut recs, &mut keys, &names);
                 finished += drain_calls(&mut calls, &mut recs, &mut call_keys, &names, &mut next);
                 for r in recs.finish_all() {
                     match r {

@@ -809,3 +809,74 @@ fn a_caller_already_queued_keeps_the_wait_limit_of_their_call() {
         v.ctl.debug_states()
     );
 }
+
+/// After hours (22:00): a caller keys in an order and leaves a voice message; the shop gets
+/// a callback task with the order and the message's file, and the CDR names the file.
+#[test]
+fn an_after_hours_voice_message_is_filed_with_its_order_and_file() {
+    let dir = tmp("voicemsg");
+    let (shop, orders) = shop(&dir);
+    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+    let board = SimBoard::with_options(
+        profile,
+        BoardOptions {
+            capture_audio: false,
+            seed: 3,
+        },
+    );
+    let metrics = Arc::new(Metrics::new(16));
+    let night = super::virt::EPOCH_MS + 12 * 3_600_000;
+    let mut v = Virt::new_at(board, &config(""), shop, &metrics, night).unwrap();
+    let order = orders[2].clone();
+    let caller = super::virt::voice_message(
+        super::virt::Message {
+            order: Some(&order),
+            median_ms: 20_000,
+            hash: true,
+            hangs_up: false,
+        },
+        simboard::Speech::recorded_english().ok().as_ref(),
+    );
+    v.board.offer_call(2, spec(caller, "13900139000"));
+    v.run_ms(180_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    let cdr = &v.cdrs[0];
+    for step in [
+        "menu closed: key 3",
+        "collect order_no: ok",
+        "find_order: found",
+        "record message: done",
+        "request_callback: found",
+    ] {
+        assert!(cdr.path.iter().any(|p| p == step), "{step}: {:?}", cdr.path);
+    }
+    assert_eq!(cdr.orders, vec![order.clone()]);
+    assert_eq!(cdr.result, CallResult::SelfServed, "{cdr:?}");
+    let file = cdr.recording.clone().expect("the CDR names the message");
+    let rel = file
+        .strip_prefix("/nonexistent/recordings/")
+        .unwrap_or_else(|| panic!("{file}"));
+    assert!(
+        rel.ends_with(&format!("/{}-rec1.wav", cdr.call_id)),
+        "{rel}"
+    );
+    // The shop's callback task: the caller's number, the order, the message's file.
+    let db = rusqlite::Connection::open(dir.join("shop.sqlite")).unwrap();
+    let (phone, order_no, note): (String, Option<String>, Option<String>) = db
+        .query_row(
+            "SELECT phone, order_no, note FROM shop_callbacks",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(phone, "13900139000");
+    assert_eq!(order_no.as_deref(), Some(order.as_str()));
+    assert_eq!(
+        note.as_deref(),
+        Some(format!("voice_message {rel}").as_str())
+    );
+    // The caller heard the confirmation and the IVR hung up.
+    assert!(v.ctl.all_idle());
+    let calls = v.board.finished_calls();
+    assert_eq!(calls[0].keys_sent, format!("3{order}##"));
+}

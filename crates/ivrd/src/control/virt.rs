@@ -198,6 +198,88 @@ fn callback() -> Arc<Persona> {
     Arc::new(caller("callback", steps))
 }
 
+/// How a caller leaving an after-hours voice message behaves (a variant of the
+/// `voice-message` persona).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Message<'a> {
+    /// The order the message is about (keyed in with `#`), or none (`*`).
+    pub(crate) order: Option<&'a str>,
+    /// Median length of what the caller says, ms (lognormal, sigma 0.6, at most 115 s: the
+    /// script cuts at two minutes).
+    pub(crate) median_ms: u32,
+    /// Ends with `#` (as the prompt asks) rather than by falling silent (the recording
+    /// then ends after 5 s of silence).
+    pub(crate) hash: bool,
+    /// Hangs up as soon as the message is spoken, neither pressing `#` nor waiting for the
+    /// confirmation (the message is lost: the script files it when the recording ends).
+    pub(crate) hangs_up: bool,
+}
+
+/// After hours: a caller who leaves a voice message (closed menu key 3): keys in the order
+/// number and `#` or presses `*` for none, hears the record prompt and the beep, speaks,
+/// and hears the confirmation and the goodbye.
+pub(crate) fn voice_message(m: Message<'_>, speech: Option<&Speech>) -> Arc<Persona> {
+    let mut steps = vec![hear(), think(), Step::press("3"), hear(), think()];
+    match m.order {
+        Some(order) => {
+            let mut keys = String::from(order);
+            keys.push('#');
+            // The lookup and its hold prompt, then the record prompt and the beep.
+            steps.extend([Step::press(&keys), Step::Wait(2_000)]);
+        }
+        None => steps.push(Step::press("*")),
+    }
+    steps.extend([
+        hear(),
+        Step::Wait(300),
+        Step::SayLogNormal {
+            median_ms: m.median_ms,
+            sigma: 0.6,
+            max_ms: 115_000,
+        },
+    ]);
+    if m.hangs_up {
+        steps.extend([Step::Wait(1_000), Step::HangUp]);
+    } else {
+        if m.hash {
+            steps.extend([Step::Wait(600), Step::press("#")]);
+        }
+        steps.extend(stay());
+    }
+    let mut p = caller("voice-message", steps);
+    p.speech = speech.cloned();
+    Arc::new(p)
+}
+
+/// The variants of the `voice-message` persona and their shares: most key in the order
+/// number first (those with a parcel or a return to talk about), most end with `#`; one
+/// in ten hangs up straight after speaking.
+fn voice_messages(orders: &[String], speech: Option<&Speech>) -> Vec<(Arc<Persona>, f64)> {
+    let order = |k: usize| orders.get(k % orders.len().max(1)).map(String::as_str);
+    let m = |order, median_ms, hash, hangs_up| Message {
+        order,
+        median_ms,
+        hash,
+        hangs_up,
+    };
+    [
+        (m(order(13), MESSAGE_MEDIAN_MS, true, false), 0.30),
+        (m(order(41), MESSAGE_MEDIAN_MS, false, false), 0.15),
+        (m(order(57), MESSAGE_MEDIAN_MS, true, false), 0.15),
+        (m(None, MESSAGE_MEDIAN_MS, true, false), 0.20),
+        (m(None, MESSAGE_MEDIAN_MS, false, false), 0.10),
+        (m(order(29), MESSAGE_MEDIAN_MS, true, true), 0.05),
+        (m(None, MESSAGE_MEDIAN_MS, false, true), 0.05),
+    ]
+    .into_iter()
+    .map(|(msg, w)| (voice_message(msg, speech), w))
+    .collect()
+}
+
+/// Median length of an after-hours voice message, ms (lognormal, sigma 0.6: a mean of
+/// about 1.2 times the median).
+const MESSAGE_MEDIAN_MS: u32 = 60_000;
+
 /// An order-status caller on a bad phone: quiet keys with strong twist, short tones and
 /// gaps, a little off frequency (the simulated card's `sloppy-keys` manner).
 fn sloppy_keys(order: &str) -> Arc<Persona> {
@@ -222,14 +304,20 @@ pub(crate) fn hangs_up_mid_prompt() -> Arc<Persona> {
     ))
 }
 
-/// Personas who want an agent from the main menu; after hours they ask for a callback
-/// instead (the closed menu has no agent keys).
+/// Personas who want an agent from the main menu; after hours (the closed menu has no
+/// agent keys) some ask for a callback, the others leave a voice message.
 const AGENT_SEEKERS: &[&str] = &["wants-agent", "new-order", "complaint"];
+
+/// The share of [`AGENT_SEEKERS`] who leave a voice message after hours rather than ask
+/// for a callback.
+const AGENT_SEEKERS_MESSAGE: f64 = 0.6;
 
 /// The persona mix of a `[boards.load]` table (names in [`ivrd::config::PERSONAS`]): the
 /// callers of the bundled hotline typing order numbers that exist in the shop. With `open`
 /// false (the script's opening hours are closed) the callers who want an agent from the
-/// main menu call for a callback instead.
+/// main menu ask for a callback or leave a voice message, and those with a return to make
+/// leave a voice message about it (the closed menu has no returns); `voice-message`
+/// callers who ring in opening hours leave their message in the returns menu.
 pub(crate) fn personas(load: &SimLoad, orders: &[String], open: bool) -> Vec<(Arc<Persona>, f64)> {
     let mut mix = Vec::new();
     let order = |k: usize| {
@@ -246,9 +334,11 @@ pub(crate) fn personas(load: &SimLoad, orders: &[String], open: bool) -> Vec<(Ar
         mix.extend(v.into_iter().map(|p| (p, w / n)));
     };
     let mut night_callbacks = 0.0;
+    let mut night_messages = 0.0;
     for (name, &w) in &load.personas {
         if !open && AGENT_SEEKERS.contains(&name.as_str()) {
-            night_callbacks += w;
+            night_callbacks += w * (1.0 - AGENT_SEEKERS_MESSAGE);
+            night_messages += w * AGENT_SEEKERS_MESSAGE;
             continue;
         }
         match name.as_str() {
@@ -269,7 +359,9 @@ pub(crate) fn personas(load: &SimLoad, orders: &[String], open: bool) -> Vec<(Ar
                 w,
                 (0..4).map(|k| mistypes(&order(k * 9 + 4))).collect(),
             ),
-            "returns" => spread(
+            // In opening hours `voice-message` callers leave their message in the returns
+            // menu (key 3 there).
+            "returns" | "voice-message" if open && w > 0.0 => spread(
                 &mut mix,
                 w,
                 (0..6)
@@ -280,6 +372,7 @@ pub(crate) fn personas(load: &SimLoad, orders: &[String], open: bool) -> Vec<(Ar
                     })
                     .collect(),
             ),
+            "returns" | "voice-message" => night_messages += w,
             "order-then-agent" => spread(
                 &mut mix,
                 w,
@@ -298,6 +391,13 @@ pub(crate) fn personas(load: &SimLoad, orders: &[String], open: bool) -> Vec<(Ar
     }
     if night_callbacks > 0.0 {
         mix.push((callback(), night_callbacks));
+    }
+    if night_messages > 0.0 {
+        mix.extend(
+            voice_messages(orders, speech.as_ref())
+                .into_iter()
+                .map(|(p, share)| (p, night_messages * share)),
+        );
     }
     mix
 }
