@@ -3,8 +3,8 @@
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use simboard::{CallSpec, Persona, Profile, SimBoard, Step};
 use tel_types::board::{ReadOutcome, VoiceChannel};
@@ -12,23 +12,30 @@ use tel_types::{CallerId, Hook};
 
 struct Counting;
 
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+// Per thread: the test harness's own threads may allocate while the test runs, and a
+// process-wide count would blame them (the dsp test failed that way about one run in three).
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    // `try_with`: the thread-locals may already be gone while a thread exits.
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
+    }
+}
 
 // SAFETY: forwards every call to the system allocator unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -71,7 +78,7 @@ fn channel_calls_do_not_allocate() {
     let mut reads = 0;
     for step in 0..600 {
         board.advance_ms(20); // the board side may allocate (a call starts, a persona acts)
-        COUNTING.store(true, Ordering::SeqCst);
+        COUNTING.with(|c| c.set(true));
         for ch in [&mut trunk, &mut station] {
             loop {
                 match ch.read_frame(&mut buf).unwrap() {
@@ -91,8 +98,8 @@ fn channel_calls_do_not_allocate() {
             550 => trunk.set_hook(Hook::OnHook).unwrap(),
             _ => {}
         }
-        COUNTING.store(false, Ordering::SeqCst);
-        channel_allocs += ALLOCS.swap(0, Ordering::SeqCst);
+        COUNTING.with(|c| c.set(false));
+        channel_allocs += ALLOCS.with(|n| n.replace(0));
     }
     assert_eq!(reads, 1200);
     assert_eq!(channel_allocs, 0);
