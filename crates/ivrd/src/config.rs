@@ -113,12 +113,17 @@ pub struct Daemon {
     /// before they are ended (1–3600 s; default 120). systemd's
     /// `TimeoutStopSec` must be longer.
     pub grace_period_s: u32,
+    /// `max_channels`: the most channels the daemon holds open at once (1–1024; default
+    /// 256). The audio thread reserves room for this many before it starts, so a reload
+    /// can open channels without allocating on it; changing it needs a restart.
+    pub max_channels: u32,
 }
 
 impl Default for Daemon {
     fn default() -> Self {
         Self {
             grace_period_s: 120,
+            max_channels: 256,
         }
     }
 }
@@ -796,6 +801,13 @@ pub enum Problem {
     Missing,
     /// A key that does not belong with the other settings.
     NotAllowed(&'static str),
+    /// More channels configured than `daemon.max_channels` allows.
+    TooManyChannels {
+        /// Channels the trunks and stations name.
+        configured: usize,
+        /// `daemon.max_channels`.
+        max: u32,
+    },
     /// A name that refers to nothing.
     Unknown {
         /// What kind of thing (board, script, agent group…).
@@ -845,6 +857,10 @@ impl fmt::Display for Problem {
             Self::Parse(m) => f.write_str(m),
             Self::Missing => f.write_str("missing"),
             Self::NotAllowed(why) => write!(f, "not allowed here: {why}"),
+            Self::TooManyChannels { configured, max } => write!(
+                f,
+                "{configured} channels are configured, more than daemon.max_channels ({max}); raise it (up to 1024) or configure fewer"
+            ),
             Self::Unknown { what, name, known } => {
                 write!(f, "no {what} is called {name:?}")?;
                 if known.is_empty() {
@@ -1170,6 +1186,22 @@ impl Config {
             1,
             3600,
         );
+        ck.range(
+            &[k("daemon"), k("max_channels")],
+            self.daemon.max_channels,
+            1,
+            1024,
+        );
+        let configured = self.channel_set().len();
+        if configured > self.daemon.max_channels as usize && !self.trunks.is_empty() {
+            ck.report(
+                &[k("daemon"), k("max_channels")],
+                Problem::TooManyChannels {
+                    configured,
+                    max: self.daemon.max_channels,
+                },
+            );
+        }
 
         // Boards.
         if self.boards.is_empty() {
@@ -1178,6 +1210,14 @@ impl Config {
         let mut boards: HashMap<&str, usize> = HashMap::new();
         for (i, b) in self.boards.iter().enumerate() {
             let at = |key: &str| [k("boards"), Seg::Index(i), k(key)];
+            if i > 0 {
+                ck.report(
+                    &at("name"),
+                    Problem::NotAllowed(
+                        "one [[boards]] per daemon: DAHDI numbers the channels of all its spans in one range, so list every span's channels under one board (the simulated card is one profile)",
+                    ),
+                );
+            }
             if let Some(&first) = boards.get(b.name.as_str()) {
                 let first = ck.here(&[k("boards"), Seg::Index(first), k("name")]);
                 ck.report(
@@ -1775,7 +1815,10 @@ impl Config {
     pub fn reload_plan(&self, new: &Self) -> Vec<Change> {
         let mut out = Vec::new();
         let mut add = |key: String, takes: Takes| out.push(Change { key, takes });
-        if self.daemon != new.daemon {
+        if self.daemon.max_channels != new.daemon.max_channels {
+            add("daemon.max_channels".into(), Takes::Restart);
+        }
+        if self.daemon.grace_period_s != new.daemon.grace_period_s {
             add("daemon".into(), Takes::Immediately);
         }
         // The level changes at once; a `filter` (or RUST_LOG) is fixed when the logger
@@ -1787,13 +1830,28 @@ impl Config {
         if self.metrics != new.metrics {
             add("metrics".into(), Takes::Immediately);
         }
-        if self.boards != new.boards {
-            add("boards".into(), Takes::Restart);
+        // The board is opened once; each key that differs is named.
+        for (i, (o, b)) in self.boards.iter().zip(&new.boards).enumerate() {
+            let mut key = |f: &str, differs: bool| {
+                if differs {
+                    add(format!("boards[{i}].{f}"), Takes::Restart);
+                }
+            };
+            key("name", o.name != b.name);
+            key("kind", o.kind != b.kind);
+            key("law", o.law != b.law);
+            key("tone_zone", o.tone_zone != b.tone_zone);
+            key("profile", o.profile != b.profile);
+            key("bridge", o.bridge != b.bridge);
+            key("load", o.load != b.load);
+        }
+        if self.boards.len() != new.boards.len() {
+            add("boards (added or removed)".into(), Takes::Restart);
         }
         if self.channel_set() != new.channel_set() {
             add(
                 "trunks/stations channels (channels opened or closed)".into(),
-                Takes::Restart,
+                Takes::IdleChannels,
             );
         }
         for (i, t) in new.trunks.iter().enumerate() {

@@ -10,7 +10,11 @@
 //!   the metrics endpoint change at once. A config or script that does not load refuses
 //!   the whole reload (logged with file, key and line) and the old one runs on. The prompt
 //!   pack and the recordings folder change for new calls; the CDR store is flushed, then
-//!   switched. What needs a restart (boards, opening or closing channels) is logged.
+//!   switched. Channels added to the trunks or stations are opened and start answering;
+//!   channels removed close when idle (a call in progress finishes first); a channel moved
+//!   between trunk and station closes when idle and opens again in its new role. What needs
+//!   a restart (a board's settings, `daemon.max_channels`) is logged with its key and kept
+//!   as it runs.
 //! - `SIGTERM`/`SIGINT` stop answering, let calls finish up to `daemon.grace_period_s`, hang
 //!   up the rest, flush the CDRs, and exit 0.
 
@@ -267,6 +271,7 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
     let mut cfg = cfg;
     // What needs a restart is kept as it runs, so the next reload compares against it.
     cfg.boards.clone_from(&run.cfg.boards);
+    cfg.daemon.max_channels = run.cfg.daemon.max_channels;
     cfg.cdr.clone_from(&run.cfg.cdr);
     if run.server.is_none() && cfg.metrics.enabled {
         cfg.metrics.clone_from(&run.cfg.metrics);
@@ -338,19 +343,23 @@ fn run_inner(
     let epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
+    let max_channels = cfg.daemon.max_channels as usize;
     let options = Options {
         lock_memory: false,
+        capacity: Some(audio::Capacity::new(max_channels)),
         ..Options::default()
     };
-    let (mut ctl, audio_thread, audio_stats, board_thread, metrics, recorder) = match board_cfg.kind
-    {
+    // Channels opened and closed by a reload go through these rings (see `control::live`).
+    let rings = control::setup::Rings::default();
+    let (mut ctl, audio_thread, audio_stats, board_thread, metrics, recorder, mut live) =
+        match board_cfg.kind {
         BoardKind::Sim => {
             let path = board_cfg
                 .profile
                 .clone()
                 .ok_or("sim board without a profile")?;
             let profile = simboard::Profile::load(&path).map_err(|e| e.to_string())?;
-            let metrics = Arc::new(Metrics::new(profile.ports().count()));
+            let metrics = Arc::new(Metrics::with_capacity(0, max_channels));
             let mut board = simboard::SimBoard::with_options(
                 profile,
                 simboard::BoardOptions {
@@ -366,7 +375,8 @@ fn run_inner(
                     .collect();
                 control::virt::populate(&mut board, cfg, load, &orders);
             }
-            let channels = board.take_all_channels();
+            // The card's other channels wait as spares for a reload to open them.
+            let (channels, spares) = control::live::SimSpares::split(cfg, board.take_all_channels());
             let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
             let recorder = control::recorder::Recorder::spawn(
                 taps.scripts,
@@ -393,8 +403,16 @@ fn run_inner(
                     }
                 })
                 .map_err(|e| e.to_string())?;
+            let (control_side, audio_side) = audio::membership(32);
+            let live: Box<dyn control::live::LiveStep> = Box::new(control::live::Live::new(
+                spares,
+                control_side,
+                rings,
+                control::live::to_recorder(recorder.new_taps()),
+            ));
             let (audio_thread, audio_stats) = audio::spawn_ticked(
                 lines,
+                Some(audio_side),
                 Box::new(ticker),
                 Arc::clone(&waker),
                 Arc::clone(&stop),
@@ -408,6 +426,7 @@ fn run_inner(
                 Some(board_thread),
                 metrics,
                 recorder,
+                live,
             )
         }
         BoardKind::Dahdi => {
@@ -424,7 +443,7 @@ fn run_inner(
                 channels
                     .push(dahdi::Channel::open(n).map_err(|e| format!("DAHDI channel {n}: {e}"))?);
             }
-            let metrics = Arc::new(Metrics::new(channels.len()));
+            let metrics = Arc::new(Metrics::with_capacity(0, max_channels));
             let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
             let recorder = control::recorder::Recorder::spawn(
                 taps.scripts,
@@ -433,10 +452,22 @@ fn run_inner(
                 &cfg.recordings.dir,
             )
             .map_err(|e| e.to_string())?;
-            let (audio_thread, audio_stats) =
-                audio::spawn_channel_fds(lines, Arc::clone(&waker), Arc::clone(&stop), options)
-                    .map_err(|e| e.to_string())?;
-            (ctl, audio_thread, audio_stats, None, metrics, recorder)
+            let (control_side, audio_side) = audio::membership(32);
+            let live: Box<dyn control::live::LiveStep> = Box::new(control::live::Live::new(
+                control::live::DahdiOpener,
+                control_side,
+                rings,
+                control::live::to_recorder(recorder.new_taps()),
+            ));
+            let (audio_thread, audio_stats) = audio::spawn_channel_fds(
+                lines,
+                Some(audio_side),
+                Arc::clone(&waker),
+                Arc::clone(&stop),
+                options,
+            )
+            .map_err(|e| e.to_string())?;
+            (ctl, audio_thread, audio_stats, None, metrics, recorder, live)
         }
     };
     let server = if cfg.metrics.enabled {
@@ -521,6 +552,8 @@ fn run_inner(
                 }
                 _ => {}
             }
+            // Channels a reload opened or closed (after the reload, so it applies at once).
+            live.step(ctl, &running.cfg, now);
             if let Some(t) = stopping_since {
                 if hung_up_at.is_none() && (ctl.all_idle() || ms >= t + grace_ms) {
                     if !ctl.all_idle() {

@@ -343,6 +343,7 @@ where
     const WAKE: mio::Token = mio::Token(0);
     let waker = Arc::new(mio::Waker::new(poll.registry(), WAKE).map_err(CheckError::Io)?);
     let options = Options {
+        capacity: None,
         wait: if args.level {
             WaitMode::Level
         } else {
@@ -358,7 +359,7 @@ where
         std::thread::spawn(move || writer(taps, stop))
     };
     let (audio_thread, stats) =
-        spawn_ticked(lines, Box::new(ticker), waker, Arc::clone(stop), options)
+        spawn_ticked(lines, None, Box::new(ticker), waker, Arc::clone(stop), options)
             .map_err(CheckError::Io)?;
 
     println!(
