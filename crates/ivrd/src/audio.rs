@@ -300,7 +300,11 @@ impl Capacity {
 }
 
 /// A request from the control thread to the audio thread.
+///
+/// A line travels by value on purpose: a boxed one would have to be freed on the audio
+/// thread when it moves into the loop's table.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Membership<C> {
     /// Start servicing this line.
     Add(Line<C>),
@@ -309,8 +313,10 @@ pub(crate) enum Membership<C> {
 }
 
 /// What the audio thread hands back to the control thread (which drops it: the channel is
-/// closed and the pipeline freed there, never on the audio thread).
+/// closed and the pipeline freed there, never on the audio thread). By value, as
+/// [`Membership`].
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Returned<C> {
     /// A removed line.
     Removed(Line<C>),
@@ -445,7 +451,9 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
         members: Option<MembershipAudio<C>>,
     ) -> Self {
         let max_id = lines.iter().map(|l| usize::from(l.pipe.id().0)).max();
-        let slots = max_id.map_or(0, |m| m + 1).max(usize::from(cap.max_number) + 1);
+        let slots = max_id
+            .map_or(0, |m| m + 1)
+            .max(usize::from(cap.max_number) + 1);
         let mut index_of = vec![None; slots];
         for (i, l) in lines.iter().enumerate() {
             assert_eq!(
@@ -519,15 +527,19 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
         self.members = Some(m);
     }
 
+    // The refused line goes back by value (see `Membership`).
+    #[allow(clippy::result_large_err)]
     fn add_line(
         &mut self,
         line: Line<C>,
         reg: &mut dyn FnMut(&C, u16, Reg) -> bool,
     ) -> Result<(), Line<C>> {
         let n = line.pipe.id().0;
-        let free = self.index_of.get(usize::from(n)).is_some_and(Option::is_none);
-        if !free || self.lines.len() == self.lines.capacity() || line.dev.law() != line.pipe.law()
-        {
+        let free = self
+            .index_of
+            .get(usize::from(n))
+            .is_some_and(Option::is_none);
+        if !free || self.lines.len() == self.lines.capacity() || line.dev.law() != line.pipe.law() {
             return Err(line);
         }
         let i = self.lines.len();
@@ -574,12 +586,6 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
             pipe: gone.pipe,
             hw_bridge: gone.hw_allowed,
         })
-    }
-
-    /// The pipeline of channel `id` (tests).
-    #[cfg(test)]
-    pub(crate) fn pipe_of(&self, id: ChannelId) -> Option<&Pipeline> {
-        self.index(id).map(|i| &self.lines[i].pipe)
     }
 
     /// Whether channel `i` was taken out of service.

@@ -2071,21 +2071,28 @@ path = "cdr.sqlite"
             "trunks[0].script: applies for new calls"
         );
 
-        // Opening more channels needs a restart; the CDR store is switched at once.
+        // Opening more channels applies on idle channels; the CDR store is switched at
+        // once; a board's settings and `max_channels` need a restart, each named.
         let text = MINIMAL
             .replace("channels = \"5-8\"", "channels = \"5-9\"")
             .replace("path = \"cdr.sqlite\"", "path = \"cdr2.sqlite\"");
         let new = Config::parse(&text, f).unwrap();
+        let plan = old.reload_plan(&new);
+        assert!(plan.iter().all(|c| c.takes != Takes::Restart), "{plan:?}");
+        assert!(plan.contains(&Change {
+            key: "trunks/stations channels (channels opened or closed)".into(),
+            takes: Takes::IdleChannels,
+        }));
+        let mut new = old.clone();
+        new.boards[0].tone_zone = "us".into();
+        new.daemon.max_channels = 512;
         let restart: Vec<String> = old
             .reload_plan(&new)
             .into_iter()
             .filter(|c| c.takes == Takes::Restart)
             .map(|c| c.key)
             .collect();
-        assert_eq!(
-            restart,
-            ["trunks/stations channels (channels opened or closed)"]
-        );
+        assert_eq!(restart, ["daemon.max_channels", "boards[0].tone_zone"]);
     }
 
     #[test]
@@ -2311,6 +2318,7 @@ url = "postgres://db/cdr"
             "ivrd.toml:11:8: boards[1].name: board \"card0\" is already defined at boards[0].name (line 6)",
         );
         has("boards[1].profile: missing");
+        has("ivrd.toml:11:8: boards[1].name: not allowed here: one [[boards]] per daemon");
         has(
             "ivrd.toml:21:8: trunks[1].name: trunk group \"a\" is already defined at trunks[0].name (line 15)",
         );
@@ -2335,7 +2343,7 @@ url = "postgres://db/cdr"
         has("order_hooks.path: not allowed here: only for backend \"sqlite\"");
         has("order_hooks.custom_sql: missing");
         has("cdr.spill: missing: store \"postgres\" needs a local spill file");
-        assert_eq!(e.len(), 18, "{}", e.join("\n"));
+        assert_eq!(e.len(), 19, "{}", e.join("\n"));
     }
 
     #[test]

@@ -353,123 +353,134 @@ fn run_inner(
     let rings = control::setup::Rings::default();
     let (mut ctl, audio_thread, audio_stats, board_thread, metrics, recorder, mut live) =
         match board_cfg.kind {
-        BoardKind::Sim => {
-            let path = board_cfg
-                .profile
-                .clone()
-                .ok_or("sim board without a profile")?;
-            let profile = simboard::Profile::load(&path).map_err(|e| e.to_string())?;
-            let metrics = Arc::new(Metrics::with_capacity(0, max_channels));
-            let mut board = simboard::SimBoard::with_options(
-                profile,
-                simboard::BoardOptions {
-                    capture_audio: false,
-                    seed: board_cfg.load.as_ref().map_or(1, |l| l.seed),
-                },
-            );
-            if let Some(load) = &board_cfg.load {
-                let orders: Vec<String> = order_hooks::sample_shop::orders(20_000, 1)
-                    .step_by(97)
-                    .take(64)
-                    .map(|o| o.order_no)
+            BoardKind::Sim => {
+                let path = board_cfg
+                    .profile
+                    .clone()
+                    .ok_or("sim board without a profile")?;
+                let profile = simboard::Profile::load(&path).map_err(|e| e.to_string())?;
+                let metrics = Arc::new(Metrics::with_capacity(0, max_channels));
+                let mut board = simboard::SimBoard::with_options(
+                    profile,
+                    simboard::BoardOptions {
+                        capture_audio: false,
+                        seed: board_cfg.load.as_ref().map_or(1, |l| l.seed),
+                    },
+                );
+                if let Some(load) = &board_cfg.load {
+                    let orders: Vec<String> = order_hooks::sample_shop::orders(20_000, 1)
+                        .step_by(97)
+                        .take(64)
+                        .map(|o| o.order_no)
+                        .collect();
+                    control::virt::populate(&mut board, cfg, load, &orders);
+                }
+                // The card's other channels wait as spares for a reload to open them.
+                let (channels, spares) =
+                    control::live::SimSpares::split(cfg, board.take_all_channels());
+                let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
+                let recorder = control::recorder::Recorder::spawn(
+                    taps.scripts,
+                    taps.calls,
+                    taps.names,
+                    &cfg.recordings.dir,
+                )
+                .map_err(|e| e.to_string())?;
+                let mut clock = simboard::RealTimeClock::new().map_err(|e| e.to_string())?;
+                let (ticker, _log) =
+                    audio::timed::frame_ticker(audio::timed::now_ns() + 25_000_000, 0)
+                        .map_err(|e| e.to_string())?;
+                let board_stop = Arc::clone(&stop);
+                let board_thread = std::thread::Builder::new()
+                    .name("simboard".into())
+                    .spawn(move || {
+                        use std::os::fd::AsFd;
+                        while !board_stop.load(Ordering::Relaxed) {
+                            let mut fds = [nix::poll::PollFd::new(
+                                clock.as_fd(),
+                                nix::poll::PollFlags::POLLIN,
+                            )];
+                            let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(100u16));
+                            clock.tick(&mut board);
+                        }
+                    })
+                    .map_err(|e| e.to_string())?;
+                let (control_side, audio_side) = audio::membership(32);
+                let live: Box<dyn control::live::LiveStep> = Box::new(control::live::Live::new(
+                    spares,
+                    control_side,
+                    rings,
+                    control::live::to_recorder(recorder.new_taps()),
+                ));
+                let (audio_thread, audio_stats) = audio::spawn_ticked(
+                    lines,
+                    Some(audio_side),
+                    Box::new(ticker),
+                    Arc::clone(&waker),
+                    Arc::clone(&stop),
+                    options,
+                )
+                .map_err(|e| e.to_string())?;
+                (
+                    ctl,
+                    audio_thread,
+                    audio_stats,
+                    Some(board_thread),
+                    metrics,
+                    recorder,
+                    live,
+                )
+            }
+            BoardKind::Dahdi => {
+                let mut numbers: Vec<u16> = cfg
+                    .trunks
+                    .iter()
+                    .flat_map(|t| t.channels.channels())
+                    .chain(cfg.stations.iter().flat_map(|s| s.channels.channels()))
                     .collect();
-                control::virt::populate(&mut board, cfg, load, &orders);
-            }
-            // The card's other channels wait as spares for a reload to open them.
-            let (channels, spares) = control::live::SimSpares::split(cfg, board.take_all_channels());
-            let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
-            let recorder = control::recorder::Recorder::spawn(
-                taps.scripts,
-                taps.calls,
-                taps.names,
-                &cfg.recordings.dir,
-            )
-            .map_err(|e| e.to_string())?;
-            let mut clock = simboard::RealTimeClock::new().map_err(|e| e.to_string())?;
-            let (ticker, _log) = audio::timed::frame_ticker(audio::timed::now_ns() + 25_000_000, 0)
+                numbers.sort_unstable();
+                numbers.dedup();
+                let mut channels = Vec::with_capacity(numbers.len());
+                for n in numbers {
+                    channels.push(
+                        dahdi::Channel::open(n).map_err(|e| format!("DAHDI channel {n}: {e}"))?,
+                    );
+                }
+                let metrics = Arc::new(Metrics::with_capacity(0, max_channels));
+                let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
+                let recorder = control::recorder::Recorder::spawn(
+                    taps.scripts,
+                    taps.calls,
+                    taps.names,
+                    &cfg.recordings.dir,
+                )
                 .map_err(|e| e.to_string())?;
-            let board_stop = Arc::clone(&stop);
-            let board_thread = std::thread::Builder::new()
-                .name("simboard".into())
-                .spawn(move || {
-                    use std::os::fd::AsFd;
-                    while !board_stop.load(Ordering::Relaxed) {
-                        let mut fds = [nix::poll::PollFd::new(
-                            clock.as_fd(),
-                            nix::poll::PollFlags::POLLIN,
-                        )];
-                        let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(100u16));
-                        clock.tick(&mut board);
-                    }
-                })
+                let (control_side, audio_side) = audio::membership(32);
+                let live: Box<dyn control::live::LiveStep> = Box::new(control::live::Live::new(
+                    control::live::DahdiOpener,
+                    control_side,
+                    rings,
+                    control::live::to_recorder(recorder.new_taps()),
+                ));
+                let (audio_thread, audio_stats) = audio::spawn_channel_fds(
+                    lines,
+                    Some(audio_side),
+                    Arc::clone(&waker),
+                    Arc::clone(&stop),
+                    options,
+                )
                 .map_err(|e| e.to_string())?;
-            let (control_side, audio_side) = audio::membership(32);
-            let live: Box<dyn control::live::LiveStep> = Box::new(control::live::Live::new(
-                spares,
-                control_side,
-                rings,
-                control::live::to_recorder(recorder.new_taps()),
-            ));
-            let (audio_thread, audio_stats) = audio::spawn_ticked(
-                lines,
-                Some(audio_side),
-                Box::new(ticker),
-                Arc::clone(&waker),
-                Arc::clone(&stop),
-                options,
-            )
-            .map_err(|e| e.to_string())?;
-            (
-                ctl,
-                audio_thread,
-                audio_stats,
-                Some(board_thread),
-                metrics,
-                recorder,
-                live,
-            )
-        }
-        BoardKind::Dahdi => {
-            let mut numbers: Vec<u16> = cfg
-                .trunks
-                .iter()
-                .flat_map(|t| t.channels.channels())
-                .chain(cfg.stations.iter().flat_map(|s| s.channels.channels()))
-                .collect();
-            numbers.sort_unstable();
-            numbers.dedup();
-            let mut channels = Vec::with_capacity(numbers.len());
-            for n in numbers {
-                channels
-                    .push(dahdi::Channel::open(n).map_err(|e| format!("DAHDI channel {n}: {e}"))?);
+                (
+                    ctl,
+                    audio_thread,
+                    audio_stats,
+                    None,
+                    metrics,
+                    recorder,
+                    live,
+                )
             }
-            let metrics = Arc::new(Metrics::with_capacity(0, max_channels));
-            let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
-            let recorder = control::recorder::Recorder::spawn(
-                taps.scripts,
-                taps.calls,
-                taps.names,
-                &cfg.recordings.dir,
-            )
-            .map_err(|e| e.to_string())?;
-            let (control_side, audio_side) = audio::membership(32);
-            let live: Box<dyn control::live::LiveStep> = Box::new(control::live::Live::new(
-                control::live::DahdiOpener,
-                control_side,
-                rings,
-                control::live::to_recorder(recorder.new_taps()),
-            ));
-            let (audio_thread, audio_stats) = audio::spawn_channel_fds(
-                lines,
-                Some(audio_side),
-                Arc::clone(&waker),
-                Arc::clone(&stop),
-                options,
-            )
-            .map_err(|e| e.to_string())?;
-            (ctl, audio_thread, audio_stats, None, metrics, recorder, live)
-        }
-    };
+        };
     let server = if cfg.metrics.enabled {
         match MetricsServer::start(cfg.metrics.listen.0, Arc::clone(&metrics)) {
             Ok(s) => {

@@ -358,9 +358,15 @@ where
         let stop = Arc::clone(&writer_stop);
         std::thread::spawn(move || writer(taps, stop))
     };
-    let (audio_thread, stats) =
-        spawn_ticked(lines, None, Box::new(ticker), waker, Arc::clone(stop), options)
-            .map_err(CheckError::Io)?;
+    let (audio_thread, stats) = spawn_ticked(
+        lines,
+        None,
+        Box::new(ticker),
+        waker,
+        Arc::clone(stop),
+        options,
+    )
+    .map_err(CheckError::Io)?;
 
     println!(
         "audio-check: {} ports, {} s, {:?} wait, {} ports bridged in pairs, the rest playing prompts, all recording, every receiver on",

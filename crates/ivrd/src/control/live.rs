@@ -65,7 +65,9 @@ impl SimSpares {
     ) -> (Vec<simboard::SimChannel>, Self) {
         let (used, spare): (Vec<_>, Vec<_>) = channels.into_iter().partition(|c| {
             let n = c.number();
-            cfg.trunks.iter().any(|t| t.channels.channels().contains(&n))
+            cfg.trunks
+                .iter()
+                .any(|t| t.channels.channels().contains(&n))
                 || cfg
                     .stations
                     .iter()
@@ -101,7 +103,7 @@ pub(crate) trait LiveStep {
 
 impl<C: VoiceChannel, O: Opener<C>> LiveStep for Live<C, O> {
     fn step(&mut self, ctl: &mut Controller, cfg: &Config, now: Instant) {
-        Live::step(self, ctl, cfg, now);
+        Self::step(self, ctl, cfg, now);
     }
 }
 
@@ -223,7 +225,8 @@ impl<C: VoiceChannel, O: Opener<C>> Live<C, O> {
                 log::info!(
                     "channel {n}: opened as {}; it takes calls",
                     match kind {
-                        super::setup::Kind::Trunk(t) => format!("a trunk of `{}`", cfg.trunks[t].name),
+                        super::setup::Kind::Trunk(t) =>
+                            format!("a trunk of `{}`", cfg.trunks[t].name),
                         super::setup::Kind::Station(_) => "an agent station".to_owned(),
                     }
                 );

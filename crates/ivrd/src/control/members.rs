@@ -286,6 +286,21 @@ impl Controller {
     }
 }
 
+#[cfg(test)]
+impl Controller {
+    /// Failed opens in a row of channel `n`, if it waits to be opened (tests).
+    pub(crate) fn open_failures(&self, n: u16) -> Option<u32> {
+        self.wanted.iter().find(|w| w.n == n).map(|w| w.failures)
+    }
+
+    /// Whether channel `id` is open as an agent station (tests).
+    pub(crate) fn is_station(&self, id: ChannelId) -> bool {
+        self.index_of
+            .get(&id)
+            .is_some_and(|&i| matches!(self.chans[i].role, Role::Station(_)))
+    }
+}
+
 impl Chan {
     /// A channel in `role`, idle, playing from the first prompt table.
     pub(super) fn new(id: ChannelId, role: Role) -> Self {
