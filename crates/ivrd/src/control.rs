@@ -1016,9 +1016,11 @@ impl Controller {
                 call.cdr.path = rec.path.clone();
                 call.cdr.script_version = format!("{}", rec.version);
                 let staffed = call.transfer_group.is_some_and(|g| {
-                    self.chans
-                        .iter()
-                        .any(|c| matches!(&c.role, Role::Station(gs) if gs.contains(&g)))
+                    self.chans.iter().any(|c| {
+                        !c.leaving
+                            && !matches!(c.state, State::Closing | State::Vacant)
+                            && matches!(&c.role, Role::Station(gs) if gs.contains(&g))
+                    })
                 });
                 if rec.reason == EndReason::Transferred && staffed {
                     call.queued_at = now;

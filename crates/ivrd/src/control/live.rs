@@ -174,7 +174,8 @@ impl<C: VoiceChannel, O: Opener<C>> Live<C, O> {
                 Returned::Refused(line) => {
                     let id = line.pipe.id();
                     log::error!(
-                        "channel {id}: the audio loop had no room for it (daemon.max_channels, or its number is too high); closed"
+                        "channel {}: the audio loop had no room for it (daemon.max_channels, or its number is too high); closed",
+                        id.0
                     );
                     drop(line.pipe);
                     self.opener.close(line.dev);
@@ -185,7 +186,7 @@ impl<C: VoiceChannel, O: Opener<C>> Live<C, O> {
             }
         }
         for id in ctl.take_closes() {
-            log::info!("channel {id}: idle; taken out of service to be closed");
+            log::info!("channel {}: idle; taken out of service to be closed", id.0);
             self.backlog.push_back(Membership::Remove(id));
         }
         for n in ctl.take_opens(now) {

@@ -160,7 +160,7 @@ impl Controller {
         self.chans[i].state = State::Vacant;
         self.chans[i].leaving = false;
         self.metrics.close_channel(i);
-        log::info!("channel {id}: closed");
+        log::info!("channel {}: closed", id.0);
         // Re-roled: it may open again at once.
         if let Some(w) = self.wanted.iter_mut().find(|w| w.n == id.0) {
             w.retry_at = w.retry_at.min(now);
@@ -188,6 +188,10 @@ impl Controller {
 
     /// The earliest retry of a channel that did not open (for [`Controller::next_deadline`]).
     pub(super) fn next_open(&self) -> Option<Instant> {
+        if self.open_channels() >= self.max_channels {
+            // No room: nothing opens until a channel closes (no busy wake-ups meanwhile).
+            return None;
+        }
         self.wanted
             .iter()
             .filter(|w| !self.index_of.contains_key(&ChannelId(w.n)))
@@ -231,7 +235,7 @@ impl Controller {
     ) -> Result<usize, String> {
         let id = handle.id();
         if self.index_of.contains_key(&id) {
-            return Err(format!("channel {id} is open already"));
+            return Err(format!("channel {} is open already", id.0));
         }
         let role = match kind {
             Kind::Trunk(t) => {
@@ -240,7 +244,7 @@ impl Controller {
                     self.trunks
                         .iter()
                         .position(|x| &x.name == name)
-                        .ok_or_else(|| format!("channel {id}: no trunk group `{name}`"))?,
+                        .ok_or_else(|| format!("no trunk group `{name}`"))?,
                 )
             }
             Kind::Station(names) => {
@@ -249,7 +253,7 @@ impl Controller {
                     .filter_map(|g| self.groups.iter().position(|x| &x.name == g))
                     .collect();
                 if groups.is_empty() {
-                    return Err(format!("channel {id}: none of its agent groups exists"));
+                    return Err("none of its agent groups exists".to_owned());
                 }
                 Role::Station(groups)
             }
@@ -270,7 +274,7 @@ impl Controller {
             }
             None => {
                 return Err(format!(
-                    "channel {id}: daemon.max_channels ({}) channels are open",
+                    "daemon.max_channels ({}) channels are open",
                     self.max_channels
                 ));
             }

@@ -272,7 +272,7 @@ pub(crate) fn build_with<C: VoiceChannel>(
         handles.push(handle);
         roles.push(role);
     }
-    let metrics_ok = metrics.channels() >= handles.len();
+    let metrics_ok = metrics.capacity() >= handles.len();
     if !metrics_ok {
         log::warn!("metrics sized for fewer channels than configured");
     }
