@@ -1832,8 +1832,10 @@ impl Config {
         }
         // The board is opened once; each key that differs is named.
         for (i, (o, b)) in self.boards.iter().zip(&new.boards).enumerate() {
+            let mut named = false;
             let mut key = |f: &str, differs: bool| {
                 if differs {
+                    named = true;
                     add(format!("boards[{i}].{f}"), Takes::Restart);
                 }
             };
@@ -1844,6 +1846,10 @@ impl Config {
             key("profile", o.profile != b.profile);
             key("bridge", o.bridge != b.bridge);
             key("load", o.load != b.load);
+            // Any other board key (one added later) is still reported.
+            if o != b && !named {
+                add(format!("boards[{i}]"), Takes::Restart);
+            }
         }
         if self.boards.len() != new.boards.len() {
             add("boards (added or removed)".into(), Takes::Restart);
