@@ -248,6 +248,8 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
                 }
             }
             "daemon" => log::info!("reload: {change}"),
+            // The controller logged each channel opened, closed or moved.
+            _ if key.starts_with("trunks/stations channels") => {}
             "cdr" => run.cdr_wanted = Some(cfg.cdr.clone()),
             _ if change.takes == Takes::Restart => log::warn!("reload: {change}"),
             "recordings" => {

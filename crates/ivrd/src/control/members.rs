@@ -63,7 +63,7 @@ impl Controller {
                     removed.push(n);
                 }
             }
-            if !leaving && c.leaving {
+            if !leaving && c.leaving && !matches!(c.state, State::Closing) {
                 kept.push(n);
             }
             // A channel already handed to the audio thread closes anyway (and opens again
