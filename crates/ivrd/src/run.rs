@@ -442,14 +442,32 @@ fn run_inner(
                     .collect();
                 numbers.sort_unstable();
                 numbers.dedup();
+                // A channel that does not open is logged and tried again every 30 s, as
+                // one that fails later; the others start. None at all is an error.
                 let mut channels = Vec::with_capacity(numbers.len());
+                let mut failed = Vec::new();
                 for n in numbers {
-                    channels.push(
-                        dahdi::Channel::open(n).map_err(|e| format!("DAHDI channel {n}: {e}"))?,
-                    );
+                    match dahdi::Channel::open(n) {
+                        Ok(c) => channels.push(c),
+                        Err(e) => {
+                            log::error!(
+                                "DAHDI channel {n}: {e}; the others start, it is tried again every {} s",
+                                control::OOS_RETRY_MS / 1000
+                            );
+                            failed.push(n);
+                        }
+                    }
+                }
+                if channels.is_empty() {
+                    return Err(format!(
+                        "no DAHDI channel opened (channels {failed:?}; is DAHDI loaded and configured with dahdi_cfg?)"
+                    ));
                 }
                 let metrics = Arc::new(Metrics::with_capacity(0, max_channels));
-                let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
+                let (lines, mut ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
+                for n in failed {
+                    ctl.open_failed(n, ivr::Instant::ZERO);
+                }
                 let recorder = control::recorder::Recorder::spawn(
                     taps.scripts,
                     taps.calls,
