@@ -123,10 +123,10 @@ pub(crate) trait Ticker: AsFd + Send {
 /// How the loop waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WaitMode {
-    /// `mio` (epoll, edge-triggered). Each wake-up drains a channel until "would block".
+    /// epoll, edge-triggered. Each wake-up drains a channel until "would block".
     Edge,
-    /// `poll(2)` over a pre-allocated array, level-triggered: the fallback for drivers
-    /// whose readiness edge-triggered epoll can miss.
+    /// epoll, level-triggered: the fallback for drivers whose readiness edge-triggered
+    /// epoll can miss.
     Level,
 }
 

@@ -25,7 +25,7 @@ pub(crate) struct Args {
     /// How long to run, in seconds.
     #[arg(long, default_value_t = 60)]
     seconds: u64,
-    /// Wait with level-triggered poll(2) instead of edge-triggered epoll (mio).
+    /// Wait with level-triggered epoll instead of edge-triggered epoll.
     #[arg(long)]
     level: bool,
     /// Do not ask for SCHED_FIFO and locked memory.
