@@ -811,6 +811,50 @@ fn a_channel_moved_from_trunk_to_station_changes_role_when_its_call_ends() {
 }
 
 #[test]
+fn a_station_swapped_by_a_reload_takes_the_next_transfer() {
+    let mut cfg = config("");
+    cfg.stations[0].channels = channels("9");
+    let (mut v, _orders, metrics) = rig_cfg("live-station", &cfg);
+    for n in 9..=16 {
+        v.board
+            .set_agent(n, simboard::personas::agent(2_000, 5_000, None));
+    }
+    assert_eq!(metrics.channels(), 9);
+    // The agent on port 9 moves to port 10.
+    let mut new = config("");
+    new.stations[0].channels = channels("10");
+    let log = v.reload(&new).unwrap();
+    assert!(log.iter().any(|l| l.contains("[10] added")), "{log:?}");
+    assert!(log.iter().any(|l| l.contains("[9] removed")), "{log:?}");
+    v.run_ms(100);
+    assert_eq!(v.live.opener.closed, [9]);
+    assert!(v.ctl.is_station(CH(10)));
+    assert!(!v.ctl.is_station(CH(9)));
+    assert_eq!(metrics.channels(), 9);
+    let wants_agent = Arc::new(Persona::new(
+        "wants-agent",
+        vec![
+            Step::WaitForAudio { timeout_ms: 10_000 },
+            Step::Wait(1_200),
+            Step::press("0"),
+            Step::Wait(30_000),
+        ],
+    ));
+    v.board.offer_call(1, spec(wants_agent, "13700137001"));
+    v.run_ms(60_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    assert_eq!(v.cdrs[0].result, CallResult::Transferred, "{:?}", v.cdrs[0]);
+    let rang: Vec<u16> = v
+        .board
+        .finished_calls()
+        .iter()
+        .filter(|c| c.channel >= 9)
+        .map(|c| c.channel)
+        .collect();
+    assert_eq!(rang, [10], "only the station the reload opened rang");
+}
+
+#[test]
 fn a_channel_that_does_not_open_is_logged_and_tried_again_while_the_rest_applies() {
     let (mut v, orders, _metrics) = rig_cfg("live-open-fails", &config(""));
     let mut new = config("");
