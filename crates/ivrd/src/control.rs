@@ -486,7 +486,13 @@ impl Controller {
             }
         }
         // Commands waiting for room in a full ring go out on the next frame.
-        if self.handles.iter().any(|h| h.backlog() > 0) {
+        // (A closed channel's leftovers have nowhere to go.)
+        if self
+            .handles
+            .iter()
+            .zip(&self.chans)
+            .any(|(h, c)| h.backlog() > 0 && !matches!(c.state, State::Vacant))
+        {
             take(self.last_step + ivr::Duration::from_millis(FRAME_MS));
         }
         if let Some(t) = self.next_open() {
@@ -531,8 +537,10 @@ impl Controller {
     pub(crate) fn step(&mut self, now: Instant) {
         self.last_step = now;
         // Commands that found a ring full go first, in order, before anything new.
-        for h in &mut self.handles {
-            h.pump();
+        for (h, c) in self.handles.iter_mut().zip(&self.chans) {
+            if !matches!(c.state, State::Vacant) {
+                h.pump();
+            }
         }
         for i in 0..self.chans.len() {
             while let Some(ev) = self.handles[i].poll_event() {
