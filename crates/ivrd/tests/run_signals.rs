@@ -274,8 +274,8 @@ fn sighup_opens_and_closes_trunks_without_cutting_calls() {
     std::fs::create_dir_all(dir.join("recordings")).unwrap();
     let cdr = dir.join("cdr.sqlite");
     let config = dir.join("ivrd.toml");
-    // Short calls (the caller hangs up in the greeting), several a second: every trunk is
-    // busy most of the time.
+    // Callers who want an agent (agents talk about 8 s), several a second: every trunk is
+    // in a call nearly all the time.
     let text = |trunks: &str| {
         format!(
             r#"
@@ -291,9 +291,9 @@ kind = "sim"
 profile = "{r}/firmware-stubs/analog-8fxo-8fxs.toml"
 [boards.load]
 calls_per_hour = 20000
-hold_mean_s = 20
+hold_mean_s = 8
 seed = 4
-personas = {{ hangs-up = 1.0 }}
+personas = {{ wants-agent = 1.0 }}
 
 [[trunks]]
 name = "400-analog"
@@ -351,20 +351,40 @@ path = "{cdr}"
         .spawn()
         .unwrap();
     let pid = Pid::from_raw(child.id() as i32);
+    // The log, read as it comes.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let log = std::sync::Arc::clone(&log);
+        let mut err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                log.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let wait_log = |what: &str, limit: Duration| {
+        let t0 = Instant::now();
+        while !log.lock().unwrap().contains(what) {
+            assert!(
+                t0.elapsed() < limit,
+                "no `{what}` in {limit:?}:\n{}",
+                log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_log("ivrd running", Duration::from_secs(20));
     std::thread::sleep(Duration::from_secs(4));
-    if child.try_wait().unwrap().is_some() {
-        let mut log = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut log)
-            .unwrap();
-        panic!("the daemon did not start:\n{log}");
-    }
     // Add trunks 7 and 8 (spares of the card until now).
     std::fs::write(&config, text("1-8")).unwrap();
     kill(pid, Signal::SIGHUP).unwrap();
+    wait_log("channel 8: opened as a trunk", Duration::from_secs(10));
     std::thread::sleep(Duration::from_secs(15));
     // Remove 6, 7 and 8 while calls run on them.
     std::fs::write(&config, text("1-5")).unwrap();
@@ -373,26 +393,14 @@ path = "{cdr}"
         .unwrap()
         .as_millis() as i64;
     kill(pid, Signal::SIGHUP).unwrap();
-    std::thread::sleep(Duration::from_secs(20));
-    if child.try_wait().unwrap().is_some() {
-        let mut log = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut log)
-            .unwrap();
-        panic!("the daemon died:\n{log}");
+    for n in [6, 7, 8] {
+        wait_log(&format!("channel {n}: closed"), Duration::from_secs(90));
     }
+    assert!(child.try_wait().unwrap().is_none(), "the daemon died");
     kill(pid, Signal::SIGTERM).unwrap();
     let status = wait_exit(&mut child, Duration::from_secs(30)).expect("the daemon did not stop");
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    reader.join().unwrap();
+    let log = log.lock().unwrap().clone();
     assert!(status.success(), "exit {status:?}\n{log}");
     assert!(
         log.contains("reload: channel(s) [7, 8] added: opened now"),
