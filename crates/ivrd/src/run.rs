@@ -447,7 +447,10 @@ fn run_inner(
                 let mut channels = Vec::with_capacity(numbers.len());
                 let mut failed = Vec::new();
                 for n in numbers {
-                    match dahdi::Channel::open(n) {
+                    match dahdi::Channel::open(n)
+                        .map_err(|e| e.to_string())
+                        .and_then(|mut c| prepare_dahdi(&mut c).map(|()| c))
+                    {
                         Ok(c) => channels.push(c),
                         Err(e) => {
                             log::error!(
@@ -477,7 +480,9 @@ fn run_inner(
                 .map_err(|e| e.to_string())?;
                 let (control_side, audio_side) = audio::membership(32);
                 let live: Box<dyn control::live::LiveStep> = Box::new(control::live::Live::new(
-                    control::live::DahdiOpener,
+                    control::live::DahdiOpener {
+                        prepare: prepare_dahdi,
+                    },
                     control_side,
                     rings,
                     control::live::to_recorder(recorder.new_taps()),
@@ -638,6 +643,12 @@ fn run_inner(
         report.spilled
     );
     result.map_err(|e| e.to_string())
+}
+
+/// What every DAHDI channel gets once opened, at start and when a reload opens it (the
+/// driver's defaults are used as they are for now).
+fn prepare_dahdi(_ch: &mut dahdi::Channel) -> Result<(), String> {
+    Ok(())
 }
 
 /// DAHDI bridges in the kernel: both legs join one conference (the kernel picks a free

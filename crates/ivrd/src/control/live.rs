@@ -30,13 +30,22 @@ pub(crate) trait Opener<C> {
     }
 }
 
-/// DAHDI: `/dev/dahdi/channel` + `DAHDI_SPECIFY`; closing the fd closes the channel.
-#[derive(Debug, Default)]
-pub(crate) struct DahdiOpener;
+/// How every DAHDI channel is set up once opened, at start and when a reload opens it.
+pub(crate) type DahdiPrepare = fn(&mut dahdi::Channel) -> Result<(), String>;
+
+/// DAHDI: `/dev/dahdi/channel` + `DAHDI_SPECIFY`, then `prepare` (the same settings as the
+/// channels opened at start); closing the fd closes the channel.
+#[derive(Debug)]
+pub(crate) struct DahdiOpener {
+    /// Applied to each channel after it opens.
+    pub(crate) prepare: DahdiPrepare,
+}
 
 impl Opener<dahdi::Channel> for DahdiOpener {
     fn open(&mut self, n: u16) -> Result<dahdi::Channel, String> {
-        dahdi::Channel::open(n).map_err(|e| e.to_string())
+        let mut ch = dahdi::Channel::open(n).map_err(|e| e.to_string())?;
+        (self.prepare)(&mut ch)?;
+        Ok(ch)
     }
 }
 
