@@ -120,11 +120,16 @@ pub(crate) fn channel_plan(
     let zone =
         dsp::zones::ToneZone::by_code(cfg.boards.first().map_or("cn", |b| b.tone_zone.as_str()))
             .unwrap_or_else(dsp::zones::ToneZone::default_zone);
-    // `bridge = "kernel"` on the channel's board; see `Line::hw_bridge`.
+    // `bridge = "kernel"` on the channel's board; see `Line::hw_bridge`. There is one
+    // board (the config check refuses a second), and a reload keeps the running board's
+    // settings even if it renamed it, so a name the boards do not have means that board.
     let kernel_bridge = |board: &str| {
-        cfg.boards
+        let b = cfg
+            .boards
             .iter()
-            .any(|b| b.name == board && b.bridge == BridgeMode::Kernel)
+            .find(|b| b.name == board)
+            .or(cfg.boards.first());
+        b.is_some_and(|b| b.bridge == BridgeMode::Kernel)
     };
     let mut mc = media::Config::new(ChannelId(n), table);
     mc.law = law;
