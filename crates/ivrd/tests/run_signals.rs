@@ -301,6 +301,7 @@ board = "sim"
 channels = "{trunks}"
 script = "shop-hotline"
 answer_after_rings = 2
+record = true
 
 [[stations]]
 board = "sim"
@@ -428,6 +429,18 @@ path = "{cdr}"
             .any(|c| (7..=8).contains(&c.trunk) && c.answer_ms.is_some()),
         "no call answered on an added trunk: {stored:?}"
     );
+    // Calls on the added trunks were recorded whole, like the others (their taps went to
+    // the recording writer when they opened).
+    let added: Vec<&String> = stored
+        .iter()
+        .filter(|c| (7..=8).contains(&c.trunk))
+        .filter_map(|c| c.recording.as_ref())
+        .collect();
+    assert!(!added.is_empty(), "no call on an added trunk was recorded");
+    for p in added {
+        let r = hound::WavReader::open(p).unwrap_or_else(|e| panic!("{p}: {e}"));
+        assert!(r.duration() > 8000, "{p}: {} samples", r.duration());
+    }
     // A call was in progress on a removed trunk when the reload came, and went on to its
     // end.
     assert!(
