@@ -4,9 +4,11 @@
 //! The loop is generic over the board contract ([`VoiceChannel`]) plus an fd to wait on
 //! ([`AsFd`]), so DAHDI and the simulated card run through the same code:
 //!
-//! - It waits in `mio` (epoll, edge-triggered, `READABLE | PRIORITY`) or, if a driver's
-//!   readiness is only reliable level-triggered, in plain `poll(2)` over a pre-allocated
-//!   array ([`WaitMode`]).
+//! - It waits in epoll (`EPOLLIN | EPOLLPRI`), edge-triggered or, if a driver's readiness
+//!   is only reliable level-triggered, level-triggered ([`WaitMode`]). The epoll set is
+//!   driven through `nix` rather than `mio`'s registry, because `mio::Registry::register`
+//!   logs through `log` (its default `log` feature) and channels are registered from inside
+//!   the loop when a reload adds them.
 //! - It wakes either per channel (each channel's fd, as DAHDI offers:
 //!   [`spawn_channel_fds`]) or per board tick (one timer fd for all channels, as a
 //!   `dahdi_dummy`-style card or the simulated card offers: [`spawn_ticked`]).
@@ -22,9 +24,26 @@
 //!   allow it, else mixed in user space; a refused board bridge falls back to user space
 //!   and is counted for the control side to log ([`BridgeFailureLog`]).
 //!
+//! - Channels come and go while it runs (a `SIGHUP` that adds or removes channels): the
+//!   control thread hands a new [`Line`] over, and asks for one back, through an SPSC
+//!   `ringbuf` ([`membership`]); the loop adds it to its table and its epoll set, or takes
+//!   it out (bridges undone, on-hook, out of epoll) and hands it back whole, so the channel
+//!   is closed and its pipeline freed on the control thread.
+//!
+//! # Channel ids and indices
+//!
+//! Inside the loop a line lives at a dense index (`0..lines`); the outside world names it
+//! by [`ChannelId`]. `index_of` (channel number → index) is a table sized once, for
+//! channel numbers up to [`Capacity::max_number`]; the epoll token of a channel is its
+//! number. Removing a line moves the last line into its index (`swap_remove`) and fixes
+//! `index_of` and the bridge table for the moved one, so nothing outside the loop ever
+//! holds an index. (The controller keeps its own stable slots, which become vacant.)
+//!
 //! # Real-time rules
 //!
-//! Everything is allocated before the loop. Inside it the thread never allocates, locks,
+//! Everything is allocated before the loop: the line table, the bridge table, `index_of`
+//! and the epoll event buffer are sized for [`Capacity`] (`daemon.max_channels`), so a
+//! channel added later only moves a value into reserved storage. Inside it the thread never allocates, locks,
 //! logs or blocks except in its one poll call; counters are relaxed atomics
 //! ([`AudioStats`]). Real-time priority (SCHED_FIFO) and locked memory are requested before
 //! the loop; a refusal is logged once, before the loop, and the loop runs anyway.
@@ -34,15 +53,15 @@ mod rt;
 pub(crate) mod timed;
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use media::{Frame, LineControl, Pipeline};
-use mio::unix::SourceFd;
-use mio::{Events, Interest, Token};
-use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::poll::PollTimeout;
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
+use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use tel_types::board::{ReadOutcome, VoiceChannel, WriteOutcome};
 use tel_types::{ChannelId, FRAME_SAMPLES, LineEvent, SampleTime};
 
@@ -106,10 +125,10 @@ pub(crate) trait Ticker: AsFd + Send {
 /// How the loop waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WaitMode {
-    /// `mio` (epoll, edge-triggered). Each wake-up drains a channel until "would block".
+    /// epoll, edge-triggered. Each wake-up drains a channel until "would block".
     Edge,
-    /// `poll(2)` over a pre-allocated array, level-triggered: the fallback for drivers
-    /// whose readiness edge-triggered epoll can miss.
+    /// epoll, level-triggered: the fallback for drivers whose readiness edge-triggered
+    /// epoll can miss.
     Level,
 }
 
@@ -124,6 +143,8 @@ pub(crate) struct Options {
     pub(crate) lock_memory: bool,
     /// Longest wait in one poll, so the loop notices the stop flag.
     pub(crate) poll_timeout_ms: u16,
+    /// Room reserved for lines added while the loop runs (`None`: the lines it starts with).
+    pub(crate) capacity: Option<Capacity>,
 }
 
 impl Default for Options {
@@ -133,6 +154,7 @@ impl Default for Options {
             rt_priority: Some(50),
             lock_memory: true,
             poll_timeout_ms: 100,
+            capacity: None,
         }
     }
 }
@@ -256,6 +278,109 @@ pub(crate) struct Line<C> {
     pub(crate) hw_bridge: bool,
 }
 
+/// The highest channel number DAHDI can have (`DAHDI_MAX_CHANNELS` is 1024, numbered
+/// from 1).
+pub(crate) const DAHDI_MAX_CHANNEL: u16 = 1024;
+
+/// What the loop reserves before it starts, so adding a channel later never allocates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Capacity {
+    /// Lines the loop can hold at once (`daemon.max_channels`).
+    pub(crate) lines: usize,
+    /// The highest channel number it can address.
+    pub(crate) max_number: u16,
+}
+
+impl Capacity {
+    /// Room for `lines` lines numbered up to DAHDI's highest channel number.
+    pub(crate) fn new(lines: usize) -> Self {
+        Self {
+            lines,
+            max_number: DAHDI_MAX_CHANNEL,
+        }
+    }
+}
+
+/// A request from the control thread to the audio thread.
+///
+/// A line travels by value on purpose: a boxed one would have to be freed on the audio
+/// thread when it moves into the loop's table.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Membership<C> {
+    /// Start servicing this line.
+    Add(Line<C>),
+    /// Take this channel out (bridges undone, on-hook) and hand its line back.
+    Remove(ChannelId),
+}
+
+/// What the audio thread hands back to the control thread (which drops it: the channel is
+/// closed and the pipeline freed there, never on the audio thread). By value, as
+/// [`Membership`].
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Returned<C> {
+    /// A removed line.
+    Removed(Line<C>),
+    /// An added line the loop could not take: its channel number is in use or beyond
+    /// [`Capacity::max_number`], the table is full, or its law is not the board's.
+    Refused(Line<C>),
+    /// A removal of a channel the loop does not have.
+    Unknown(ChannelId),
+}
+
+/// The control thread's ends of the membership rings.
+pub(crate) struct MembershipControl<C> {
+    /// Requests to the audio thread.
+    pub(crate) requests: ringbuf::HeapProd<Membership<C>>,
+    /// Lines coming back.
+    pub(crate) returned: ringbuf::HeapCons<Returned<C>>,
+}
+
+impl<C> std::fmt::Debug for MembershipControl<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MembershipControl").finish_non_exhaustive()
+    }
+}
+
+/// The audio thread's ends of the membership rings.
+pub(crate) struct MembershipAudio<C> {
+    requests: ringbuf::HeapCons<Membership<C>>,
+    returned: ringbuf::HeapProd<Returned<C>>,
+}
+
+impl<C> std::fmt::Debug for MembershipAudio<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MembershipAudio").finish_non_exhaustive()
+    }
+}
+
+/// The two SPSC rings that carry lines between the control and audio threads, each
+/// holding `depth` entries (more requests wait on the control side).
+pub(crate) fn membership<C>(depth: usize) -> (MembershipControl<C>, MembershipAudio<C>) {
+    let (req_p, req_c) = ringbuf::HeapRb::new(depth.max(1)).split();
+    let (ret_p, ret_c) = ringbuf::HeapRb::new(depth.max(1)).split();
+    (
+        MembershipControl {
+            requests: req_p,
+            returned: ret_c,
+        },
+        MembershipAudio {
+            requests: req_c,
+            returned: ret_p,
+        },
+    )
+}
+
+/// An epoll change the loop asks of its waiter when a line comes or goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reg {
+    /// Watch this channel's fd.
+    Add,
+    /// Stop watching it.
+    Remove,
+}
+
 struct LineState<C> {
     dev: C,
     pipe: Pipeline,
@@ -263,6 +388,19 @@ struct LineState<C> {
     failed: bool,
     hw_allowed: bool,
     hw_peer: Option<usize>,
+}
+
+impl<C> LineState<C> {
+    fn from_line(l: Line<C>) -> Self {
+        Self {
+            dev: l.dev,
+            pipe: l.pipe,
+            clock: SampleTime::ZERO,
+            failed: false,
+            hw_allowed: l.hw_bridge,
+            hw_peer: None,
+        }
+    }
 }
 
 /// The loop's state: every channel, the bridge table and the I/O buffers.
@@ -275,6 +413,8 @@ pub(crate) struct AudioLoop<C> {
     stats: Arc<AudioStats>,
     waker: Arc<mio::Waker>,
     wake_pending: bool,
+    /// Lines coming and going while the loop runs (`None`: a fixed set).
+    members: Option<MembershipAudio<C>>,
 }
 
 impl<C> std::fmt::Debug for AudioLoop<C> {
@@ -291,9 +431,32 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
     /// # Panics
     /// If a pipeline was configured for another law than its channel's (a wiring bug: the
     /// audio would be garbage), or two channels share a channel id.
+    #[cfg(test)]
     pub(crate) fn new(lines: Vec<Line<C>>, waker: Arc<mio::Waker>, stats: Arc<AudioStats>) -> Self {
+        let cap = Capacity {
+            lines: lines.len(),
+            max_number: 0,
+        };
+        Self::with_capacity(lines, waker, stats, cap, None)
+    }
+
+    /// [`AudioLoop::new`] with room for `cap` (lines added later through `members` never
+    /// allocate).
+    ///
+    /// # Panics
+    /// As [`AudioLoop::new`].
+    pub(crate) fn with_capacity(
+        lines: Vec<Line<C>>,
+        waker: Arc<mio::Waker>,
+        stats: Arc<AudioStats>,
+        cap: Capacity,
+        members: Option<MembershipAudio<C>>,
+    ) -> Self {
         let max_id = lines.iter().map(|l| usize::from(l.pipe.id().0)).max();
-        let mut index_of = vec![None; max_id.map_or(0, |m| m + 1)];
+        let slots = max_id
+            .map_or(0, |m| m + 1)
+            .max(usize::from(cap.max_number) + 1);
+        let mut index_of = vec![None; slots];
         for (i, l) in lines.iter().enumerate() {
             assert_eq!(
                 l.dev.law(),
@@ -306,26 +469,125 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
             *slot = Some(i);
         }
         let n = lines.len();
+        let room = n.max(cap.lines);
+        let mut states = Vec::with_capacity(room);
+        states.extend(lines.into_iter().map(LineState::from_line));
+        let mut peer_of = Vec::with_capacity(room);
+        peer_of.resize(n, None);
         Self {
-            lines: lines
-                .into_iter()
-                .map(|l| LineState {
-                    dev: l.dev,
-                    pipe: l.pipe,
-                    clock: SampleTime::ZERO,
-                    failed: false,
-                    hw_allowed: l.hw_bridge,
-                    hw_peer: None,
-                })
-                .collect(),
+            lines: states,
             index_of,
-            peer_of: vec![None; n],
+            peer_of,
             rx: [0; 2 * FRAME_SAMPLES],
             tx: [0; 2 * FRAME_SAMPLES],
             stats,
             waker,
             wake_pending: false,
+            members,
         }
+    }
+
+    /// How many lines the loop services now.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// The index of channel `id`, if the loop has it.
+    pub(crate) fn index(&self, id: ChannelId) -> Option<usize> {
+        self.index_of.get(usize::from(id.0)).copied().flatten()
+    }
+
+    /// Carries out what the control thread asked through the membership rings: adds the
+    /// lines handed over (registering each with `reg`, which answers whether it worked)
+    /// and hands removed ones back. A removal waits while the return ring is full.
+    ///
+    /// # Real-time
+    /// Does not allocate, free, lock, log or block: a line moves into storage reserved by
+    /// [`AudioLoop::with_capacity`] or out into the return ring; `reg` is one `epoll_ctl`.
+    pub(crate) fn apply_membership(&mut self, reg: &mut dyn FnMut(&C, u16, Reg) -> bool) {
+        let Some(mut m) = self.members.take() else {
+            return;
+        };
+        while !m.returned.is_full() {
+            let Some(req) = m.requests.try_pop() else {
+                break;
+            };
+            let back = match req {
+                Membership::Add(line) => self.add_line(line, reg).err().map(Returned::Refused),
+                Membership::Remove(id) => Some(match self.remove_line(id, reg) {
+                    Some(line) => Returned::Removed(line),
+                    None => Returned::Unknown(id),
+                }),
+            };
+            if let Some(back) = back {
+                // Not full: checked above, and only this thread pushes.
+                let _ = m.returned.try_push(back);
+            }
+            self.wake_pending = true;
+        }
+        self.members = Some(m);
+    }
+
+    // The refused line goes back by value (see `Membership`).
+    #[allow(clippy::result_large_err)]
+    fn add_line(
+        &mut self,
+        line: Line<C>,
+        reg: &mut dyn FnMut(&C, u16, Reg) -> bool,
+    ) -> Result<(), Line<C>> {
+        let n = line.pipe.id().0;
+        let free = self
+            .index_of
+            .get(usize::from(n))
+            .is_some_and(Option::is_none);
+        if !free || self.lines.len() == self.lines.capacity() || line.dev.law() != line.pipe.law() {
+            return Err(line);
+        }
+        let i = self.lines.len();
+        self.lines.push(LineState::from_line(line));
+        self.peer_of.push(None);
+        self.index_of[usize::from(n)] = Some(i);
+        if reg(&self.lines[i].dev, n, Reg::Add) {
+            // Whatever is ready already (epoll reports it too; this is cheaper than a wait).
+            self.service(i);
+        } else {
+            self.fail(i);
+        }
+        Ok(())
+    }
+
+    fn remove_line(
+        &mut self,
+        id: ChannelId,
+        reg: &mut dyn FnMut(&C, u16, Reg) -> bool,
+    ) -> Option<Line<C>> {
+        let i = self.index(id)?;
+        self.unlink(i);
+        if !self.lines[i].failed && self.lines[i].dev.set_hook(tel_types::Hook::OnHook).is_err() {
+            bump(&self.stats.hook_errors);
+        }
+        // A failed line may be out of the epoll set already; that answer is ignored.
+        reg(&self.lines[i].dev, id.0, Reg::Remove);
+        self.index_of[usize::from(id.0)] = None;
+        let gone = self.lines.swap_remove(i);
+        self.peer_of.swap_remove(i);
+        if i < self.lines.len() {
+            // The last line moved into `i`: point its id and its bridge peer at `i`.
+            let moved = usize::from(self.lines[i].pipe.id().0);
+            self.index_of[moved] = Some(i);
+            if let Some(j) = self.peer_of[i] {
+                self.peer_of[j] = Some(i);
+            }
+            if let Some(j) = self.lines[i].hw_peer {
+                self.lines[j].hw_peer = Some(i);
+            }
+        }
+        Some(Line {
+            dev: gone.dev,
+            pipe: gone.pipe,
+            hw_bridge: gone.hw_allowed,
+        })
     }
 
     /// Whether channel `i` was taken out of service.
@@ -579,13 +841,14 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
         timeout_ms: u16,
         stop: &AtomicBool,
     ) -> io::Result<()> {
-        let fd = ticker.as_fd().try_clone_to_owned()?;
-        let mut waiter = Waiter::new(mode, std::slice::from_ref(&fd), timeout_ms)?;
+        let mut waiter = Waiter::new(mode, 1, timeout_ms)?;
+        waiter.add(ticker.as_fd(), TICKER_TOKEN)?;
+        // Every line ticks with the board: a line added later needs no fd of its own.
+        let mut no_fd = |_: &C, _: u16, _: Reg| true;
         while !stop.load(Ordering::Relaxed) {
-            if !waiter.wait(&self.stats) {
-                continue;
-            }
-            if waiter.ready(0) {
+            let woke = waiter.wait(&self.stats);
+            self.apply_membership(&mut no_fd);
+            if woke && waiter.ready_tokens().any(|t| t == TICKER_TOKEN) {
                 ticker.on_ready();
                 self.service_all();
                 ticker.after_service();
@@ -609,27 +872,36 @@ impl<C: VoiceChannel + HwBridge + AsFd> AudioLoop<C> {
         timeout_ms: u16,
         stop: &AtomicBool,
     ) -> io::Result<()> {
-        // Duplicates of the fds, so the waiter does not borrow the channels.
-        let fds: Vec<OwnedFd> = self
-            .lines
-            .iter()
-            .map(|l| l.dev.as_fd().try_clone_to_owned())
-            .collect::<io::Result<_>>()?;
-        let mut waiter = Waiter::new(mode, &fds, timeout_ms)?;
-        // Edge-triggered: anything that became ready before registration is only seen by
-        // looking once.
+        // Room in the event buffer for every line the loop can ever hold.
+        let room = self.lines.capacity().max(1);
+        let mut waiter = Waiter::new(mode, room, timeout_ms)?;
+        for l in &self.lines {
+            waiter.add(l.dev.as_fd(), u64::from(l.pipe.id().0))?;
+        }
+        // Anything that became ready before registration: look once.
         self.service_all();
         self.wake_control();
         while !stop.load(Ordering::Relaxed) {
-            if !waiter.wait(&self.stats) {
-                continue;
+            let woke = waiter.wait(&self.stats);
+            {
+                let w = &waiter;
+                self.apply_membership(&mut |dev: &C, n: u16, op: Reg| match op {
+                    Reg::Add => w.add(dev.as_fd(), u64::from(n)).is_ok(),
+                    Reg::Remove => w.remove(dev.as_fd()),
+                });
             }
-            for i in 0..self.lines.len() {
-                if waiter.ready(i) {
+            if woke {
+                for t in waiter.ready_tokens() {
+                    let Some(i) = usize::try_from(t)
+                        .ok()
+                        .and_then(|n| self.index_of.get(n).copied().flatten())
+                    else {
+                        continue;
+                    };
                     self.service(i);
-                    if self.lines[i].failed {
-                        // A dead fd must not wake a level-triggered poll forever.
-                        waiter.forget(i);
+                    if self.lines[i].failed && waiter.mode == WaitMode::Level {
+                        // A dead fd must not wake a level-triggered wait forever.
+                        waiter.remove(self.lines[i].dev.as_fd());
                     }
                 }
             }
@@ -652,48 +924,46 @@ fn pair_mut<T>(v: &mut [T], i: usize, j: usize) -> (&mut T, &mut T) {
     }
 }
 
-/// The one place the audio thread sleeps: epoll through `mio` (edge-triggered) or
-/// `poll(2)` (level-triggered), over fds registered before the loop.
-enum Waiter<'fd> {
-    Edge {
-        poll: mio::Poll,
-        events: Events,
-        ready: Vec<bool>,
-        timeout: std::time::Duration,
-    },
-    Level {
-        fds: Vec<PollFd<'fd>>,
-        timeout: PollTimeout,
-    },
+/// The epoll token of the board's ticker (channel tokens are channel numbers).
+const TICKER_TOKEN: u64 = u64::MAX;
+
+/// The one place the audio thread sleeps: epoll, edge- or level-triggered, over the fds
+/// registered with [`Waiter::add`]. Adding and removing an fd is one `epoll_ctl` (no
+/// allocation, no logging), so it is done from inside the loop.
+struct Waiter {
+    epoll: Epoll,
+    mode: WaitMode,
+    /// Sized for every fd the loop can hold; `ready` of them are valid after a wait.
+    events: Vec<EpollEvent>,
+    ready: usize,
+    timeout: PollTimeout,
 }
 
-impl<'fd> Waiter<'fd> {
-    fn new(mode: WaitMode, fds: &'fd [OwnedFd], timeout_ms: u16) -> io::Result<Self> {
-        Ok(match mode {
-            WaitMode::Edge => {
-                let poll = mio::Poll::new()?;
-                for (i, fd) in fds.iter().enumerate() {
-                    poll.registry().register(
-                        &mut SourceFd(&fd.as_raw_fd()),
-                        Token(i),
-                        Interest::READABLE | Interest::PRIORITY,
-                    )?;
-                }
-                Self::Edge {
-                    poll,
-                    events: Events::with_capacity(fds.len().max(1)),
-                    ready: vec![false; fds.len()],
-                    timeout: std::time::Duration::from_millis(u64::from(timeout_ms)),
-                }
-            }
-            WaitMode::Level => Self::Level {
-                fds: fds
-                    .iter()
-                    .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN | PollFlags::POLLPRI))
-                    .collect(),
-                timeout: PollTimeout::from(timeout_ms),
-            },
+impl Waiter {
+    /// A waiter with room for `room` ready fds per wait.
+    fn new(mode: WaitMode, room: usize, timeout_ms: u16) -> io::Result<Self> {
+        Ok(Self {
+            epoll: Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?,
+            mode,
+            events: vec![EpollEvent::empty(); room.max(1)],
+            ready: 0,
+            timeout: PollTimeout::from(timeout_ms),
         })
+    }
+
+    /// Watches `fd` (readable: a frame is ready; priority: an event is pending).
+    fn add(&self, fd: BorrowedFd<'_>, token: u64) -> io::Result<()> {
+        let mut flags = EpollFlags::EPOLLIN | EpollFlags::EPOLLPRI;
+        if self.mode == WaitMode::Edge {
+            flags |= EpollFlags::EPOLLET;
+        }
+        self.epoll.add(fd, EpollEvent::new(flags, token))?;
+        Ok(())
+    }
+
+    /// Stops watching `fd`; whether it was watched.
+    fn remove(&self, fd: BorrowedFd<'_>) -> bool {
+        self.epoll.delete(fd).is_ok()
     }
 
     /// Sleeps until something is ready or the timeout passes; `true` if something is ready.
@@ -701,68 +971,23 @@ impl<'fd> Waiter<'fd> {
     /// # Real-time
     /// Does not allocate: the event storage was sized in [`Waiter::new`].
     fn wait(&mut self, stats: &AudioStats) -> bool {
-        let woke = match self {
-            Self::Edge {
-                poll,
-                events,
-                ready,
-                timeout,
-            } => match poll.poll(events, Some(*timeout)) {
-                Ok(()) => {
-                    ready.fill(false);
-                    for ev in events.iter() {
-                        if let Some(r) = ready.get_mut(ev.token().0) {
-                            *r = true;
-                        }
-                    }
-                    !events.is_empty()
-                }
-                Err(e) => {
-                    if e.kind() != io::ErrorKind::Interrupted {
-                        bump(&stats.poll_errors);
-                    }
-                    false
-                }
-            },
-            Self::Level { fds, timeout } => match nix::poll::poll(fds, *timeout) {
-                Ok(n) => n > 0,
-                Err(nix::errno::Errno::EINTR) => false,
-                Err(_) => {
-                    bump(&stats.poll_errors);
-                    false
-                }
-            },
+        self.ready = match self.epoll.wait(&mut self.events, self.timeout) {
+            Ok(n) => n,
+            Err(nix::errno::Errno::EINTR) => 0,
+            Err(_) => {
+                bump(&stats.poll_errors);
+                0
+            }
         };
-        if woke {
+        if self.ready > 0 {
             bump(&stats.wakeups);
         }
-        woke
+        self.ready > 0
     }
 
-    /// Whether fd `i` was ready in the last [`Waiter::wait`].
-    fn ready(&self, i: usize) -> bool {
-        match self {
-            Self::Edge { ready, .. } => ready.get(i).copied().unwrap_or(false),
-            Self::Level { fds, .. } => fds
-                .get(i)
-                .and_then(PollFd::revents)
-                .is_some_and(|r| !r.is_empty()),
-        }
-    }
-
-    /// Stops watching fd `i`.
-    fn forget(&mut self, i: usize) {
-        match self {
-            Self::Edge { ready, .. } => {
-                // Edge-triggered: a dead fd does not wake us again; nothing to do.
-                let _ = ready;
-            }
-            Self::Level { fds, .. } => {
-                if let Some(fd) = fds.get_mut(i) {
-                    fd.set_events(PollFlags::empty());
-                }
-            }
-        }
+    /// The tokens ready in the last [`Waiter::wait`].
+    fn ready_tokens(&self) -> impl Iterator<Item = u64> + '_ {
+        self.events[..self.ready].iter().map(EpollEvent::data)
     }
 }
 
@@ -770,6 +995,7 @@ impl<'fd> Waiter<'fd> {
 /// locked memory (logging once if refused), then runs `run` until `stop` is set.
 fn spawn_with<C, F>(
     lines: Vec<Line<C>>,
+    members: Option<MembershipAudio<C>>,
     waker: Arc<mio::Waker>,
     stop: Arc<AtomicBool>,
     options: Options,
@@ -784,7 +1010,11 @@ where
     let handle = std::thread::Builder::new()
         .name("audio-rt".into())
         .spawn(move || {
-            let mut audio = AudioLoop::new(lines, waker, thread_stats);
+            let cap = options.capacity.unwrap_or(Capacity {
+                lines: lines.len(),
+                max_number: 0,
+            });
+            let mut audio = AudioLoop::with_capacity(lines, waker, thread_stats, cap, members);
             let rt = rt::enter_realtime(options.rt_priority, options.lock_memory);
             audio.stats.rt_fifo.store(rt.fifo, Ordering::Relaxed);
             audio
@@ -807,6 +1037,7 @@ where
 #[allow(dead_code)] // The daemon's DAHDI wiring calls this; `audio-check` uses a ticked board.
 pub(crate) fn spawn_channel_fds<C>(
     lines: Vec<Line<C>>,
+    members: Option<MembershipAudio<C>>,
     waker: Arc<mio::Waker>,
     stop: Arc<AtomicBool>,
     options: Options,
@@ -814,7 +1045,7 @@ pub(crate) fn spawn_channel_fds<C>(
 where
     C: VoiceChannel + HwBridge + AsFd + Send + 'static,
 {
-    spawn_with(lines, waker, stop, options, move |audio, stop| {
+    spawn_with(lines, members, waker, stop, options, move |audio, stop| {
         audio.run_channel_fds(options.wait, options.poll_timeout_ms, stop)
     })
 }
@@ -825,6 +1056,7 @@ where
 /// As [`spawn_channel_fds`].
 pub(crate) fn spawn_ticked<C>(
     lines: Vec<Line<C>>,
+    members: Option<MembershipAudio<C>>,
     mut ticker: Box<dyn Ticker>,
     waker: Arc<mio::Waker>,
     stop: Arc<AtomicBool>,
@@ -833,7 +1065,7 @@ pub(crate) fn spawn_ticked<C>(
 where
     C: VoiceChannel + HwBridge + Send + 'static,
 {
-    spawn_with(lines, waker, stop, options, move |audio, stop| {
+    spawn_with(lines, members, waker, stop, options, move |audio, stop| {
         audio.run_ticked(ticker.as_mut(), options.wait, options.poll_timeout_ms, stop)
     })
 }

@@ -113,12 +113,17 @@ pub struct Daemon {
     /// before they are ended (1–3600 s; default 120). systemd's
     /// `TimeoutStopSec` must be longer.
     pub grace_period_s: u32,
+    /// `max_channels`: the most channels the daemon holds open at once (1–1024; default
+    /// 256). The audio thread reserves room for this many before it starts, so a reload
+    /// can open channels without allocating on it; changing it needs a restart.
+    pub max_channels: u32,
 }
 
 impl Default for Daemon {
     fn default() -> Self {
         Self {
             grace_period_s: 120,
+            max_channels: 256,
         }
     }
 }
@@ -821,6 +826,13 @@ pub enum Problem {
     Missing,
     /// A key that does not belong with the other settings.
     NotAllowed(&'static str),
+    /// More channels configured than `daemon.max_channels` allows.
+    TooManyChannels {
+        /// Channels the trunks and stations name.
+        configured: usize,
+        /// `daemon.max_channels`.
+        max: u32,
+    },
     /// A name that refers to nothing.
     Unknown {
         /// What kind of thing (board, script, agent group…).
@@ -870,6 +882,10 @@ impl fmt::Display for Problem {
             Self::Parse(m) => f.write_str(m),
             Self::Missing => f.write_str("missing"),
             Self::NotAllowed(why) => write!(f, "not allowed here: {why}"),
+            Self::TooManyChannels { configured, max } => write!(
+                f,
+                "{configured} channels are configured, more than daemon.max_channels ({max}); raise it (up to 1024) or configure fewer"
+            ),
             Self::Unknown { what, name, known } => {
                 write!(f, "no {what} is called {name:?}")?;
                 if known.is_empty() {
@@ -1195,6 +1211,22 @@ impl Config {
             1,
             3600,
         );
+        ck.range(
+            &[k("daemon"), k("max_channels")],
+            self.daemon.max_channels,
+            1,
+            1024,
+        );
+        let configured = self.channel_set().len();
+        if configured > self.daemon.max_channels as usize && !self.trunks.is_empty() {
+            ck.report(
+                &[k("daemon"), k("max_channels")],
+                Problem::TooManyChannels {
+                    configured,
+                    max: self.daemon.max_channels,
+                },
+            );
+        }
 
         // Boards.
         if self.boards.is_empty() {
@@ -1203,6 +1235,14 @@ impl Config {
         let mut boards: HashMap<&str, usize> = HashMap::new();
         for (i, b) in self.boards.iter().enumerate() {
             let at = |key: &str| [k("boards"), Seg::Index(i), k(key)];
+            if i > 0 {
+                ck.report(
+                    &at("name"),
+                    Problem::NotAllowed(
+                        "one [[boards]] per daemon: DAHDI numbers the channels of all its spans in one range, so list every span's channels under one board (the simulated card is one profile)",
+                    ),
+                );
+            }
             if let Some(&first) = boards.get(b.name.as_str()) {
                 let first = ck.here(&[k("boards"), Seg::Index(first), k("name")]);
                 ck.report(
@@ -1817,7 +1857,10 @@ impl Config {
     pub fn reload_plan(&self, new: &Self) -> Vec<Change> {
         let mut out = Vec::new();
         let mut add = |key: String, takes: Takes| out.push(Change { key, takes });
-        if self.daemon != new.daemon {
+        if self.daemon.max_channels != new.daemon.max_channels {
+            add("daemon.max_channels".into(), Takes::Restart);
+        }
+        if self.daemon.grace_period_s != new.daemon.grace_period_s {
             add("daemon".into(), Takes::Immediately);
         }
         // The level changes at once; a `filter` (or RUST_LOG) is fixed when the logger
@@ -1829,13 +1872,34 @@ impl Config {
         if self.metrics != new.metrics {
             add("metrics".into(), Takes::Immediately);
         }
-        if self.boards != new.boards {
-            add("boards".into(), Takes::Restart);
+        // The board is opened once; each key that differs is named.
+        for (i, (o, b)) in self.boards.iter().zip(&new.boards).enumerate() {
+            let mut named = false;
+            let mut key = |f: &str, differs: bool| {
+                if differs {
+                    named = true;
+                    add(format!("boards[{i}].{f}"), Takes::Restart);
+                }
+            };
+            key("name", o.name != b.name);
+            key("kind", o.kind != b.kind);
+            key("law", o.law != b.law);
+            key("tone_zone", o.tone_zone != b.tone_zone);
+            key("profile", o.profile != b.profile);
+            key("bridge", o.bridge != b.bridge);
+            key("load", o.load != b.load);
+            // Any other board key (one added later) is still reported.
+            if o != b && !named {
+                add(format!("boards[{i}]"), Takes::Restart);
+            }
+        }
+        if self.boards.len() != new.boards.len() {
+            add("boards (added or removed)".into(), Takes::Restart);
         }
         if self.channel_set() != new.channel_set() {
             add(
                 "trunks/stations channels (channels opened or closed)".into(),
-                Takes::Restart,
+                Takes::IdleChannels,
             );
         }
         for (i, t) in new.trunks.iter().enumerate() {
@@ -2055,21 +2119,28 @@ path = "cdr.sqlite"
             "trunks[0].script: applies for new calls"
         );
 
-        // Opening more channels needs a restart; the CDR store is switched at once.
+        // Opening more channels applies on idle channels; the CDR store is switched at
+        // once; a board's settings and `max_channels` need a restart, each named.
         let text = MINIMAL
             .replace("channels = \"5-8\"", "channels = \"5-9\"")
             .replace("path = \"cdr.sqlite\"", "path = \"cdr2.sqlite\"");
         let new = Config::parse(&text, f).unwrap();
+        let plan = old.reload_plan(&new);
+        assert!(plan.iter().all(|c| c.takes != Takes::Restart), "{plan:?}");
+        assert!(plan.contains(&Change {
+            key: "trunks/stations channels (channels opened or closed)".into(),
+            takes: Takes::IdleChannels,
+        }));
+        let mut new = old.clone();
+        new.boards[0].tone_zone = "us".into();
+        new.daemon.max_channels = 512;
         let restart: Vec<String> = old
             .reload_plan(&new)
             .into_iter()
             .filter(|c| c.takes == Takes::Restart)
             .map(|c| c.key)
             .collect();
-        assert_eq!(
-            restart,
-            ["trunks/stations channels (channels opened or closed)"]
-        );
+        assert_eq!(restart, ["daemon.max_channels", "boards[0].tone_zone"]);
     }
 
     #[test]
@@ -2328,6 +2399,7 @@ url = "postgres://db/cdr"
             "ivrd.toml:11:8: boards[1].name: board \"card0\" is already defined at boards[0].name (line 6)",
         );
         has("boards[1].profile: missing");
+        has("ivrd.toml:11:8: boards[1].name: not allowed here: one [[boards]] per daemon");
         has(
             "ivrd.toml:21:8: trunks[1].name: trunk group \"a\" is already defined at trunks[0].name (line 15)",
         );
@@ -2352,7 +2424,7 @@ url = "postgres://db/cdr"
         has("order_hooks.path: not allowed here: only for backend \"sqlite\"");
         has("order_hooks.custom_sql: missing");
         has("cdr.spill: missing: store \"postgres\" needs a local spill file");
-        assert_eq!(e.len(), 18, "{}", e.join("\n"));
+        assert_eq!(e.len(), 19, "{}", e.join("\n"));
     }
 
     #[test]

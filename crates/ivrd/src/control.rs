@@ -18,6 +18,8 @@
 //! - **Threads**: one control thread; allocation is allowed (never the audio thread).
 
 pub(crate) mod hooks;
+pub(crate) mod live;
+pub(crate) mod members;
 pub(crate) mod prompts;
 pub(crate) mod recorder;
 pub(crate) mod reload;
@@ -48,7 +50,7 @@ const RING_GONE_MS: u64 = 7_000;
 /// Ringing longer than this without answering (caller ID never came) answers anyway.
 const MAX_RING_WAIT_MS: u64 = 12_000;
 /// How long an out-of-service channel stays out before it is tried again.
-const OOS_RETRY_MS: u64 = 30_000;
+pub(crate) const OOS_RETRY_MS: u64 = 30_000;
 /// One frame: how soon commands waiting for a full ring are tried again.
 const FRAME_MS: u64 = 20;
 
@@ -220,6 +222,10 @@ enum State {
     OutOfService {
         retry_at: Instant,
     },
+    /// No longer configured: handed to the audio thread to be taken out and closed.
+    Closing,
+    /// A slot whose channel was closed (the next channel opened may take it).
+    Vacant,
 }
 
 #[derive(Debug)]
@@ -237,6 +243,8 @@ struct Chan {
     pending: Option<reload::Pending>,
     /// The generation of the prompt table this channel's pipeline plays from.
     table_gen: u32,
+    /// A reload took it out of the config (or changed its role): it closes when idle.
+    leaving: bool,
 }
 
 /// Counters for the demo's status line and summary (the Prometheus metrics carry the rest).
@@ -321,6 +329,12 @@ pub(crate) struct Controller {
     /// The prompt table new calls play from, and its generation (one per reloaded pack).
     table: &'static media::PromptTable,
     table_gen: u32,
+    /// Channels the config names that are not open yet.
+    wanted: Vec<members::Wanted>,
+    /// Channels to take out of the audio loop.
+    closes: Vec<ChannelId>,
+    /// Slots (open channels) at most: `daemon.max_channels`.
+    max_channels: usize,
 }
 
 impl Controller {
@@ -349,18 +363,12 @@ impl Controller {
         let chans: Vec<Chan> = handles
             .iter()
             .zip(roles)
-            .map(|(h, role)| Chan {
-                id: h.id(),
-                role,
-                state: State::Idle,
-                early_cid: None,
-                last_idle: Instant::ZERO,
-                digits_lost_seen: 0,
-                line: None,
-                pending: None,
-                table_gen: 0,
-            })
+            .map(|(h, role)| Chan::new(h.id(), role))
             .collect();
+        for i in 0..chans.len() {
+            metrics.set_channel_state(i, ChannelState::Idle);
+        }
+        let max_channels = chans.len().max(metrics.capacity());
         let index_of = chans.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
         let rr = vec![0; groups.len()];
         Self {
@@ -385,7 +393,15 @@ impl Controller {
             last_step: Instant::ZERO,
             table,
             table_gen: 0,
+            wanted: Vec::new(),
+            closes: Vec::new(),
+            max_channels,
         }
+    }
+
+    /// Opens at most `n` channels (slots) at once: `daemon.max_channels`.
+    pub(crate) fn set_max_channels(&mut self, n: usize) {
+        self.max_channels = n.max(self.chans.len());
     }
 
     /// The counters so far.
@@ -398,14 +414,17 @@ impl Controller {
         let mut o = Occupancy::default();
         for c in &self.chans {
             match &c.state {
-                State::Idle => {}
+                State::Idle | State::Closing | State::Vacant => {}
                 State::OutOfService { .. } => o.out_of_service += 1,
                 State::InIvr(_) => o.in_ivr += 1,
                 State::Queued(_) | State::AgentRinging { .. } => o.queued += 1,
                 State::Bridged { .. } => o.with_agent += 1,
                 _ => {}
             }
-            if !matches!(c.state, State::Idle | State::OutOfService { .. }) {
+            if !matches!(
+                c.state,
+                State::Idle | State::OutOfService { .. } | State::Closing | State::Vacant
+            ) {
                 o.busy_channels += 1;
             }
         }
@@ -417,7 +436,7 @@ impl Controller {
     pub(crate) fn debug_states(&self) -> Vec<String> {
         self.chans
             .iter()
-            .filter(|c| !matches!(c.state, State::Idle))
+            .filter(|c| !matches!(c.state, State::Idle | State::Vacant))
             .map(|c| {
                 let s = format!("{:?}", c.state);
                 format!("{}: {}", c.id, &s[..s.len().min(40)])
@@ -427,10 +446,12 @@ impl Controller {
 
     /// Every channel is idle (or out of service) and no call is left anywhere.
     pub(crate) fn all_idle(&self) -> bool {
-        self.chans
-            .iter()
-            .all(|c| matches!(c.state, State::Idle | State::OutOfService { .. }))
-            && self.scripts.iter().all(|s| s.engine.calls() == 0)
+        self.chans.iter().all(|c| {
+            matches!(
+                c.state,
+                State::Idle | State::OutOfService { .. } | State::Closing | State::Vacant
+            )
+        }) && self.scripts.iter().all(|s| s.engine.calls() == 0)
     }
 
     /// Hook calls to run (the caller answers each with [`Controller::hook_reply`]).
@@ -468,8 +489,17 @@ impl Controller {
             }
         }
         // Commands waiting for room in a full ring go out on the next frame.
-        if self.handles.iter().any(|h| h.backlog() > 0) {
+        // (A closed channel's leftovers have nowhere to go.)
+        if self
+            .handles
+            .iter()
+            .zip(&self.chans)
+            .any(|(h, c)| h.backlog() > 0 && !matches!(c.state, State::Vacant))
+        {
             take(self.last_step + ivr::Duration::from_millis(FRAME_MS));
+        }
+        if let Some(t) = self.next_open() {
+            take(t);
         }
         d
     }
@@ -510,8 +540,10 @@ impl Controller {
     pub(crate) fn step(&mut self, now: Instant) {
         self.last_step = now;
         // Commands that found a ring full go first, in order, before anything new.
-        for h in &mut self.handles {
-            h.pump();
+        for (h, c) in self.handles.iter_mut().zip(&self.chans) {
+            if !matches!(c.state, State::Vacant) {
+                h.pump();
+            }
         }
         for i in 0..self.chans.len() {
             while let Some(ev) = self.handles[i].poll_event() {
@@ -526,6 +558,7 @@ impl Controller {
         }
         self.timers(now);
         self.apply_pending(now);
+        self.close_leaving();
         self.dispatch(now);
     }
 
@@ -563,6 +596,9 @@ impl Controller {
     // ---------- events ----------
 
     fn on_event(&mut self, i: usize, now: Instant, ev: MediaEvent) {
+        if matches!(self.chans[i].state, State::Closing | State::Vacant) {
+            return;
+        }
         match ev {
             MediaEvent::Digit(d) => {
                 self.counts.digits += 1;
@@ -1027,9 +1063,11 @@ impl Controller {
                 call.cdr.path = rec.path.clone();
                 call.cdr.script_version = format!("{}", rec.version);
                 let staffed = call.transfer_group.is_some_and(|g| {
-                    self.chans
-                        .iter()
-                        .any(|c| matches!(&c.role, Role::Station(gs) if gs.contains(&g)))
+                    self.chans.iter().any(|c| {
+                        !c.leaving
+                            && !matches!(c.state, State::Closing | State::Vacant)
+                            && matches!(&c.role, Role::Station(gs) if gs.contains(&g))
+                    })
                 });
                 if rec.reason == EndReason::Transferred && staffed {
                     call.queued_at = now;
@@ -1131,7 +1169,7 @@ impl Controller {
             let i = (start + k) % n;
             let c = &self.chans[i];
             if let Role::Station(groups) = &c.role {
-                if groups.contains(&g) && matches!(c.state, State::Idle) {
+                if groups.contains(&g) && matches!(c.state, State::Idle) && !c.leaving {
                     self.rr[g] = i + 1;
                     return Some(i);
                 }

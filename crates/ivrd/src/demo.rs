@@ -625,6 +625,7 @@ fn realtime(
     };
     let (audio_thread, _stats) = audio::spawn_ticked(
         lines,
+        None,
         Box::new(ticker),
         Arc::clone(&waker),
         Arc::clone(&stop),

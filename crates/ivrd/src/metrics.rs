@@ -278,6 +278,9 @@ pub const DTMF_SNR_BOUNDS_DB: &[f64] = &[6.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0
 /// Bucket bounds for DTMF tone duration, ms (Q.24: accept ≥ 40 ms).
 pub const DTMF_DURATION_BOUNDS_MS: &[f64] = &[30.0, 40.0, 50.0, 70.0, 100.0, 150.0, 250.0, 500.0];
 
+/// A channel slot with no channel open (not counted in `ivrd_channels`).
+const CLOSED: u8 = u8::MAX;
+
 /// The daemon's metrics registry. Share it as `Arc<Metrics>`.
 #[derive(Debug)]
 pub struct Metrics {
@@ -354,9 +357,23 @@ pub struct AudioMetrics {
 impl Metrics {
     /// A registry for `channels` channels (indices `0..channels`), all idle.
     pub fn new(channels: usize) -> Self {
+        Self::with_capacity(channels, channels)
+    }
+
+    /// A registry with room for `capacity` channels, of which `0..channels` are open and
+    /// idle; the others appear when [`Metrics::set_channel_state`] first names them (a
+    /// channel opened by a reload) and go again with [`Metrics::close_channel`]. The
+    /// slots are sized once: changing them is a relaxed store, no lock.
+    pub fn with_capacity(channels: usize, capacity: usize) -> Self {
         Self {
-            channel_state: (0..channels)
-                .map(|_| AtomicU8::new(ChannelState::Idle as u8))
+            channel_state: (0..capacity.max(channels))
+                .map(|i| {
+                    AtomicU8::new(if i < channels {
+                        ChannelState::Idle as u8
+                    } else {
+                        CLOSED
+                    })
+                })
                 .collect(),
             calls_offered: Counter::default(),
             calls_answered: Counter::default(),
@@ -385,9 +402,24 @@ impl Metrics {
         }
     }
 
-    /// Number of channels the registry tracks.
+    /// Number of channels open now.
     pub fn channels(&self) -> usize {
+        self.channel_state
+            .iter()
+            .filter(|s| s.load(Ordering::Relaxed) != CLOSED)
+            .count()
+    }
+
+    /// Number of channel slots (open or not).
+    pub fn capacity(&self) -> usize {
         self.channel_state.len()
+    }
+
+    /// Channel `index` was closed: it is no longer counted in any state.
+    pub fn close_channel(&self, index: usize) {
+        if let Some(s) = self.channel_state.get(index) {
+            s.store(CLOSED, Ordering::Relaxed);
+        }
     }
 
     /// Records channel `index`'s state. Out-of-range indices are ignored
@@ -399,7 +431,7 @@ impl Metrics {
         }
     }
 
-    /// Channel `index`'s state, if it exists.
+    /// Channel `index`'s state, if it is open.
     pub fn channel_state(&self, index: usize) -> Option<ChannelState> {
         let v = self.channel_state.get(index)?.load(Ordering::Relaxed);
         ChannelState::ALL.get(usize::from(v)).copied()
@@ -837,6 +869,28 @@ mod tests {
         assert!(s.contains("x_bucket{le=\"5\"} 4\n"), "{s}");
         assert!(s.contains("x_bucket{le=\"+Inf\"} 6\n"), "{s}");
         assert!(s.contains("x_count 6\n"), "{s}");
+    }
+
+    #[test]
+    fn channels_opened_and_closed_later_appear_and_go() {
+        let m = Metrics::with_capacity(2, 4);
+        assert_eq!((m.channels(), m.capacity()), (2, 4));
+        assert_eq!(m.channel_state(2), None);
+        let idle = |m: &Metrics| {
+            let mut s = String::new();
+            m.render(&mut s);
+            s.lines()
+                .find(|l| l.starts_with("ivrd_channels{state=\"idle\"}"))
+                .map(str::to_owned)
+        };
+        assert_eq!(idle(&m).as_deref(), Some("ivrd_channels{state=\"idle\"} 2"));
+        m.set_channel_state(3, ChannelState::Idle);
+        assert_eq!(m.channels(), 3);
+        assert_eq!(idle(&m).as_deref(), Some("ivrd_channels{state=\"idle\"} 3"));
+        m.close_channel(0);
+        assert_eq!(m.channel_state(0), None);
+        assert_eq!(m.channels(), 2);
+        assert_eq!(idle(&m).as_deref(), Some("ivrd_channels{state=\"idle\"} 2"));
     }
 
     #[test]

@@ -10,7 +10,11 @@
 //!   the metrics endpoint change at once. A config or script that does not load refuses
 //!   the whole reload (logged with file, key and line) and the old one runs on. The prompt
 //!   pack and the recordings folder change for new calls; the CDR store is flushed, then
-//!   switched. What needs a restart (boards, opening or closing channels) is logged.
+//!   switched. Channels added to the trunks or stations are opened and start answering;
+//!   channels removed close when idle (a call in progress finishes first); a channel moved
+//!   between trunk and station closes when idle and opens again in its new role. What needs
+//!   a restart (a board's settings, `daemon.max_channels`) is logged with its key and kept
+//!   as it runs.
 //! - `SIGTERM`/`SIGINT` stop answering, let calls finish up to `daemon.grace_period_s`, hang
 //!   up the rest, flush the CDRs, and exit 0.
 
@@ -244,6 +248,8 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
                 }
             }
             "daemon" => log::info!("reload: {change}"),
+            // The controller logged each channel opened, closed or moved.
+            _ if key.starts_with("trunks/stations channels") => {}
             "cdr" => run.cdr_wanted = Some(cfg.cdr.clone()),
             _ if change.takes == Takes::Restart => log::warn!("reload: {change}"),
             "recordings" => {
@@ -267,6 +273,7 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
     let mut cfg = cfg;
     // What needs a restart is kept as it runs, so the next reload compares against it.
     cfg.boards.clone_from(&run.cfg.boards);
+    cfg.daemon.max_channels = run.cfg.daemon.max_channels;
     cfg.cdr.clone_from(&run.cfg.cdr);
     if run.server.is_none() && cfg.metrics.enabled {
         cfg.metrics.clone_from(&run.cfg.metrics);
@@ -338,122 +345,180 @@ fn run_inner(
     let epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
+    let max_channels = cfg.daemon.max_channels as usize;
     let options = Options {
         lock_memory: false,
+        capacity: Some(audio::Capacity::new(max_channels)),
         ..Options::default()
     };
-    let (mut ctl, audio_thread, audio_stats, board_thread, metrics, recorder) = match board_cfg.kind
-    {
-        BoardKind::Sim => {
-            let path = board_cfg
-                .profile
-                .clone()
-                .ok_or("sim board without a profile")?;
-            let profile = simboard::Profile::load(&path).map_err(|e| e.to_string())?;
-            let metrics = Arc::new(Metrics::new(profile.ports().count()));
-            let mut board = simboard::SimBoard::with_options(
-                profile,
-                simboard::BoardOptions {
-                    capture_audio: false,
-                    seed: board_cfg.load.as_ref().map_or(1, |l| l.seed),
-                },
-            );
-            if let Some(load) = &board_cfg.load {
-                let orders: Vec<String> = order_hooks::sample_shop::orders(20_000, 1)
-                    .step_by(97)
-                    .take(64)
-                    .map(|o| o.order_no)
-                    .collect();
-                control::virt::populate(&mut board, cfg, load, &orders);
-            }
-            let channels = board.take_all_channels();
-            let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
-            let recorder = control::recorder::Recorder::spawn(
-                taps.scripts,
-                taps.calls,
-                taps.names,
-                &cfg.recordings.dir,
-            )
-            .map_err(|e| e.to_string())?;
-            let mut clock = simboard::RealTimeClock::new().map_err(|e| e.to_string())?;
-            let (ticker, _log) = audio::timed::frame_ticker(audio::timed::now_ns() + 25_000_000, 0)
-                .map_err(|e| e.to_string())?;
-            let board_stop = Arc::clone(&stop);
-            let board_thread = std::thread::Builder::new()
-                .name("simboard".into())
-                .spawn(move || {
-                    use std::os::fd::AsFd;
-                    while !board_stop.load(Ordering::Relaxed) {
-                        let mut fds = [nix::poll::PollFd::new(
-                            clock.as_fd(),
-                            nix::poll::PollFlags::POLLIN,
-                        )];
-                        let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(100u16));
-                        clock.tick(&mut board);
-                    }
-                })
-                .map_err(|e| e.to_string())?;
-            let (audio_thread, audio_stats) = audio::spawn_ticked(
-                lines,
-                Box::new(ticker),
-                Arc::clone(&waker),
-                Arc::clone(&stop),
-                options,
-            )
-            .map_err(|e| e.to_string())?;
-            (
-                ctl,
-                audio_thread,
-                audio_stats,
-                Some(board_thread),
-                metrics,
-                recorder,
-            )
-        }
-        BoardKind::Dahdi => {
-            let mut numbers: Vec<u16> = cfg
-                .trunks
-                .iter()
-                .flat_map(|t| t.channels.channels())
-                .chain(cfg.stations.iter().flat_map(|s| s.channels.channels()))
-                .collect();
-            numbers.sort_unstable();
-            numbers.dedup();
-            let mut channels = Vec::with_capacity(numbers.len());
-            // `block_ms`: 10 ms blocks by default (a prompt starts within 10 ms of its
-            // command), with buffers for 40 ms each way.
-            let block = board_cfg.block_samples() as u32;
-            for n in numbers {
-                let mut ch =
-                    dahdi::Channel::open(n).map_err(|e| format!("DAHDI channel {n}: {e}"))?;
-                ch.set_io_block(block)
-                    .map_err(|e| format!("DAHDI channel {n}: {block}-sample blocks: {e}"))?;
-                channels.push(ch);
-            }
-            if let Some(b) = channels.first().and_then(|ch| ch.buffers().ok()) {
-                log::info!(
-                    "DAHDI: {} channels, {}-sample blocks ({} ms), {} buffers each way",
-                    channels.len(),
-                    b.buf_size,
-                    b.buf_size / 8,
-                    b.num_bufs
+    // Channels opened and closed by a reload go through these rings (see `control::live`).
+    let rings = control::setup::Rings::default();
+    let (mut ctl, audio_thread, audio_stats, board_thread, metrics, recorder, mut live) =
+        match board_cfg.kind {
+            BoardKind::Sim => {
+                let path = board_cfg
+                    .profile
+                    .clone()
+                    .ok_or("sim board without a profile")?;
+                let profile = simboard::Profile::load(&path).map_err(|e| e.to_string())?;
+                let metrics = Arc::new(Metrics::with_capacity(0, max_channels));
+                let mut board = simboard::SimBoard::with_options(
+                    profile,
+                    simboard::BoardOptions {
+                        capture_audio: false,
+                        seed: board_cfg.load.as_ref().map_or(1, |l| l.seed),
+                    },
                 );
-            }
-            let metrics = Arc::new(Metrics::new(channels.len()));
-            let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
-            let recorder = control::recorder::Recorder::spawn(
-                taps.scripts,
-                taps.calls,
-                taps.names,
-                &cfg.recordings.dir,
-            )
-            .map_err(|e| e.to_string())?;
-            let (audio_thread, audio_stats) =
-                audio::spawn_channel_fds(lines, Arc::clone(&waker), Arc::clone(&stop), options)
+                if let Some(load) = &board_cfg.load {
+                    let orders: Vec<String> = order_hooks::sample_shop::orders(20_000, 1)
+                        .step_by(97)
+                        .take(64)
+                        .map(|o| o.order_no)
+                        .collect();
+                    control::virt::populate(&mut board, cfg, load, &orders);
+                }
+                // The card's other channels wait as spares for a reload to open them.
+                let (channels, spares) =
+                    control::live::SimSpares::split(cfg, board.take_all_channels());
+                let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
+                let recorder = control::recorder::Recorder::spawn(
+                    taps.scripts,
+                    taps.calls,
+                    taps.names,
+                    &cfg.recordings.dir,
+                )
+                .map_err(|e| e.to_string())?;
+                let mut clock = simboard::RealTimeClock::new().map_err(|e| e.to_string())?;
+                let (ticker, _log) =
+                    audio::timed::frame_ticker(audio::timed::now_ns() + 25_000_000, 0)
+                        .map_err(|e| e.to_string())?;
+                let board_stop = Arc::clone(&stop);
+                let board_thread = std::thread::Builder::new()
+                    .name("simboard".into())
+                    .spawn(move || {
+                        use std::os::fd::AsFd;
+                        while !board_stop.load(Ordering::Relaxed) {
+                            let mut fds = [nix::poll::PollFd::new(
+                                clock.as_fd(),
+                                nix::poll::PollFlags::POLLIN,
+                            )];
+                            let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(100u16));
+                            clock.tick(&mut board);
+                        }
+                    })
                     .map_err(|e| e.to_string())?;
-            (ctl, audio_thread, audio_stats, None, metrics, recorder)
-        }
-    };
+                let (control_side, audio_side) = audio::membership(32);
+                let live: Box<dyn control::live::LiveStep> = Box::new(control::live::Live::new(
+                    spares,
+                    control_side,
+                    rings,
+                    control::live::to_recorder(recorder.new_taps()),
+                ));
+                let (audio_thread, audio_stats) = audio::spawn_ticked(
+                    lines,
+                    Some(audio_side),
+                    Box::new(ticker),
+                    Arc::clone(&waker),
+                    Arc::clone(&stop),
+                    options,
+                )
+                .map_err(|e| e.to_string())?;
+                (
+                    ctl,
+                    audio_thread,
+                    audio_stats,
+                    Some(board_thread),
+                    metrics,
+                    recorder,
+                    live,
+                )
+            }
+            BoardKind::Dahdi => {
+                let mut numbers: Vec<u16> = cfg
+                    .trunks
+                    .iter()
+                    .flat_map(|t| t.channels.channels())
+                    .chain(cfg.stations.iter().flat_map(|s| s.channels.channels()))
+                    .collect();
+                numbers.sort_unstable();
+                numbers.dedup();
+                // A channel that does not open is logged and tried again every 30 s, as
+                // one that fails later; the others start. None at all is an error.
+                let mut channels = Vec::with_capacity(numbers.len());
+                let mut failed = Vec::new();
+                // `block_ms`: 10 ms blocks by default (a prompt starts within 10 ms of its
+                // command), with buffers for 40 ms each way.
+                let block = board_cfg.block_samples() as u32;
+                for n in numbers {
+                    match dahdi::Channel::open(n)
+                        .map_err(|e| e.to_string())
+                        .and_then(|mut c| prepare_dahdi(&mut c, block).map(|()| c))
+                    {
+                        Ok(c) => channels.push(c),
+                        Err(e) => {
+                            log::error!(
+                                "DAHDI channel {n}: {e}; the others start, it is tried again every {} s",
+                                control::OOS_RETRY_MS / 1000
+                            );
+                            failed.push(n);
+                        }
+                    }
+                }
+                if channels.is_empty() {
+                    return Err(format!(
+                        "no DAHDI channel opened (channels {failed:?}; is DAHDI loaded and configured with dahdi_cfg?)"
+                    ));
+                }
+                if let Some(b) = channels.first().and_then(|ch| ch.buffers().ok()) {
+                    log::info!(
+                        "DAHDI: {} channels, {}-sample blocks ({} ms), {} buffers each way",
+                        channels.len(),
+                        b.buf_size,
+                        b.buf_size / 8,
+                        b.num_bufs
+                    );
+                }
+                let metrics = Arc::new(Metrics::with_capacity(0, max_channels));
+                let (lines, mut ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
+                for n in failed {
+                    ctl.open_failed(n, ivr::Instant::ZERO);
+                }
+                let recorder = control::recorder::Recorder::spawn(
+                    taps.scripts,
+                    taps.calls,
+                    taps.names,
+                    &cfg.recordings.dir,
+                )
+                .map_err(|e| e.to_string())?;
+                let (control_side, audio_side) = audio::membership(32);
+                let live: Box<dyn control::live::LiveStep> = Box::new(control::live::Live::new(
+                    control::live::DahdiOpener {
+                        prepare: prepare_dahdi,
+                        block,
+                    },
+                    control_side,
+                    rings,
+                    control::live::to_recorder(recorder.new_taps()),
+                ));
+                let (audio_thread, audio_stats) = audio::spawn_channel_fds(
+                    lines,
+                    Some(audio_side),
+                    Arc::clone(&waker),
+                    Arc::clone(&stop),
+                    options,
+                )
+                .map_err(|e| e.to_string())?;
+                (
+                    ctl,
+                    audio_thread,
+                    audio_stats,
+                    None,
+                    metrics,
+                    recorder,
+                    live,
+                )
+            }
+        };
     let server = if cfg.metrics.enabled {
         match MetricsServer::start(cfg.metrics.listen.0, Arc::clone(&metrics)) {
             Ok(s) => {
@@ -536,6 +601,8 @@ fn run_inner(
                 }
                 _ => {}
             }
+            // Channels a reload opened or closed (after the reload, so it applies at once).
+            live.step(ctl, &running.cfg, now);
             if let Some(t) = stopping_since {
                 if hung_up_at.is_none() && (ctl.all_idle() || ms >= t + grace_ms) {
                     if !ctl.all_idle() {
@@ -589,6 +656,13 @@ fn run_inner(
         report.spilled
     );
     result.map_err(|e| e.to_string())
+}
+
+/// What every DAHDI channel gets once opened, at start and when a reload opens it: the
+/// board's I/O block (`block` samples) and buffers for 40 ms each way.
+fn prepare_dahdi(ch: &mut dahdi::Channel, block: u32) -> Result<(), String> {
+    ch.set_io_block(block)
+        .map_err(|e| format!("{block}-sample blocks: {e}"))
 }
 
 /// DAHDI bridges in the kernel: both legs join one conference (the kernel picks a free

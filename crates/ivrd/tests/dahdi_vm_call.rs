@@ -13,6 +13,11 @@
 //!    audio crosses any more.
 //!
 //! 3. The caller hangs up the way Chinese exchanges signal it, with busy tone: ivrd hangs up.
+//! 4. SIGHUP adds trunk 30 (cabled to channel 6): ivrd opens it and answers a call on it.
+//! 5. SIGHUP removes trunk 31: ivrd closes it (it is idle) and no longer answers it.
+//!
+//! Trunk channel 40 has no signalling in the VM: it does not open; ivrd starts with the
+//! others and keeps trying it.
 //!
 //! Then SIGTERM: ivrd exits 0 and the CDRs are in SQLite.
 //!
@@ -394,10 +399,32 @@ fn ivrd_answers_takes_keys_transfers_through_a_kernel_conference_and_stops() {
     std::fs::create_dir_all(work.join("recordings")).unwrap();
     order_hooks::sample_shop::create_sqlite(&work.join("shop.sqlite"), 20, 1).unwrap();
     let log = work.join("ivrd.log");
+    // A writable copy of the config (the reloads below rewrite it), its relative paths made
+    // absolute.
+    let base = config.parent().expect("config folder").to_path_buf();
+    let text = std::fs::read_to_string(&config)
+        .expect("config")
+        .replace(
+            "vm-line = \"vm-line.ivr\"",
+            &format!("vm-line = \"{}\"", base.join("vm-line.ivr").display()),
+        )
+        .replace(
+            "dir = \"prompts\"",
+            &format!("dir = \"{}\"", base.join("prompts").display()),
+        );
+    assert!(
+        text.contains("channels = \"31\""),
+        "the trunk line of {config:?}"
+    );
+    // Channel 40 has no signalling in the VM's system.conf: it does not open, the others
+    // start, and it is tried again.
+    let trunks = |list: &str| text.replace("channels = \"31\"", &format!("channels = \"{list}\""));
+    let live_config = work.join("ivrd.toml");
+    std::fs::write(&live_config, trunks("31,40")).unwrap();
     let t_start = Instant::now();
     let mut child = Command::new(&ivrd)
         .args(["run", "--config"])
-        .arg(&config)
+        .arg(&live_config)
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -405,6 +432,12 @@ fn ivrd_answers_takes_keys_transfers_through_a_kernel_conference_and_stops() {
         .spawn()
         .unwrap_or_else(|e| panic!("{}: {e}", ivrd.display()));
     wait_for_log(&log, "ivrd running", &mut child, Duration::from_secs(30));
+    wait_for_log(
+        &log,
+        "DAHDI channel 40: ",
+        &mut child,
+        Duration::from_secs(1),
+    );
     println!("ivrd running after {:?}", t_start.elapsed());
     // The config leaves `block_ms` at its DAHDI default: 10 ms blocks, 40 ms of buffers.
     let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -533,6 +566,61 @@ fn ivrd_answers_takes_keys_transfers_through_a_kernel_conference_and_stops() {
     l.run_for(300);
     drop(l);
 
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    // --- Call 4: SIGHUP adds trunk 30 (cabled to channel 6); a call on it is answered.
+    std::fs::write(&live_config, trunks("30-31,40")).unwrap();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).expect("kill");
+    wait_for_log(
+        &log,
+        "channel 30: opened as a trunk",
+        &mut child,
+        Duration::from_secs(10),
+    );
+    let mut l = Lines {
+        exchange: Far::open("exchange 2", 6),
+        agent: Far::open("agent", env_u16("IVRD_VM_AGENT", 32)),
+        t0: Instant::now(),
+    };
+    l.run_for(2_200);
+    let t = l.ring_and_wait_answer();
+    println!("call 4: the added trunk answered {t} ms after ringing");
+    let greeting = l.listen(3_000);
+    assert!(
+        greeting > 300.0,
+        "the greeting on the added trunk is silent: RMS {greeting:.0}"
+    );
+    let t = l.caller_hangs_up();
+    println!("call 4: trunk released {t} ms after the caller hung up");
+    l.run_for(300);
+    drop(l);
+
+    // --- SIGHUP removes trunk 31: it is idle, so it closes at once; a ring is not answered.
+    std::fs::write(&live_config, trunks("30,40")).unwrap();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).expect("kill");
+    wait_for_log(
+        &log,
+        "channel 31: closed",
+        &mut child,
+        Duration::from_secs(10),
+    );
+    let mut l = Lines {
+        exchange: Far::open("exchange", env_u16("IVRD_VM_EXCHANGE", 7)),
+        agent: Far::open("agent", env_u16("IVRD_VM_AGENT", 32)),
+        t0: Instant::now(),
+    };
+    l.run_for(2_200);
+    let since = l.now_ms();
+    l.exchange.hook(Hook::Ring);
+    let answered = l.run_until(6_000, |l| l.exchange.saw(LineEvent::RingOffHook, since));
+    assert!(
+        answered.is_none(),
+        "the removed trunk answered a call {answered:?} ms after ringing"
+    );
+    println!("removed trunk 31: not answered in 6 s");
+    l.exchange.hook(Hook::OnHook);
+    l.run_for(300);
+    drop(l);
+
     // --- SIGTERM: exit 0, CDRs written.
     let t_term = Instant::now();
     nix::sys::signal::kill(
@@ -557,13 +645,17 @@ fn ivrd_answers_takes_keys_transfers_through_a_kernel_conference_and_stops() {
     );
     assert_eq!(status.code(), Some(0), "ivrd's exit status");
     assert!(
+        text.contains("the others start, it is tried again every 30 s"),
+        "channel 40 at start"
+    );
+    assert!(
         text.contains("kernel bridges: 1 (0 refused"),
         "the bridge was not carried by the kernel"
     );
     let rows = cdrs(&work.join("cdr.sqlite"));
     println!("CDRs: {rows:#?}");
-    assert_eq!(rows.len(), 3, "{rows:?}");
-    let (a, b, c) = (&rows[0], &rows[1], &rows[2]);
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let (a, b, c, d) = (&rows[0], &rows[1], &rows[2], &rows[3]);
     assert_eq!(a.trunk, 31);
     assert!(
         a.path.contains("key 1") && a.path.contains("find_order"),
@@ -578,5 +670,7 @@ fn ivrd_answers_takes_keys_transfers_through_a_kernel_conference_and_stops() {
     assert_eq!(b.target.as_deref(), Some("agents"), "{b:?}");
     assert!(b.agent_answer_ms.is_some(), "{b:?}");
     assert_eq!(c.cause, "busy-tone", "{c:?}");
+    assert_eq!(d.trunk, 30, "the call on the trunk a reload added: {d:?}");
+    assert_eq!(d.cause, "caller-onhook", "{d:?}");
     println!("ivrd on DAHDI: whole test {:?}", t_start.elapsed());
 }

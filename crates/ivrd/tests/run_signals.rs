@@ -261,3 +261,204 @@ path = "{cdr}"
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Trunks added and removed by SIGHUP on the simulated card: the added ones open and answer,
+/// the removed ones close once their calls end, and no call is cut.
+#[test]
+fn sighup_opens_and_closes_trunks_without_cutting_calls() {
+    let dir = std::env::temp_dir().join(format!("ivrd-run-live-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let r = repo();
+    let shop = dir.join("shop.sqlite");
+    order_hooks::sample_shop::create_sqlite(&shop, 2_000, 1).unwrap();
+    std::fs::create_dir_all(dir.join("recordings")).unwrap();
+    let cdr = dir.join("cdr.sqlite");
+    let config = dir.join("ivrd.toml");
+    // Callers who want an agent (agents talk about 8 s), several a second: every trunk is
+    // in a call nearly all the time.
+    let text = |trunks: &str| {
+        format!(
+            r#"
+[daemon]
+grace_period_s = 2
+
+[metrics]
+enabled = false
+
+[[boards]]
+name = "sim"
+kind = "sim"
+profile = "{r}/firmware-stubs/analog-8fxo-8fxs.toml"
+[boards.load]
+calls_per_hour = 20000
+hold_mean_s = 8
+seed = 4
+personas = {{ wants-agent = 1.0 }}
+
+[[trunks]]
+name = "400-analog"
+board = "sim"
+channels = "{trunks}"
+script = "shop-hotline"
+answer_after_rings = 2
+record = true
+
+[[stations]]
+board = "sim"
+channels = "9-16"
+groups = ["orders", "sales", "service", "after_sales", "complaints"]
+
+[[agent_groups]]
+name = "orders"
+[[agent_groups]]
+name = "sales"
+[[agent_groups]]
+name = "service"
+[[agent_groups]]
+name = "after_sales"
+[[agent_groups]]
+name = "complaints"
+
+[scripts]
+shop-hotline = "{r}/ivr-scripts/shop-hotline.ivr"
+
+[prompts]
+dir = "{r}/ivr-scripts/prompts"
+
+[order_hooks]
+backend = "sqlite"
+path = "{shop}"
+
+[recordings]
+dir = "{d}/recordings"
+
+[cdr]
+store = "sqlite"
+path = "{cdr}"
+"#,
+            r = r.display(),
+            shop = shop.display(),
+            d = dir.display(),
+            cdr = cdr.display()
+        )
+    };
+    std::fs::write(&config, text("1-6")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ivrd"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = Pid::from_raw(child.id() as i32);
+    // The log, read as it comes.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let log = std::sync::Arc::clone(&log);
+        let mut err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                log.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let wait_log = |what: &str, limit: Duration| {
+        let t0 = Instant::now();
+        while !log.lock().unwrap().contains(what) {
+            assert!(
+                t0.elapsed() < limit,
+                "no `{what}` in {limit:?}:\n{}",
+                log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_log("ivrd running", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_secs(4));
+    // Add trunks 7 and 8 (spares of the card until now).
+    std::fs::write(&config, text("1-8")).unwrap();
+    kill(pid, Signal::SIGHUP).unwrap();
+    wait_log("channel 8: opened as a trunk", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(15));
+    // Remove 6, 7 and 8 while calls run on them.
+    std::fs::write(&config, text("1-5")).unwrap();
+    let removed_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    kill(pid, Signal::SIGHUP).unwrap();
+    for n in [6, 7, 8] {
+        wait_log(&format!("channel {n}: closed"), Duration::from_secs(90));
+    }
+    assert!(child.try_wait().unwrap().is_none(), "the daemon died");
+    kill(pid, Signal::SIGTERM).unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(30)).expect("the daemon did not stop");
+    reader.join().unwrap();
+    let log = log.lock().unwrap().clone();
+    assert!(status.success(), "exit {status:?}\n{log}");
+    assert!(
+        log.contains("reload: channel(s) [7, 8] added: opened now"),
+        "{log}"
+    );
+    for n in [7, 8] {
+        assert!(
+            log.contains(&format!("channel {n}: opened as a trunk of `400-analog`")),
+            "{log}"
+        );
+    }
+    assert!(
+        log.contains("reload: channel(s) [6, 7, 8] removed: each closes when idle"),
+        "{log}"
+    );
+    for n in [6, 7, 8] {
+        assert!(log.contains(&format!("channel {n}: closed")), "{log}");
+    }
+    assert!(!log.contains("did not open"), "{log}");
+    let stored = ivrd::cdr::read_all(&cdr).unwrap();
+    // The added trunks answered calls.
+    assert!(
+        stored
+            .iter()
+            .any(|c| (7..=8).contains(&c.trunk) && c.answer_ms.is_some()),
+        "no call answered on an added trunk: {stored:?}"
+    );
+    // Calls on the added trunks were recorded whole, like the others (their taps went to
+    // the recording writer when they opened).
+    let added: Vec<&String> = stored
+        .iter()
+        .filter(|c| (7..=8).contains(&c.trunk))
+        .filter_map(|c| c.recording.as_ref())
+        .collect();
+    assert!(!added.is_empty(), "no call on an added trunk was recorded");
+    for p in added {
+        let r = hound::WavReader::open(p).unwrap_or_else(|e| panic!("{p}: {e}"));
+        assert!(r.duration() > 8000, "{p}: {} samples", r.duration());
+    }
+    // A call was in progress on a removed trunk when the reload came, and went on to its
+    // end.
+    assert!(
+        stored.iter().any(|c| (6..=8).contains(&c.trunk)
+            && c.answer_ms.is_some_and(|a| a < removed_at)
+            && c.end_ms > removed_at + 500),
+        "no call spanned the removal: {stored:?}"
+    );
+    // No call was cut by the removal: every call on 6-8 ended by the caller or the IVR.
+    for c in stored.iter().filter(|c| (6..=8).contains(&c.trunk)) {
+        assert!(
+            !matches!(
+                c.hangup_cause,
+                ivrd::cdr::HangupCause::ChannelFailure | ivrd::cdr::HangupCause::Shutdown
+            ),
+            "{c:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

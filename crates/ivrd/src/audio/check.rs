@@ -25,7 +25,7 @@ pub(crate) struct Args {
     /// How long to run, in seconds.
     #[arg(long, default_value_t = 60)]
     seconds: u64,
-    /// Wait with level-triggered poll(2) instead of edge-triggered epoll (mio).
+    /// Wait with level-triggered epoll instead of edge-triggered epoll.
     #[arg(long)]
     level: bool,
     /// Do not ask for SCHED_FIFO and locked memory.
@@ -365,6 +365,7 @@ where
     const WAKE: mio::Token = mio::Token(0);
     let waker = Arc::new(mio::Waker::new(poll.registry(), WAKE).map_err(CheckError::Io)?);
     let options = Options {
+        capacity: None,
         wait: if args.level {
             WaitMode::Level
         } else {
@@ -379,9 +380,15 @@ where
         let stop = Arc::clone(&writer_stop);
         std::thread::spawn(move || writer(taps, stop))
     };
-    let (audio_thread, stats) =
-        spawn_ticked(lines, Box::new(ticker), waker, Arc::clone(stop), options)
-            .map_err(CheckError::Io)?;
+    let (audio_thread, stats) = spawn_ticked(
+        lines,
+        None,
+        Box::new(ticker),
+        waker,
+        Arc::clone(stop),
+        options,
+    )
+    .map_err(CheckError::Io)?;
 
     println!(
         "audio-check: {} ports, {} s, {:?} wait, {} ports bridged in pairs, the rest playing prompts, all recording, every receiver on",

@@ -57,6 +57,16 @@ struct Fake {
     /// Samples per read and write (DAHDI's block size).
     block: usize,
     fd: EventFd,
+    /// Told the channel's number when it is dropped (closed).
+    on_close: Option<Arc<std::sync::Mutex<Vec<u16>>>>,
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        if let Some(c) = &self.on_close {
+            c.lock().unwrap().push(self.number);
+        }
+    }
 }
 
 impl Fake {
@@ -75,6 +85,7 @@ impl Fake {
             event_on_write: None,
             block: FRAME_SAMPLES,
             fd: EventFd::from_value_and_flags(0, EfdFlags::EFD_NONBLOCK).expect("eventfd"),
+            on_close: None,
         }
     }
 }
@@ -732,4 +743,296 @@ fn ten_ms_blocks_user_space_bridge_carries_audio_both_ways() {
     assert_eq!(r.audio.pipe(0).peer(), None);
     assert!(last_written(&r, 0).iter().all(|&s| s == 0));
     assert!(last_written(&r, 1).iter().all(|&s| s == 0));
+}
+
+/// A fake whose drop (the channel's close) the test sees.
+fn closing_fake(number: u16, closed: &Arc<std::sync::Mutex<Vec<u16>>>) -> Fake {
+    let mut f = Fake::new(number);
+    f.on_close = Some(Arc::clone(closed));
+    f
+}
+
+/// A line for `dev`, as `rig` builds them, and its control handle.
+fn line_for(dev: Fake) -> (Line<Fake>, ControlHandle) {
+    let mut c = Config::new(ChannelId(dev.number), empty_prompts());
+    c.law = Law::Linear;
+    c.dtmf_clamp = false;
+    let (pipe, ctl) = media::channel(c);
+    (
+        Line {
+            dev,
+            pipe,
+            hw_bridge: true,
+        },
+        ctl,
+    )
+}
+
+/// A loop over `fakes` with room for `room` lines and membership rings.
+fn live_rig(fakes: Vec<Fake>, room: usize) -> (Rig, super::MembershipControl<Fake>) {
+    let control_poll = mio::Poll::new().expect("poll");
+    let waker = Arc::new(mio::Waker::new(control_poll.registry(), WAKE).expect("waker"));
+    let mut lines = Vec::new();
+    let mut ctls = Vec::new();
+    for dev in fakes {
+        let (l, c) = line_for(dev);
+        lines.push(l);
+        ctls.push(c);
+    }
+    let (control, audio_side) = super::membership(4);
+    let audio = AudioLoop::with_capacity(
+        lines,
+        waker,
+        Arc::new(AudioStats::default()),
+        super::Capacity {
+            lines: room,
+            max_number: 32,
+        },
+        Some(audio_side),
+    );
+    (
+        Rig {
+            audio,
+            ctls,
+            control_poll,
+        },
+        control,
+    )
+}
+
+fn no_fd() -> impl FnMut(&Fake, u16, super::Reg) -> bool {
+    |_, _, _| true
+}
+
+#[test]
+fn a_line_handed_over_is_serviced_and_a_removed_one_comes_back_on_hook() {
+    use ringbuf::traits::{Consumer, Producer};
+    let closed = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (mut r, mut m) = live_rig(vec![closing_fake(1, &closed)], 4);
+    let cap_before = r.audio.lines.capacity();
+    // Add channel 7 while the loop runs.
+    let (line, mut ctl7) = line_for(closing_fake(7, &closed));
+    assert!(m.requests.try_push(super::Membership::Add(line)).is_ok());
+    r.audio.apply_membership(&mut no_fd());
+    assert_eq!(r.audio.len(), 2);
+    assert_eq!(r.audio.index(ChannelId(7)), Some(1));
+    assert_eq!(r.audio.lines.capacity(), cap_before, "no reallocation");
+    // It is serviced like the others: a ring reaches its control side.
+    r.audio.lines[1]
+        .dev
+        .script
+        .push_back(Step::Pending(LineEvent::RingBegin));
+    r.audio.service(1);
+    assert!(events(&mut ctl7).iter().any(|e| matches!(
+        e,
+        MediaEvent::Line {
+            event: LineEvent::RingBegin,
+            ..
+        }
+    )));
+    // Remove channel 1: channel 7 moves into its index; 1 comes back, on-hook, not closed
+    // by the audio thread (the control side drops it).
+    assert!(
+        m.requests
+            .try_push(super::Membership::Remove(ChannelId(1)))
+            .is_ok()
+    );
+    r.audio.apply_membership(&mut no_fd());
+    assert_eq!(r.audio.len(), 1);
+    assert_eq!(r.audio.index(ChannelId(1)), None);
+    assert_eq!(r.audio.index(ChannelId(7)), Some(0));
+    assert!(
+        closed.lock().unwrap().is_empty(),
+        "not closed on the audio thread"
+    );
+    let Some(super::Returned::Removed(back)) = m.returned.try_pop() else {
+        panic!("channel 1 was not handed back");
+    };
+    assert_eq!(back.dev.number, 1);
+    assert_eq!(back.dev.hooks.last(), Some(&Hook::OnHook));
+    drop(back);
+    assert_eq!(*closed.lock().unwrap(), [1]);
+    // A removal of a channel the loop does not have is answered too.
+    assert!(
+        m.requests
+            .try_push(super::Membership::Remove(ChannelId(9)))
+            .is_ok()
+    );
+    r.audio.apply_membership(&mut no_fd());
+    assert!(matches!(
+        m.returned.try_pop(),
+        Some(super::Returned::Unknown(ChannelId(9)))
+    ));
+}
+
+#[test]
+fn removing_a_bridged_line_unlinks_its_peer_first_and_keeps_the_moved_line_bridged() {
+    use ringbuf::traits::{Consumer, Producer};
+    let (mut r, mut m) = live_rig(vec![Fake::new(1), Fake::new(2), Fake::new(3)], 3);
+    // 2 and 3 bridged in user space; 1 is removed, so 3 moves into index 0.
+    r.ctls[1]
+        .try_send(MediaCommand::Bridge(ChannelId(3)))
+        .unwrap();
+    r.audio.lines[1].dev.script.push_back(Step::Frame(5));
+    r.audio.service(1);
+    assert_eq!(r.audio.pipe(2).peer(), Some(ChannelId(2)));
+    assert!(
+        m.requests
+            .try_push(super::Membership::Remove(ChannelId(1)))
+            .is_ok()
+    );
+    r.audio.apply_membership(&mut no_fd());
+    assert!(matches!(
+        m.returned.try_pop(),
+        Some(super::Returned::Removed(_))
+    ));
+    let i3 = r.audio.index(ChannelId(3)).unwrap();
+    let i2 = r.audio.index(ChannelId(2)).unwrap();
+    assert_eq!((i3, i2), (0, 1));
+    // The bridge still carries audio between 2 and 3 at their new indices.
+    r.audio.lines[i2].dev.script.push_back(Step::Frame(300));
+    r.audio.lines[i3].dev.script.push_back(Step::Frame(-7));
+    r.audio.service(i2);
+    r.audio.service(i3);
+    assert!(last_written(&r, i3).iter().all(|&s| s == 300));
+    // Now remove 3 (a leg of the bridge): its peer is unlinked before it goes.
+    assert!(
+        m.requests
+            .try_push(super::Membership::Remove(ChannelId(3)))
+            .is_ok()
+    );
+    r.audio.apply_membership(&mut no_fd());
+    let i2 = r.audio.index(ChannelId(2)).unwrap();
+    assert_eq!(r.audio.pipe(i2).peer(), None);
+    assert_eq!(r.audio.len(), 1);
+}
+
+#[test]
+fn a_line_beyond_the_reserved_room_or_with_a_used_number_is_handed_back() {
+    use ringbuf::traits::{Consumer, Producer};
+    let (mut r, mut m) = live_rig(vec![Fake::new(1)], 2);
+    let (dup, _c) = line_for(Fake::new(1));
+    assert!(m.requests.try_push(super::Membership::Add(dup)).is_ok());
+    let (two, _c2) = line_for(Fake::new(2));
+    assert!(m.requests.try_push(super::Membership::Add(two)).is_ok());
+    let (three, _c3) = line_for(Fake::new(3));
+    assert!(m.requests.try_push(super::Membership::Add(three)).is_ok());
+    r.audio.apply_membership(&mut no_fd());
+    let back: Vec<u16> = std::iter::from_fn(|| m.returned.try_pop())
+        .map(|r| match r {
+            super::Returned::Refused(l) => l.dev.number,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        back,
+        [1, 3],
+        "a used number and a line beyond the room of 2"
+    );
+    assert_eq!(r.audio.len(), 2);
+}
+
+#[test]
+fn a_line_whose_fd_cannot_be_watched_is_taken_out_of_service() {
+    use ringbuf::traits::Producer;
+    let (mut r, mut m) = live_rig(vec![Fake::new(1)], 2);
+    let (line, mut ctl) = line_for(Fake::new(4));
+    assert!(m.requests.try_push(super::Membership::Add(line)).is_ok());
+    r.audio.apply_membership(&mut |_, _, _| false);
+    let i = r.audio.index(ChannelId(4)).unwrap();
+    assert!(r.audio.is_failed(i));
+    assert!(events(&mut ctl).iter().any(|e| matches!(
+        e,
+        MediaEvent::Line {
+            event: LineEvent::Removed,
+            ..
+        }
+    )));
+}
+
+/// The real fd loop: a channel handed over while the loop waits is registered from the
+/// loop and its readiness wakes it.
+fn run_loop_adding_in(mode: WaitMode) {
+    use ringbuf::traits::{Consumer, Producer};
+    let mut control_poll = mio::Poll::new().expect("poll");
+    let waker = Arc::new(mio::Waker::new(control_poll.registry(), WAKE).expect("waker"));
+    let (mut m, audio_side) = super::membership(4);
+    let stop = Arc::new(AtomicBool::new(false));
+    let stats = Arc::new(AudioStats::default());
+    let thread_stop = Arc::clone(&stop);
+    let thread_stats = Arc::clone(&stats);
+    let audio = std::thread::spawn(move || {
+        let mut l = AudioLoop::with_capacity(
+            Vec::new(),
+            waker,
+            thread_stats,
+            super::Capacity {
+                lines: 4,
+                max_number: 16,
+            },
+            Some(audio_side),
+        );
+        l.run_channel_fds(mode, 20, &thread_stop)
+    });
+    let mut dev = Fake::new(5);
+    dev.gate_open = false;
+    dev.script
+        .extend([Step::Frame(1), Step::Pending(LineEvent::RingBegin)]);
+    let kick_fd = dev.fd.as_fd().try_clone_to_owned().expect("dup");
+    let (line, mut ctl) = line_for(dev);
+    assert!(m.requests.try_push(super::Membership::Add(line)).is_ok());
+    // Let the loop take it (its 20 ms wait ends), then make it readable.
+    let mut evs = mio::Events::with_capacity(4);
+    let _ = control_poll.poll(&mut evs, Some(Duration::from_millis(100)));
+    nix::unistd::write(&kick_fd, &1u64.to_ne_bytes()).expect("kick");
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        control_poll
+            .poll(&mut evs, Some(Duration::from_millis(100)))
+            .expect("poll");
+        got.extend(std::iter::from_fn(|| ctl.poll_event()));
+        if !got.is_empty() {
+            break;
+        }
+    }
+    // Take it out again and stop.
+    assert!(
+        m.requests
+            .try_push(super::Membership::Remove(ChannelId(5)))
+            .is_ok()
+    );
+    let mut back = None;
+    for _ in 0..50 {
+        if let Some(b) = m.returned.try_pop() {
+            back = Some(b);
+            break;
+        }
+        let _ = control_poll.poll(&mut evs, Some(Duration::from_millis(100)));
+    }
+    stop.store(true, Ordering::Relaxed);
+    audio.join().expect("audio thread").expect("loop ran");
+    assert!(
+        matches!(back, Some(super::Returned::Removed(_))),
+        "{back:?}"
+    );
+    assert!(
+        got.iter().any(|e| matches!(
+            e,
+            MediaEvent::Line {
+                event: LineEvent::RingBegin,
+                ..
+            }
+        )),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn edge_triggered_loop_takes_a_channel_added_while_it_runs() {
+    run_loop_adding_in(WaitMode::Edge);
+}
+
+#[test]
+fn level_triggered_loop_takes_a_channel_added_while_it_runs() {
+    run_loop_adding_in(WaitMode::Level);
 }

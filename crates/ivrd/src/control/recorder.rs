@@ -24,6 +24,10 @@ use tel_types::RecordingId;
 /// hooks, see `control::message_file`).
 pub(crate) type CallNames = Arc<Mutex<HashMap<u16, (String, i64)>>>;
 
+/// Taps of channels opened while the writer runs (script recordings, whole calls); the
+/// writer takes them on its next round.
+pub(crate) type NewTaps = Arc<Mutex<(Vec<TapConsumer>, Vec<TapConsumer>)>>;
+
 /// Slot numbers of whole-call recordings (script slots are small numbers).
 const CALL_SLOT: u32 = u32::MAX;
 
@@ -35,6 +39,7 @@ const POLL: Duration = Duration::from_millis(100);
 pub(crate) struct Recorder {
     stop: Arc<AtomicBool>,
     dir: Arc<Mutex<std::path::PathBuf>>,
+    new_taps: NewTaps,
     thread: Option<JoinHandle<u64>>,
 }
 
@@ -267,6 +272,8 @@ impl Recorder {
         let shared = Arc::new(Mutex::new(dir.to_path_buf()));
         let folder = Arc::clone(&shared);
         let dir = dir.to_path_buf();
+        let new_taps = NewTaps::default();
+        let inbox = Arc::clone(&new_taps);
         let thread = std::thread::Builder::new()
             .name("rec-writer".into())
             .spawn(move || {
@@ -278,6 +285,11 @@ impl Recorder {
                 let mut keys = HashMap::new();
                 let mut finished = 0;
                 while !flag.load(Ordering::Relaxed) {
+                    {
+                        let mut new = inbox.lock().unwrap_or_else(PoisonError::into_inner);
+                        taps.append(&mut new.0);
+                        calls.append(&mut new.1);
+                    }
                     recs.follow(&folder);
                     finished += drain(&mut taps, &mut recs, &mut keys, &names);
                     finished +=
@@ -297,8 +309,14 @@ impl Recorder {
         Ok(Self {
             stop,
             dir: shared,
+            new_taps,
             thread: Some(thread),
         })
+    }
+
+    /// Where the taps of a channel opened later go (see [`NewTaps`]).
+    pub(crate) fn new_taps(&self) -> NewTaps {
+        Arc::clone(&self.new_taps)
     }
 
     /// Recordings that start from now on go to `dir`; those open finish where they are.

@@ -7,6 +7,9 @@
 //!   polarity and busy-tone hang-up (the controller's), gains, busy-tone detection and the
 //!   FSK modem (the pipeline's, sent as one [`media::LineSettings`] command). A channel in a
 //!   call keeps the settings it had until the call ends.
+//! - **Channels** the new configuration adds are opened, those it drops are closed when
+//!   idle, and those that change between trunk and station are closed when idle and
+//!   opened again in their new role (see [`super::members`]).
 //! - Everything is checked before anything changes: a reload that cannot be applied whole
 //!   is refused whole and the running configuration stays.
 
@@ -174,10 +177,17 @@ impl Controller {
             }
         }
 
-        // 6. Each channel's new role and line settings, for when it is idle.
-        let mut unconfigured = Vec::new();
-        let mut moved = Vec::new();
+        // 6. Channels opened, closed or re-roled (see `members`), then each staying
+        //    channel's new line settings, for when it is idle.
+        let now = self.last_step;
+        log.extend(self.plan_members(cfg, now));
         for i in 0..self.chans.len() {
+            if self.chans[i].leaving
+                || matches!(self.chans[i].state, State::Vacant | State::Closing)
+            {
+                self.chans[i].pending = None;
+                continue;
+            }
             let n = self.chans[i].id.0;
             let trunk = cfg
                 .trunks
@@ -201,16 +211,14 @@ impl Controller {
                     .iter()
                     .filter(|s| s.channels.channels().contains(&n))
                     .collect();
-                if stations.is_empty() {
-                    unconfigured.push(n);
+                let Some(s) = stations.first() else {
                     continue;
-                }
+                };
                 let groups: Vec<usize> = stations
                     .iter()
                     .flat_map(|s| s.groups.iter())
                     .filter_map(|g| self.groups.iter().position(|x| &x.name == g))
                     .collect();
-                let s = stations[0];
                 Pending {
                     role: Role::Station(groups),
                     line: None,
@@ -222,29 +230,8 @@ impl Controller {
                     ),
                 }
             };
-            // A trunk's pipeline has the recording taps and the trunk receivers; a station's
-            // does not. Changing what a channel is needs a restart.
-            let same_kind = matches!(
-                (&self.chans[i].role, &pending.role),
-                (Role::Trunk(_), Role::Trunk(_)) | (Role::Station(_), Role::Station(_))
-            );
-            if !same_kind {
-                moved.push(n);
-                continue;
-            }
             self.chans[i].pending = Some(pending);
         }
-        if !moved.is_empty() {
-            log.push(format!(
-                "channel(s) {moved:?} change between trunk and station: applies after a restart (they stay as they are until then)"
-            ));
-        }
-        if !unconfigured.is_empty() {
-            log.push(format!(
-                "channel(s) {unconfigured:?} are no longer configured: they keep running as they are until a restart closes them"
-            ));
-        }
-        let now = self.last_step;
         self.apply_pending(now);
         Ok(log)
     }

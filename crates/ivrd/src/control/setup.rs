@@ -72,6 +72,120 @@ impl Default for Rings {
     }
 }
 
+/// What the config makes of one channel.
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    /// A trunk of `cfg.trunks[n]`.
+    Trunk(usize),
+    /// An agent station in these agent groups (by name).
+    Station(Vec<String>),
+}
+
+/// One channel's pipeline settings, as the config says: what [`build`] makes at start and
+/// a reload makes for a channel it opens.
+#[derive(Debug)]
+pub(crate) struct ChannelPlan {
+    /// Trunk or station.
+    pub(crate) kind: Kind,
+    /// The pipeline's configuration.
+    pub(crate) media: media::Config,
+    /// The board may bridge it ([`Line::hw_bridge`]).
+    pub(crate) hw_bridge: bool,
+}
+
+impl ChannelPlan {
+    /// The audio thread's line for `dev` and the control side's handle.
+    pub(crate) fn line<C>(self, dev: C) -> (Line<C>, media::ControlHandle) {
+        let (pipe, handle) = media::channel(self.media);
+        (
+            Line {
+                dev,
+                pipe,
+                hw_bridge: self.hw_bridge,
+            },
+            handle,
+        )
+    }
+}
+
+/// What channel `n` (coded in `law`) is in `cfg`, with its pipeline playing from `table`;
+/// `None` if the config names it neither trunk nor station.
+pub(crate) fn channel_plan(
+    cfg: &Config,
+    n: u16,
+    law: tel_types::Law,
+    table: &'static media::PromptTable,
+    rings: Rings,
+) -> Option<ChannelPlan> {
+    let zone =
+        dsp::zones::ToneZone::by_code(cfg.boards.first().map_or("cn", |b| b.tone_zone.as_str()))
+            .unwrap_or_else(dsp::zones::ToneZone::default_zone);
+    // `bridge = "kernel"` on the channel's board; see `Line::hw_bridge`. There is one
+    // board (the config check refuses a second), and a reload keeps the running board's
+    // settings even if it renamed it, so a name the boards do not have means that board.
+    let kernel_bridge = |board: &str| {
+        let b = cfg
+            .boards
+            .iter()
+            .find(|b| b.name == board)
+            .or(cfg.boards.first());
+        b.is_some_and(|b| b.bridge == BridgeMode::Kernel)
+    };
+    let mut mc = media::Config::new(ChannelId(n), table);
+    mc.law = law;
+    mc.zone = zone;
+    mc.listen_tap_frames = 0;
+    mc.command_capacity = rings.commands;
+    mc.event_capacity = rings.events;
+    if let Some(t) = cfg
+        .trunks
+        .iter()
+        .position(|t| t.channels.channels().contains(&n))
+    {
+        let tc = &cfg.trunks[t];
+        mc.caller_id_fsk = match tc.caller_id.standard {
+            CallerIdStandard::FskBell202 => Some(dsp::fsk::FskModem::Bell202),
+            CallerIdStandard::FskV23 => Some(dsp::fsk::FskModem::V23),
+            _ => None,
+        };
+        mc.progress_detection = tc.busy_tone.disconnect;
+        // Every trunk has the whole-call tap, so a reload can turn `record` on; it
+        // carries audio only while a recorded call is up.
+        mc.listen_tap_frames = 50;
+        mc.rx_gain = media::Gain::from_db(tc.rx_gain_db);
+        mc.tx_gain = media::Gain::from_db(tc.tx_gain_db);
+        // A recorded call still stays in user space (the recording tap would not hear
+        // the agent in a kernel bridge): the audio loop decides that per bridge, as a
+        // reload can turn `record` on.
+        return Some(ChannelPlan {
+            kind: Kind::Trunk(t),
+            media: mc,
+            hw_bridge: kernel_bridge(&tc.board),
+        });
+    }
+    let stations: Vec<_> = cfg
+        .stations
+        .iter()
+        .filter(|s| s.channels.channels().contains(&n))
+        .collect();
+    let first = stations.first()?;
+    mc.caller_id_fsk = None;
+    mc.progress_detection = false;
+    mc.record_tap_frames = 0;
+    mc.rx_gain = media::Gain::from_db(first.rx_gain_db);
+    mc.tx_gain = media::Gain::from_db(first.tx_gain_db);
+    Some(ChannelPlan {
+        kind: Kind::Station(
+            stations
+                .iter()
+                .flat_map(|s| s.groups.iter().cloned())
+                .collect(),
+        ),
+        media: mc,
+        hw_bridge: kernel_bridge(&first.board),
+    })
+}
+
 /// Pipelines for `channels` and the controller over their handles. Channels the config does
 /// not name (neither trunk nor station) are left out.
 pub(crate) fn build<C: VoiceChannel>(
@@ -139,82 +253,31 @@ pub(crate) fn build_with<C: VoiceChannel>(
     let mut roles = Vec::new();
     let mut taps = Vec::new();
     let mut call_taps = Vec::new();
-    let zone =
-        dsp::zones::ToneZone::by_code(cfg.boards.first().map_or("cn", |b| b.tone_zone.as_str()))
-            .unwrap_or_else(dsp::zones::ToneZone::default_zone);
-    // `bridge = "kernel"` on the channel's board; see `Line::hw_bridge`.
-    let kernel_bridge = |board: &str| {
-        cfg.boards
-            .iter()
-            .any(|b| b.name == board && b.bridge == BridgeMode::Kernel)
-    };
     for dev in channels {
-        let n = dev.number();
-        let hw_bridge;
-        let trunk = cfg
-            .trunks
-            .iter()
-            .position(|t| t.channels.channels().contains(&n));
-        let station: Vec<usize> = cfg
-            .stations
-            .iter()
-            .filter(|s| s.channels.channels().contains(&n))
-            .flat_map(|s| s.groups.iter())
-            .filter_map(|g| groups.iter().position(|x| &x.name == g))
-            .collect();
-        let mut mc = media::Config::new(ChannelId(n), table);
-        mc.law = dev.law();
-        mc.zone = zone;
-        mc.listen_tap_frames = 0;
-        mc.command_capacity = rings.commands;
-        mc.event_capacity = rings.events;
-        let role = if let Some(t) = trunk {
-            let tc = &cfg.trunks[t];
-            mc.caller_id_fsk = match tc.caller_id.standard {
-                CallerIdStandard::FskBell202 => Some(dsp::fsk::FskModem::Bell202),
-                CallerIdStandard::FskV23 => Some(dsp::fsk::FskModem::V23),
-                _ => None,
-            };
-            mc.progress_detection = tc.busy_tone.disconnect;
-            // Every trunk has the whole-call tap, so a reload can turn `record` on; it
-            // carries audio only while a recorded call is up.
-            mc.listen_tap_frames = 50;
-            mc.rx_gain = media::Gain::from_db(tc.rx_gain_db);
-            mc.tx_gain = media::Gain::from_db(tc.tx_gain_db);
-            // A recorded call still stays in user space (the recording tap would not hear
-            // the agent in a kernel bridge): the audio loop decides that per bridge, as a
-            // reload can turn `record` on.
-            hw_bridge = kernel_bridge(&tc.board);
-            Role::Trunk(t)
-        } else if !station.is_empty() {
-            mc.caller_id_fsk = None;
-            mc.progress_detection = false;
-            mc.record_tap_frames = 0;
-            let group = cfg
-                .stations
-                .iter()
-                .find(|s| s.channels.channels().contains(&n));
-            hw_bridge = group.is_some_and(|s| kernel_bridge(&s.board));
-            if let Some(sg) = group {
-                mc.rx_gain = media::Gain::from_db(sg.rx_gain_db);
-                mc.tx_gain = media::Gain::from_db(sg.tx_gain_db);
-            }
-            Role::Station(station)
-        } else {
+        let Some(plan) = channel_plan(cfg, dev.number(), dev.law(), table, rings) else {
             continue;
         };
-        let (pipe, mut handle) = media::channel(mc);
+        let role = match &plan.kind {
+            Kind::Trunk(t) => Role::Trunk(*t),
+            Kind::Station(names) => {
+                let station: Vec<usize> = names
+                    .iter()
+                    .filter_map(|g| groups.iter().position(|x| &x.name == g))
+                    .collect();
+                if station.is_empty() {
+                    continue;
+                }
+                Role::Station(station)
+            }
+        };
+        let (line, mut handle) = plan.line(dev);
         taps.extend(handle.take_record_tap());
         call_taps.extend(handle.take_listen_tap());
-        lines.push(Line {
-            dev,
-            pipe,
-            hw_bridge,
-        });
+        lines.push(line);
         handles.push(handle);
         roles.push(role);
     }
-    let metrics_ok = metrics.channels() >= handles.len();
+    let metrics_ok = metrics.capacity() >= handles.len();
     if !metrics_ok {
         log::warn!("metrics sized for fewer channels than configured");
     }
@@ -233,6 +296,7 @@ pub(crate) fn build_with<C: VoiceChannel>(
         epoch_ms,
     );
     ctl.set_recording(Arc::clone(&names), &cfg.recordings.dir);
+    ctl.set_max_channels(cfg.daemon.max_channels as usize);
     Ok((
         lines,
         ctl,

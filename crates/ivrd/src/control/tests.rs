@@ -683,23 +683,199 @@ fn a_new_order_hooks_backend_takes_new_lookups() {
     workers.shutdown();
 }
 
+/// A rig over `cfg` whose metrics have room for the card's 16 channels (those opened
+/// later appear in them).
+fn rig_cfg(name: &str, cfg: &Config) -> (Virt, Vec<String>, Arc<Metrics>) {
+    let dir = tmp(name);
+    let (shop, orders) = shop(&dir);
+    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+    let board = SimBoard::with_options(
+        profile,
+        BoardOptions {
+            capture_audio: false,
+            seed: 3,
+        },
+    );
+    let metrics = Arc::new(Metrics::with_capacity(0, 16));
+    let v = Virt::new(board, cfg, shop, &metrics).unwrap();
+    (v, orders, metrics)
+}
+
+fn channels(list: &str) -> ivrd::config::ChannelList {
+    ivrd::config::ChannelList::parse(list).unwrap()
+}
+
+const CH: fn(u16) -> tel_types::ChannelId = tel_types::ChannelId;
+
 #[test]
-fn a_channel_moved_between_trunks_and_stations_waits_for_a_restart() {
-    let (mut v, _orders, _dir) = rig("reload-moved");
+fn a_trunk_added_by_a_reload_opens_and_answers_calls() {
+    let mut cfg = config("");
+    cfg.trunks[0].channels = channels("1-7");
+    let (mut v, orders, metrics) = rig_cfg("live-add", &cfg);
+    assert_eq!(v.audio.index(CH(8)), None, "channel 8 is a spare at start");
+    assert_eq!(metrics.channels(), 15);
+    let log = v.reload(&config("")).unwrap();
+    assert!(log.iter().any(|l| l.contains("[8] added")), "{log:?}");
+    v.run_ms(100);
+    assert!(
+        v.audio.index(CH(8)).is_some(),
+        "the audio loop services channel 8"
+    );
+    assert_eq!(metrics.channels(), 16);
+    assert_eq!(v.ctl.line_policy(CH(8)).unwrap().answer_after_rings, 2);
+    v.board.offer_call(
+        8,
+        spec(super::virt::order_by_number(&orders[1]), "13800138000"),
+    );
+    v.run_ms(90_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    assert_eq!(v.cdrs[0].trunk, 8);
+    assert_eq!(v.cdrs[0].result, CallResult::SelfServed, "{:?}", v.cdrs[0]);
+    assert_eq!(v.cdrs[0].orders, [orders[1].clone()]);
+}
+
+#[test]
+fn a_trunk_removed_by_a_reload_finishes_its_call_then_closes() {
+    let (mut v, orders, metrics) = rig_cfg("live-remove", &config(""));
+    v.board.offer_call(
+        2,
+        spec(super::virt::order_by_number(&orders[2]), "13800138002"),
+    );
+    v.run_ms(8_000);
+    assert!(!v.ctl.all_idle(), "a call is in progress on trunk 2");
     let mut new = config("");
-    new.trunks[0].channels = ivrd::config::ChannelList::parse("1-9").unwrap();
-    new.stations[0].channels = ivrd::config::ChannelList::parse("10-16").unwrap();
-    let scripts = super::setup::load_scripts(&new).unwrap();
-    let log = v.ctl.reload(&new, scripts, None).unwrap();
+    new.trunks[0].channels = channels("1,3-8");
+    let log = v.reload(&new).unwrap();
+    assert!(log.iter().any(|l| l.contains("[2] removed")), "{log:?}");
+    v.run_ms(2_000);
+    assert!(v.audio.index(CH(2)).is_some(), "still in its call");
+    assert!(v.live.opener.closed.is_empty());
+    v.run_ms(90_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    assert_eq!(v.cdrs[0].trunk, 2);
+    assert_eq!(v.cdrs[0].result, CallResult::SelfServed, "{:?}", v.cdrs[0]);
+    // Then the line went back and was closed.
+    assert_eq!(v.live.opener.closed, [2]);
+    assert_eq!(v.audio.index(CH(2)), None);
+    assert_eq!(metrics.channels(), 15);
+    assert!(v.ctl.line_policy(CH(2)).is_none());
+    // It answers nothing more; the others do.
+    v.board.offer_call(
+        2,
+        spec(super::virt::order_by_number(&orders[3]), "13800138003"),
+    );
+    v.board.offer_call(
+        3,
+        spec(super::virt::order_by_number(&orders[4]), "13800138004"),
+    );
+    v.run_ms(90_000);
+    let trunks: Vec<u16> = v.cdrs.iter().map(|c| c.trunk).collect();
+    assert_eq!(trunks, [2, 3], "{:?}", v.cdrs);
+    // Configured again: it opens again.
+    v.reload(&config("")).unwrap();
+    v.run_ms(100);
+    assert!(v.audio.index(CH(2)).is_some());
+    assert_eq!(metrics.channels(), 16);
+}
+
+#[test]
+fn a_channel_moved_from_trunk_to_station_changes_role_when_its_call_ends() {
+    let (mut v, orders, _metrics) = rig_cfg("live-rerole", &config(""));
+    v.board.offer_call(
+        8,
+        spec(super::virt::order_by_number(&orders[1]), "13800138000"),
+    );
+    v.run_ms(8_000);
+    let mut new = config("");
+    new.trunks[0].channels = channels("1-7");
+    new.stations[0].channels = channels("8-16");
+    let log = v.reload(&new).unwrap();
     assert!(
         log.iter()
-            .any(|l| l.contains("[9]") && l.contains("after a restart")),
+            .any(|l| l.contains("[8]") && l.contains("between trunk and station")),
         "{log:?}"
     );
-    v.frame();
-    // Still a station: no trunk line settings on it.
-    assert!(v.ctl.line_policy(tel_types::ChannelId(9)).is_none());
-    assert!(v.ctl.line_policy(tel_types::ChannelId(8)).is_some());
+    v.run_ms(2_000);
+    assert!(
+        v.ctl.line_policy(CH(8)).is_some(),
+        "a trunk while its call runs"
+    );
+    v.run_ms(90_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    assert_eq!(v.cdrs[0].result, CallResult::SelfServed, "{:?}", v.cdrs[0]);
+    // Closed, then opened again as a station.
+    assert_eq!(v.live.opener.closed, [8]);
+    assert!(v.audio.index(CH(8)).is_some());
+    assert!(v.ctl.line_policy(CH(8)).is_none(), "a station now");
+    assert!(v.ctl.is_station(CH(8)));
+}
+
+#[test]
+fn a_station_swapped_by_a_reload_takes_the_next_transfer() {
+    let mut cfg = config("");
+    cfg.stations[0].channels = channels("9");
+    let (mut v, _orders, metrics) = rig_cfg("live-station", &cfg);
+    for n in 9..=16 {
+        v.board
+            .set_agent(n, simboard::personas::agent(2_000, 5_000, None));
+    }
+    assert_eq!(metrics.channels(), 9);
+    // The agent on port 9 moves to port 10.
+    let mut new = config("");
+    new.stations[0].channels = channels("10");
+    let log = v.reload(&new).unwrap();
+    assert!(log.iter().any(|l| l.contains("[10] added")), "{log:?}");
+    assert!(log.iter().any(|l| l.contains("[9] removed")), "{log:?}");
+    v.run_ms(100);
+    assert_eq!(v.live.opener.closed, [9]);
+    assert!(v.ctl.is_station(CH(10)));
+    assert!(!v.ctl.is_station(CH(9)));
+    assert_eq!(metrics.channels(), 9);
+    let wants_agent = Arc::new(Persona::new(
+        "wants-agent",
+        vec![
+            Step::WaitForAudio { timeout_ms: 10_000 },
+            Step::Wait(1_200),
+            Step::press("0"),
+            Step::Wait(30_000),
+        ],
+    ));
+    v.board.offer_call(1, spec(wants_agent, "13700137001"));
+    v.run_ms(60_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    assert_eq!(v.cdrs[0].result, CallResult::Transferred, "{:?}", v.cdrs[0]);
+    let rang: Vec<u16> = v
+        .board
+        .finished_calls()
+        .iter()
+        .filter(|c| c.channel >= 9)
+        .map(|c| c.channel)
+        .collect();
+    assert_eq!(rang, [10], "only the station the reload opened rang");
+}
+
+#[test]
+fn a_channel_that_does_not_open_is_logged_and_tried_again_while_the_rest_applies() {
+    let (mut v, orders, _metrics) = rig_cfg("live-open-fails", &config(""));
+    let mut new = config("");
+    // The card has 16 ports: 17 does not open.
+    new.stations[0].channels = channels("9-17");
+    new.trunks[0].answer_after_rings = 3;
+    let log = v.reload(&new).unwrap();
+    assert!(log.iter().any(|l| l.contains("[17] added")), "{log:?}");
+    v.run_ms(100);
+    assert_eq!(v.ctl.open_failures(17), Some(1));
+    // The rest of the reload applied.
+    assert_eq!(v.ctl.line_policy(CH(1)).unwrap().answer_after_rings, 3);
+    v.run_ms(31_000);
+    assert_eq!(v.ctl.open_failures(17), Some(2), "tried again after 30 s");
+    v.board.offer_call(
+        1,
+        spec(super::virt::order_by_number(&orders[1]), "13800138000"),
+    );
+    v.run_ms(90_000);
+    assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+    assert_eq!(v.cdrs[0].result, CallResult::SelfServed);
 }
 
 #[test]

@@ -14,8 +14,9 @@ use simboard::{
     DtmfManner, HoldTime, LoadGenerator, LoadProfile, Persona, SimBoard, SimChannel, Speech, Step,
 };
 
+use super::live::{Live, SimSpares};
 use super::{Controller, HookJob};
-use crate::audio::{AudioLoop, AudioStats};
+use crate::audio::{AudioLoop, AudioStats, Capacity};
 
 /// Hears a prompt, or a run of prompts, to its end: some audio, then 1.2 s of silence.
 fn hear() -> Step {
@@ -452,6 +453,10 @@ pub(crate) struct Virt {
     pub(crate) audio: AudioLoop<SimChannel>,
     /// The controller.
     pub(crate) ctl: Controller,
+    /// Channels opened and closed by reloads ([`Virt::reload`]).
+    pub(crate) live: Live<SimChannel, SimSpares>,
+    /// The configuration in force.
+    pub(crate) cfg: Config,
     shop: Arc<dyn Shop>,
     /// Simulated shop latency, ms (answers come back this much later).
     pub(crate) hook_latency_ms: u64,
@@ -523,7 +528,8 @@ impl Virt {
         epoch_ms: i64,
         rings: super::setup::Rings,
     ) -> Result<Self, String> {
-        let channels = board.take_all_channels();
+        // The channels the config does not name wait as spares for a reload to open.
+        let (channels, spares) = SimSpares::split(cfg, board.take_all_channels());
         // Recordings are not written in virtual time (the taps are dropped; a full tap only
         // counts).
         let (lines, ctl, _taps) =
@@ -531,11 +537,21 @@ impl Virt {
         let poll = mio::Poll::new().map_err(|e| e.to_string())?;
         let waker =
             Arc::new(mio::Waker::new(poll.registry(), mio::Token(0)).map_err(|e| e.to_string())?);
-        let audio = AudioLoop::new(lines, waker, Arc::new(AudioStats::default()));
+        let (control_side, audio_side) = crate::audio::membership(16);
+        let audio = AudioLoop::with_capacity(
+            lines,
+            waker,
+            Arc::new(AudioStats::default()),
+            Capacity::new(cfg.daemon.max_channels as usize),
+            Some(audio_side),
+        );
+        let live = Live::new(spares, control_side, rings, Box::new(|_, _| {}));
         Ok(Self {
             board,
             audio,
             ctl,
+            live,
+            cfg: cfg.clone(),
             shop,
             hook_latency_ms: 50,
             shop_dead: false,
@@ -555,9 +571,11 @@ impl Virt {
     pub(crate) fn frame(&mut self) {
         self.board.advance_ms(20);
         self.now_ms += 20;
+        self.audio.apply_membership(&mut |_, _, _| true);
         self.audio.service_all();
         let now = Instant::from_millis(self.now_ms);
         self.ctl.step(now);
+        self.live.step(&mut self.ctl, &self.cfg, now);
         for job in self.ctl.take_jobs() {
             if self.shop_dead {
                 continue;
@@ -581,6 +599,19 @@ impl Virt {
             }
         }
         self.cdrs.extend(self.ctl.take_cdrs());
+    }
+
+    /// Reloads `cfg` (its scripts loaded from disk) as `SIGHUP` does: the controller's
+    /// part, and channels opened and closed from the next frame on.
+    ///
+    /// # Errors
+    /// As [`Controller::reload`].
+    #[cfg(test)]
+    pub(crate) fn reload(&mut self, cfg: &Config) -> Result<Vec<String>, String> {
+        let scripts = super::setup::load_scripts(cfg)?;
+        let log = self.ctl.reload(cfg, scripts, None)?;
+        self.cfg = cfg.clone();
+        Ok(log)
     }
 
     /// Runs `ms` of virtual time.
