@@ -37,5 +37,9 @@ for c in tel-types dsp media ivr order-hooks dahdi simboard benches hil-tests; d
 bad=$(grep -rlE '\bunsafe\b' --include='*.rs' crates drivers benches hil-tests 2>/dev/null \
   | grep -vE '^drivers/dahdi/src/sys(\.rs|/)' | grep -vE '/tests/no_alloc[^/]*\.rs$' || true)
 if [ -n "$bad" ]; then echo "check-deps: 'unsafe' outside drivers/dahdi/src/sys: $bad"; fail=1; fi
-[ $fail = 0 ] && echo "check-deps: dependency directions and unsafe placement OK"
+# The audio thread registers fds through mio's registry: mio must be built without `log`.
+if cargo tree --workspace -e features -i mio 2>/dev/null | grep -q 'mio feature "log"'; then
+  echo "check-deps: mio is built with its 'log' feature (the audio thread must never log)"; fail=1
+fi
+[ $fail = 0 ] && echo "check-deps: dependency directions, unsafe placement and mio features OK"
 exit $fail

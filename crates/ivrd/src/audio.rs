@@ -4,11 +4,11 @@
 //! The loop is generic over the board contract ([`VoiceChannel`]) plus an fd to wait on
 //! ([`AsFd`]), so DAHDI and the simulated card run through the same code:
 //!
-//! - It waits in epoll (`EPOLLIN | EPOLLPRI`), edge-triggered or, if a driver's readiness
-//!   is only reliable level-triggered, level-triggered ([`WaitMode`]). The epoll set is
-//!   driven through `nix` rather than `mio`'s registry, because `mio::Registry::register`
-//!   logs through `log` (its default `log` feature) and channels are registered from inside
-//!   the loop when a reload adds them.
+//! - It waits in `mio` (epoll, edge-triggered, readable and priority) or, if a driver's
+//!   readiness is only reliable level-triggered, in level-triggered epoll through `nix`
+//!   ([`WaitMode`]). Channels are registered from inside the loop when a reload adds them:
+//!   one `epoll_ctl`, no allocation, and mio is built without its `log` feature so its
+//!   registry never logs.
 //! - It wakes either per channel (each channel's fd, as DAHDI offers:
 //!   [`spawn_channel_fds`]) or per board tick (one timer fd for all channels, as a
 //!   `dahdi_dummy`-style card or the simulated card offers: [`spawn_ticked`]).
@@ -53,7 +53,7 @@ mod rt;
 pub(crate) mod timed;
 
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -125,7 +125,7 @@ pub(crate) trait Ticker: AsFd + Send {
 /// How the loop waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WaitMode {
-    /// epoll, edge-triggered. Each wake-up drains a channel until "would block".
+    /// `mio` (epoll, edge-triggered). Each wake-up drains a channel until "would block".
     Edge,
     /// epoll, level-triggered: the fallback for drivers whose readiness edge-triggered
     /// epoll can miss.
@@ -899,7 +899,7 @@ impl<C: VoiceChannel + HwBridge + AsFd> AudioLoop<C> {
                         continue;
                     };
                     self.service(i);
-                    if self.lines[i].failed && waiter.mode == WaitMode::Level {
+                    if self.lines[i].failed && waiter.mode() == WaitMode::Level {
                         // A dead fd must not wake a level-triggered wait forever.
                         waiter.remove(self.lines[i].dev.as_fd());
                     }
@@ -927,43 +927,78 @@ fn pair_mut<T>(v: &mut [T], i: usize, j: usize) -> (&mut T, &mut T) {
 /// The epoll token of the board's ticker (channel tokens are channel numbers).
 const TICKER_TOKEN: u64 = u64::MAX;
 
-/// The one place the audio thread sleeps: epoll, edge- or level-triggered, over the fds
-/// registered with [`Waiter::add`]. Adding and removing an fd is one `epoll_ctl` (no
-/// allocation, no logging), so it is done from inside the loop.
-struct Waiter {
-    epoll: Epoll,
-    mode: WaitMode,
-    /// Sized for every fd the loop can hold; `ready` of them are valid after a wait.
-    events: Vec<EpollEvent>,
-    ready: usize,
-    timeout: PollTimeout,
+/// The one place the audio thread sleeps: `mio` (epoll, edge-triggered; the default) or
+/// level-triggered epoll through `nix` (mio offers only edge-triggered readiness), over the
+/// fds registered with [`Waiter::add`]. Adding and removing an fd is one `epoll_ctl` (no
+/// allocation; mio is built without its `log` feature, so it never logs), so it is done
+/// from inside the loop when a reload adds or removes a channel.
+enum Waiter {
+    Mio {
+        poll: mio::Poll,
+        /// Sized for every fd the loop can hold.
+        events: mio::Events,
+        timeout: std::time::Duration,
+    },
+    Level {
+        epoll: Epoll,
+        /// Sized for every fd the loop can hold; `ready` of them are valid after a wait.
+        events: Vec<EpollEvent>,
+        ready: usize,
+        timeout: PollTimeout,
+    },
 }
 
 impl Waiter {
     /// A waiter with room for `room` ready fds per wait.
     fn new(mode: WaitMode, room: usize, timeout_ms: u16) -> io::Result<Self> {
-        Ok(Self {
-            epoll: Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?,
-            mode,
-            events: vec![EpollEvent::empty(); room.max(1)],
-            ready: 0,
-            timeout: PollTimeout::from(timeout_ms),
+        let room = room.max(1);
+        Ok(match mode {
+            WaitMode::Edge => Self::Mio {
+                poll: mio::Poll::new()?,
+                events: mio::Events::with_capacity(room),
+                timeout: std::time::Duration::from_millis(u64::from(timeout_ms)),
+            },
+            WaitMode::Level => Self::Level {
+                epoll: Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?,
+                events: vec![EpollEvent::empty(); room],
+                ready: 0,
+                timeout: PollTimeout::from(timeout_ms),
+            },
         })
+    }
+
+    fn mode(&self) -> WaitMode {
+        match self {
+            Self::Mio { .. } => WaitMode::Edge,
+            Self::Level { .. } => WaitMode::Level,
+        }
     }
 
     /// Watches `fd` (readable: a frame is ready; priority: an event is pending).
     fn add(&self, fd: BorrowedFd<'_>, token: u64) -> io::Result<()> {
-        let mut flags = EpollFlags::EPOLLIN | EpollFlags::EPOLLPRI;
-        if self.mode == WaitMode::Edge {
-            flags |= EpollFlags::EPOLLET;
+        match self {
+            Self::Mio { poll, .. } => poll.registry().register(
+                &mut mio::unix::SourceFd(&fd.as_raw_fd()),
+                mio::Token(token as usize),
+                mio::Interest::READABLE | mio::Interest::PRIORITY,
+            ),
+            Self::Level { epoll, .. } => {
+                let flags = EpollFlags::EPOLLIN | EpollFlags::EPOLLPRI;
+                epoll.add(fd, EpollEvent::new(flags, token))?;
+                Ok(())
+            }
         }
-        self.epoll.add(fd, EpollEvent::new(flags, token))?;
-        Ok(())
     }
 
     /// Stops watching `fd`; whether it was watched.
     fn remove(&self, fd: BorrowedFd<'_>) -> bool {
-        self.epoll.delete(fd).is_ok()
+        match self {
+            Self::Mio { poll, .. } => poll
+                .registry()
+                .deregister(&mut mio::unix::SourceFd(&fd.as_raw_fd()))
+                .is_ok(),
+            Self::Level { epoll, .. } => epoll.delete(fd).is_ok(),
+        }
     }
 
     /// Sleeps until something is ready or the timeout passes; `true` if something is ready.
@@ -971,23 +1006,65 @@ impl Waiter {
     /// # Real-time
     /// Does not allocate: the event storage was sized in [`Waiter::new`].
     fn wait(&mut self, stats: &AudioStats) -> bool {
-        self.ready = match self.epoll.wait(&mut self.events, self.timeout) {
-            Ok(n) => n,
-            Err(nix::errno::Errno::EINTR) => 0,
-            Err(_) => {
-                bump(&stats.poll_errors);
-                0
+        let woke = match self {
+            Self::Mio {
+                poll,
+                events,
+                timeout,
+            } => match poll.poll(events, Some(*timeout)) {
+                Ok(()) => !events.is_empty(),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => false,
+                Err(_) => {
+                    bump(&stats.poll_errors);
+                    false
+                }
+            },
+            Self::Level {
+                epoll,
+                events,
+                ready,
+                timeout,
+            } => {
+                *ready = match epoll.wait(events, *timeout) {
+                    Ok(n) => n,
+                    Err(nix::errno::Errno::EINTR) => 0,
+                    Err(_) => {
+                        bump(&stats.poll_errors);
+                        0
+                    }
+                };
+                *ready > 0
             }
         };
-        if self.ready > 0 {
+        if woke {
             bump(&stats.wakeups);
         }
-        self.ready > 0
+        woke
     }
 
     /// The tokens ready in the last [`Waiter::wait`].
-    fn ready_tokens(&self) -> impl Iterator<Item = u64> + '_ {
-        self.events[..self.ready].iter().map(EpollEvent::data)
+    fn ready_tokens(&self) -> ReadyTokens<'_> {
+        match self {
+            Self::Mio { events, .. } => ReadyTokens::Mio(events.iter()),
+            Self::Level { events, ready, .. } => ReadyTokens::Level(events[..*ready].iter()),
+        }
+    }
+}
+
+/// The tokens of [`Waiter::ready_tokens`] (an enum, so no boxing on the audio thread).
+enum ReadyTokens<'a> {
+    Mio(mio::event::Iter<'a>),
+    Level(std::slice::Iter<'a, EpollEvent>),
+}
+
+impl Iterator for ReadyTokens<'_> {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        match self {
+            Self::Mio(it) => it.next().map(|e| e.token().0 as u64),
+            Self::Level(it) => it.next().map(EpollEvent::data),
+        }
     }
 }
 
