@@ -47,6 +47,7 @@ const LINE_CONTROL_DEPTH: usize = 8;
 /// is right and each change that happened is seen at least once; a removed channel stays
 /// removed.
 #[derive(Debug, Default, Clone, Copy)]
+#[repr(C)] // `any`, read on every block, last: next to the fields `Pipeline` reads then.
 struct Held {
     /// Events dropped (not kept in a slot) since the last `EventsLost` went out.
     lost: u32,
@@ -149,49 +150,59 @@ struct PendingEnd {
 /// - `SendCallerId` (station ports) sends FSK caller ID (MDMF, the configured modem) 600 ms
 ///   after the next ring burst ends ([`LineEvent::RingerOff`]); an answer cancels it.
 /// - `FlushDigits` is carried out by [`crate::ControlHandle::try_send`].
+//
+// `repr(C)` keeps the fields in the order written: what every block reads (the held-event
+// flag at the end of `held`, the command ring, playback, the block's place in the frame,
+// the gains, the tone flag at the start of `tone`) sits in a few adjacent cache lines
+// instead of being spread over the 9 KB of state, most of which only the frame's last
+// block (the receivers, the received frames) or an occasional event touches. With 10 ms
+// blocks each block starts with cold caches, so every line saved is a miss saved.
+#[repr(C)]
 pub struct Pipeline {
-    id: ChannelId,
-    law: Law,
-    prompts: &'static PromptTable,
-    commands: HeapCons<Command>,
-    events: HeapProd<MediaEvent>,
-    counters: Arc<Counters>,
-    record_tap: Option<TapProducer>,
-    listen_tap: Option<TapProducer>,
-
+    // Read on every block.
     held: Held,
-    wake: bool,
-    line_control: Fifo<LineControl, LINE_CONTROL_DEPTH>,
-
+    commands: HeapCons<Command>,
+    counters: Arc<Counters>,
+    prompts: &'static PromptTable,
     playing: Option<Playing>,
+    /// Block mode: the sample time of the first sample of the frame being collected, and
+    /// how much of it has arrived (`rx_fill` samples).
+    rx_start: SampleTime,
+    rx_fill: usize,
+    /// When the caller ID in `cid_sending` starts (`None`: nothing to send).
+    cid_at: Option<SampleTime>,
+    listen_seq: Option<u32>,
+    peer: Option<ChannelId>,
+    tx_gain: Gain,
+    rx_gain: Gain,
+    /// What [`Pipeline::bridge_audio`] returns: `(slot of the clean frame in `rx`, offset,
+    /// length)`.
+    published: (u8, u8, u8),
+    law: Law,
+    wake: bool,
     queue: Fifo<Queued, QUEUE_DEPTH>,
     tone: ToneSource,
+    /// Block mode: the transmitted blocks of the frame (built in place by
+    /// [`Pipeline::process_block_coded`]), kept for the listen tap.
+    tx_acc: Frame,
+
+    // Read at the frame's end or on an event.
+    id: ChannelId,
+    events: HeapProd<MediaEvent>,
+    record_tap: Option<TapProducer>,
+    listen_tap: Option<TapProducer>,
+    line_control: Fifo<LineControl, LINE_CONTROL_DEPTH>,
     recording: Option<Recording>,
     pending_end: Option<PendingEnd>,
     cid_modem: FskModem,
     /// Caller ID to send to a station after its next ring burst.
     cid_pending: Option<CallerId>,
-    /// Caller ID being sent, and when it starts.
-    cid_sending: Option<(SampleTime, CallerIdSender)>,
-    listen_seq: Option<u32>,
-    peer: Option<ChannelId>,
-    tx_gain: Gain,
-    rx_gain: Gain,
-
+    /// Caller ID being sent (from `cid_at` on).
+    cid_sending: Option<CallerIdSender>,
     receivers: Receivers,
     /// The received frames: the one being collected, the DTMF clamp's delay line, the clean
     /// frame and the one before it (see [`Clamp`]).
     rx: Clamp,
-
-    /// Block mode: how much of the frame being collected has arrived (`rx_fill` samples),
-    /// the sample time of its first sample, and the transmitted blocks of the same frame
-    /// (built in place by [`Pipeline::process_block_coded`]; kept for the listen tap).
-    rx_fill: usize,
-    rx_start: SampleTime,
-    tx_acc: Frame,
-    /// What [`Pipeline::bridge_audio`] returns: `(slot of the clean frame in `rx`, offset,
-    /// length)`.
-    published: (u8, u8, u8),
 }
 
 /// Where a transmit block is built.
@@ -247,6 +258,7 @@ impl Pipeline {
             pending_end: None,
             cid_modem: config.caller_id_fsk.unwrap_or(FskModem::V23),
             cid_pending: None,
+            cid_at: None,
             cid_sending: None,
             listen_seq: None,
             peer: None,
@@ -550,12 +562,14 @@ impl Pipeline {
             LineEvent::RingerOff => {
                 if let Some(cid) = self.cid_pending.take() {
                     let sender = CallerIdSender::new(&cid, self.cid_modem, true, CID_LEVEL_DBM0);
-                    self.cid_sending = Some((now + CID_DELAY_SAMPLES, sender));
+                    self.cid_sending = Some(sender);
+                    self.cid_at = Some(now + CID_DELAY_SAMPLES);
                 }
             }
             // The station answered: too late for caller ID.
             LineEvent::RingOffHook => {
                 self.cid_pending = None;
+                self.cid_at = None;
                 self.cid_sending = None;
             }
             _ => {}
@@ -966,14 +980,15 @@ impl Pipeline {
         let tx = tx_buf(&mut self.tx_acc, dest);
         tx[filled..].fill(0);
         self.tone.mix_into(now, tx);
-        if let Some((start, sender)) = &mut self.cid_sending {
-            if now >= *start {
+        if self.cid_at.is_some_and(|start| now >= start) {
+            if let Some(sender) = &mut self.cid_sending {
                 let mut fsk = [0i16; FRAME_SAMPLES];
                 let fsk = &mut fsk[..want];
                 sender.fill(fsk);
                 mix_into(tx, fsk);
                 if sender.is_done() {
                     self.cid_sending = None;
+                    self.cid_at = None;
                 }
             }
         }
