@@ -89,8 +89,43 @@ fn paced_tick(bank: &mut Bank) -> (f64, f64) {
     let took = t0.elapsed();
     let ran = thread_cpu().saturating_sub(c0);
     bank.control();
-    std::thread::sleep(took / 4 + Duration::from_millis(1));
+    idle(took / 4 + Duration::from_millis(1));
     (took.as_secs_f64() * 1e6, ran.as_secs_f64() * 1e6)
+}
+
+/// The idle time between paced ticks: a sleep, as the real loop has (other processes may
+/// run and empty the caches). `PACE=spin` waits busily instead (nothing else runs on the
+/// core, the CPU does not idle); `PACE=evict` waits busily writing over 16 MB (the caches
+/// are emptied, the CPU does not idle). The two tell apart what a paced tick loses to cold
+/// caches and what to the CPU waking up.
+fn idle(d: Duration) {
+    thread_local! {
+        static EVICT: std::cell::RefCell<(Vec<u64>, usize)> =
+            const { std::cell::RefCell::new((Vec::new(), 0)) };
+    }
+    match std::env::var("PACE").as_deref() {
+        Ok("spin") => {
+            let t0 = Instant::now();
+            while t0.elapsed() < d {
+                std::hint::spin_loop();
+            }
+        }
+        Ok("evict") => EVICT.with_borrow_mut(|(buf, at)| {
+            if buf.is_empty() {
+                buf.resize(2 << 20, 0);
+            }
+            let t0 = Instant::now();
+            while t0.elapsed() < d {
+                // The next 256 KB, one write per cache line.
+                for _ in 0..4096 {
+                    buf[*at] = buf[*at].wrapping_add(1);
+                    *at = (*at + 8) % buf.len();
+                }
+            }
+            std::hint::black_box(&buf);
+        }),
+        _ => std::thread::sleep(d),
+    }
 }
 
 fn stats(v: &mut [f64]) -> (f64, f64, f64) {
