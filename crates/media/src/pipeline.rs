@@ -159,10 +159,9 @@ struct PendingEnd {
 // blocks each block starts with cold caches, so every line saved is a miss saved.
 #[repr(C)]
 pub struct Pipeline {
-    // Read on every block.
+    // Read on every block (three cache lines, from `held.any` to `queue.len`).
     held: Held,
     commands: HeapCons<Command>,
-    counters: Arc<Counters>,
     prompts: &'static PromptTable,
     playing: Option<Playing>,
     /// Block mode: the sample time of the first sample of the frame being collected, and
@@ -180,6 +179,9 @@ pub struct Pipeline {
     published: (u8, u8, u8),
     law: Law,
     wake: bool,
+    /// `tone.is_active()`, kept here next to the rest (`tone` is 2 KB of generators).
+    tone_on: bool,
+    counters: Arc<Counters>,
     queue: Fifo<Queued, QUEUE_DEPTH>,
     tone: ToneSource,
     /// Block mode: the transmitted blocks of the frame (built in place by
@@ -253,6 +255,7 @@ impl Pipeline {
             line_control: Fifo::new(),
             playing: None,
             queue: Fifo::new(),
+            tone_on: false,
             tone: ToneSource::new(config),
             recording: None,
             pending_end: None,
@@ -639,10 +642,14 @@ impl Pipeline {
             }
             MediaCommand::StopPlayback => self.stop_playback(None),
             MediaCommand::PlayTone { tone, duration_ms } => {
-                self.tone
+                self.tone_on = self
+                    .tone
                     .start(tone, u64::from(duration_ms) * SAMPLES_PER_MS);
             }
-            MediaCommand::StopTone => self.tone.stop(),
+            MediaCommand::StopTone => {
+                self.tone.stop();
+                self.tone_on = false;
+            }
             MediaCommand::StartRecording {
                 slot,
                 max_ms,
@@ -979,7 +986,10 @@ impl Pipeline {
         // Nothing (more) to play: silence, never stale audio.
         let tx = tx_buf(&mut self.tx_acc, dest);
         tx[filled..].fill(0);
-        self.tone.mix_into(now, tx);
+        debug_assert_eq!(self.tone_on, self.tone.is_active());
+        if self.tone_on {
+            self.tone_on = self.tone.mix_into(now, tx);
+        }
         if self.cid_at.is_some_and(|start| now >= start) {
             if let Some(sender) = &mut self.cid_sending {
                 let mut fsk = [0i16; FRAME_SAMPLES];

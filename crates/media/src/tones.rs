@@ -7,10 +7,7 @@ use tel_types::{SampleTime, Tone};
 
 /// The tone (if any) being mixed into transmitted audio.
 #[derive(Debug)]
-#[repr(C)] // `active` first: the pipeline reads it on every block, next to its own fields.
 pub(crate) struct ToneSource {
-    /// `zone_tone.is_some() || dtmf_active`, kept apart from the 2 KB of generator state.
-    active: bool,
     zone: &'static ToneZone,
     level_dbm0: f32,
     dtmf_config: DtmfGenConfig,
@@ -24,7 +21,6 @@ pub(crate) struct ToneSource {
 impl ToneSource {
     pub(crate) fn new(config: &crate::Config) -> Self {
         Self {
-            active: false,
             zone: config.zone,
             level_dbm0: config.tone_level_dbm0,
             dtmf_config: config.dtmf_tx,
@@ -50,13 +46,11 @@ impl ToneSource {
             }
             cfg.off_ms = 0;
             self.dtmf_active = self.dtmf.push_burst(DtmfBurst::for_digit(digit, &cfg));
-            self.active = self.dtmf_active;
             return self.dtmf_active;
         }
         match self.zone.tone(tone) {
             Some(spec) => {
                 self.zone_tone = Some(ToneGenerator::new(spec, self.level_dbm0));
-                self.active = true;
                 true
             }
             None => false,
@@ -67,19 +61,18 @@ impl ToneSource {
         self.zone_tone = None;
         self.dtmf.clear();
         self.dtmf_active = false;
-        self.active = false;
         self.left = None;
     }
 
     pub(crate) fn is_active(&self) -> bool {
-        debug_assert_eq!(self.active, self.zone_tone.is_some() || self.dtmf_active);
-        self.active
+        self.zone_tone.is_some() || self.dtmf_active
     }
 
-    /// Adds the tone to `tx` (saturating).
-    pub(crate) fn mix_into(&mut self, _now: SampleTime, tx: &mut [i16]) {
+    /// Adds the tone to `tx` (saturating). Returns whether a tone is still on
+    /// ([`ToneSource::is_active`]).
+    pub(crate) fn mix_into(&mut self, _now: SampleTime, tx: &mut [i16]) -> bool {
         if !self.is_active() {
-            return;
+            return false;
         }
         let limit = self
             .left
@@ -100,5 +93,6 @@ impl ToneSource {
         if ended {
             self.stop();
         }
+        self.is_active()
     }
 }
