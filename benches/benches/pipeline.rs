@@ -89,8 +89,43 @@ fn paced_tick(bank: &mut Bank) -> (f64, f64) {
     let took = t0.elapsed();
     let ran = thread_cpu().saturating_sub(c0);
     bank.control();
-    std::thread::sleep(took / 4 + Duration::from_millis(1));
+    idle(took / 4 + Duration::from_millis(1));
     (took.as_secs_f64() * 1e6, ran.as_secs_f64() * 1e6)
+}
+
+/// The idle time between paced ticks: a sleep, as the real loop has (other processes may
+/// run and empty the caches). `PACE=spin` waits busily instead (nothing else runs on the
+/// core, the CPU does not idle); `PACE=evict` waits busily writing over 16 MB (the caches
+/// are emptied, the CPU does not idle). The two tell apart what a paced tick loses to cold
+/// caches and what to the CPU waking up.
+fn idle(d: Duration) {
+    thread_local! {
+        static EVICT: std::cell::RefCell<(Vec<u64>, usize)> =
+            const { std::cell::RefCell::new((Vec::new(), 0)) };
+    }
+    match std::env::var("PACE").as_deref() {
+        Ok("spin") => {
+            let t0 = Instant::now();
+            while t0.elapsed() < d {
+                std::hint::spin_loop();
+            }
+        }
+        Ok("evict") => EVICT.with_borrow_mut(|(buf, at)| {
+            if buf.is_empty() {
+                buf.resize(2 << 20, 0);
+            }
+            let t0 = Instant::now();
+            while t0.elapsed() < d {
+                // The next 256 KB, one write per cache line.
+                for _ in 0..4096 {
+                    buf[*at] = buf[*at].wrapping_add(1);
+                    *at = (*at + 8) % buf.len();
+                }
+            }
+            std::hint::black_box(&buf);
+        }),
+        _ => std::thread::sleep(d),
+    }
 }
 
 fn stats(v: &mut [f64]) -> (f64, f64, f64) {
@@ -149,14 +184,21 @@ fn main() {
         Vec::with_capacity(frames),
         Vec::with_capacity(frames),
     );
+    // The frame's first block (transmit only) and its last (the receive side too), apart.
+    let (mut first10, mut last10) = (Vec::with_capacity(frames), Vec::with_capacity(frames));
     for _ in 0..frames {
         let (w, c) = paced_tick(&mut b20);
         f20.push(w);
         c20.push(c);
         let (mut w10, mut cpu10) = (0.0, 0.0);
-        for _ in 0..FRAME_SAMPLES / BLOCK10 {
+        for k in 0..FRAME_SAMPLES / BLOCK10 {
             let (w, c) = paced_tick(&mut b10);
             blk10.push(w);
+            if k == 0 {
+                first10.push(w);
+            } else {
+                last10.push(w);
+            }
             w10 += w;
             cpu10 += c;
         }
@@ -180,6 +222,12 @@ fn main() {
         "120 channels, 10 ms blocks: one block: p50 {b50:.0} µs, p99 {b99:.0} µs, max {bmax:.0} µs; \
          one 20 ms frame (its two blocks): p50 {q50:.0} µs, p99 {q99:.0} µs, max {qmax:.0} µs \
          (goal p99 < 200 µs)"
+    );
+    let (x50, x99, _) = stats(&mut first10);
+    let (y50, y99, _) = stats(&mut last10);
+    println!(
+        "  the frame's first block (transmit): p50 {x50:.0} µs, p99 {x99:.0} µs; its last \
+         block (receive side too): p50 {y50:.0} µs, p99 {y99:.0} µs"
     );
     let (d50, d99, dmax) = stats(&mut c10);
     println!(

@@ -178,9 +178,30 @@ pub struct VoiceDetector {
     win_blocks: u32,
     started: bool,
     pending: Option<VadEvent>,
+    /// A block's power at or above this cannot be a new minimum of the window (see
+    /// [`SURE_DB`]); infinite while the window is empty.
+    min_hi: f64,
+    /// The level a block must exceed to be loud (`max(threshold, noise floor + margin)`) the
+    /// two powers below are for: at or below `loud_lo` a block is quiet, at or above
+    /// `loud_hi` it is loud, whatever the rounding of its level.
+    loud_at: f32,
+    loud_lo: f64,
+    loud_hi: f64,
 }
 
 const VAD_BLOCK: u32 = 80;
+
+/// Levels are computed (`power_to_dbm0`, a `log10` per 10 ms block) only where they can
+/// change a decision. A block's computed level is within 1e-4 dB of the exact level of its
+/// power (f32 rounding and `log10f`'s error of an ulp or two), so a power at least this
+/// many dB above (below) the power of a level has a computed level above (below) that
+/// level: the decision is the same as with the level computed, and so is every result.
+const SURE_DB: f64 = 0.01;
+
+/// The power whose exact level is `dbm0 + by_db` (dBm0), in f64: a bound for [`SURE_DB`].
+fn power_bound(dbm0: f32, by_db: f64) -> f64 {
+    f64::from(zero_dbm0_power()) * 10f64.powf((f64::from(dbm0) + by_db) / 10.0)
+}
 
 impl VoiceDetector {
     /// A detector with `cfg`, in the silent state.
@@ -198,6 +219,10 @@ impl VoiceDetector {
             win_blocks: 0,
             started: false,
             pending: None,
+            min_hi: f64::INFINITY,
+            loud_at: f32::NAN,
+            loud_lo: f64::NEG_INFINITY,
+            loud_hi: f64::INFINITY,
         }
     }
 
@@ -232,10 +257,10 @@ impl VoiceDetector {
                 t += take as u64;
                 rest = &rest[take..];
                 if self.block_n == VAD_BLOCK {
-                    let lvl = power_to_dbm0((self.block_e / VAD_BLOCK as f64) as f32);
+                    let power = (self.block_e / VAD_BLOCK as f64) as f32;
                     self.block_e = 0.0;
                     self.block_n = 0;
-                    if let Some(ev) = self.block(lvl) {
+                    if let Some(ev) = self.block(power) {
                         if out.is_none() {
                             out = Some(ev);
                         } else {
@@ -248,20 +273,57 @@ impl VoiceDetector {
         out
     }
 
-    fn block(&mut self, lvl: f32) -> Option<VadEvent> {
+    /// One 10 ms block of mean square `power`.
+    fn block(&mut self, power: f32) -> Option<VadEvent> {
         let start = self.block_start;
+        // The block's level (`power_to_dbm0`), computed only where a decision needs it.
+        let p = f64::from(power);
+        let mut lvl = (power <= 0.0).then_some(-100.0);
         // Noise floor by minimum statistics: the quietest 10 ms block of the last 0.5-1 s.
         // Speech always has such gaps; steady line noise is its own minimum.
-        self.win_min = self.win_min.min(lvl);
+        if lvl.is_none() && p < self.min_hi {
+            lvl = Some(power_to_dbm0(power));
+        }
+        if let Some(l) = lvl {
+            if l < self.win_min {
+                self.win_min = l;
+                self.min_hi = power_bound(l, SURE_DB);
+            }
+        }
+        // Otherwise the level is above the window's minimum, which stays.
         self.win_blocks += 1;
         if self.win_blocks == 50 {
             self.prev_min = self.win_min;
             self.win_min = f32::MAX;
+            self.min_hi = f64::INFINITY;
             self.win_blocks = 0;
         }
         self.noise_floor = self.prev_min.min(self.win_min);
-        let loud = lvl > self.cfg.voice_threshold_dbm0
-            && lvl > self.noise_floor + self.cfg.noise_margin_db;
+        let floor_margin = self.noise_floor + self.cfg.noise_margin_db;
+        let loud_at = self.cfg.voice_threshold_dbm0.max(floor_margin);
+        if lvl.is_none() && loud_at != self.loud_at {
+            self.loud_at = loud_at;
+            // Bounds only for a finite level clear of the -100 dBm0 floor of the levels.
+            let (lo, hi) = if loud_at.is_finite() && f64::from(loud_at) > -100.0 + 2.0 * SURE_DB {
+                (
+                    power_bound(loud_at, -SURE_DB),
+                    power_bound(loud_at, SURE_DB),
+                )
+            } else {
+                (f64::NEG_INFINITY, f64::INFINITY)
+            };
+            (self.loud_lo, self.loud_hi) = (lo, hi);
+        }
+        let thr = self.cfg.voice_threshold_dbm0;
+        let loud = match lvl {
+            Some(l) => l > thr && l > floor_margin,
+            None if p >= self.loud_hi => true,
+            None if p <= self.loud_lo => false,
+            None => {
+                let l = power_to_dbm0(power);
+                l > thr && l > floor_margin
+            }
+        };
         if loud == self.voice {
             self.run_start = None;
             return None;
@@ -284,6 +346,125 @@ impl VoiceDetector {
             })
         } else {
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The detector's block decision as it was, with the level computed for every block.
+    struct Reference {
+        cfg: VadConfig,
+        voice: bool,
+        run: Option<u64>,
+        win_min: f32,
+        prev_min: f32,
+        win_blocks: u32,
+        floor: f32,
+    }
+
+    impl Reference {
+        fn block(&mut self, power: f32, start: u64) -> (Option<(bool, u64)>, f32) {
+            let lvl = power_to_dbm0(power);
+            self.win_min = self.win_min.min(lvl);
+            self.win_blocks += 1;
+            if self.win_blocks == 50 {
+                self.prev_min = self.win_min;
+                self.win_min = f32::MAX;
+                self.win_blocks = 0;
+            }
+            self.floor = self.prev_min.min(self.win_min);
+            let loud =
+                lvl > self.cfg.voice_threshold_dbm0 && lvl > self.floor + self.cfg.noise_margin_db;
+            if loud == self.voice {
+                self.run = None;
+                return (None, self.floor);
+            }
+            let run_start = *self.run.get_or_insert(start);
+            let need = u64::from(if loud {
+                self.cfg.voice_min_ms
+            } else {
+                self.cfg.silence_min_ms
+            }) * 8;
+            if start + 80 - run_start >= need.max(1) {
+                self.voice = loud;
+                self.run = None;
+                return (Some((loud, run_start)), self.floor);
+            }
+            (None, self.floor)
+        }
+    }
+
+    #[test]
+    fn levels_computed_only_where_needed_decide_as_levels_computed_always() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for cfg in [
+            VadConfig::default(),
+            VadConfig {
+                noise_margin_db: -200.0,
+                ..VadConfig::default()
+            },
+            VadConfig {
+                voice_threshold_dbm0: -99.999,
+                noise_margin_db: 0.0,
+                voice_min_ms: 10,
+                silence_min_ms: 10,
+            },
+        ] {
+            let mut vad = VoiceDetector::new(cfg);
+            let mut r = Reference {
+                cfg,
+                voice: false,
+                run: None,
+                win_min: f32::MAX,
+                prev_min: f32::MAX,
+                win_blocks: 0,
+                floor: -100.0,
+            };
+            let mut level = -50.0f32;
+            for k in 0..200_000u64 {
+                // A random walk of levels, with jumps, exact zeros, and powers at and next
+                // to the decision levels (threshold, floor + margin, the window minimum).
+                let x = rand();
+                level = match x % 16 {
+                    0 => -120.0 + (x >> 8) as f32 % 130.0,
+                    _ => (level + ((x >> 8) % 2001) as f32 / 1000.0 - 1.0).clamp(-115.0, 5.0),
+                };
+                let mut power = dbm0_to_power(level);
+                match (x >> 40) % 32 {
+                    0 => power = 0.0,
+                    1 => power = dbm0_to_power(cfg.voice_threshold_dbm0),
+                    2 => power = dbm0_to_power(r.floor + cfg.noise_margin_db),
+                    3 if r.win_min < f32::MAX => power = dbm0_to_power(r.win_min),
+                    _ => {}
+                }
+                if (x >> 50) % 4 == 0 {
+                    // A few ulps either side.
+                    let ulps = ((x >> 52) % 9) as i32 - 4;
+                    power = f32::from_bits((power.to_bits() as i32 + ulps).max(0) as u32);
+                }
+                vad.block_start = SampleTime(k * 80);
+                let got = vad.block(power).map(|e| match e {
+                    VadEvent::Voice(t) => (true, t.0),
+                    VadEvent::Silence(t) => (false, t.0),
+                });
+                let (want, floor) = r.block(power, k * 80);
+                assert_eq!(got, want, "block {k}, power {power}");
+                assert_eq!(
+                    vad.noise_floor_dbm0().to_bits(),
+                    floor.to_bits(),
+                    "block {k}"
+                );
+                assert_eq!(vad.is_voice(), r.voice);
+            }
         }
     }
 }

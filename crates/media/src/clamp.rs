@@ -1,9 +1,16 @@
-//! DTMF clamping: received audio, delayed by two frames, with every sample of an accepted
-//! key (from its measured start to its end plus a short hangover) muted.
+//! The received frames of a channel, and DTMF clamping: received audio, delayed by two
+//! frames, with every sample of an accepted key (from its measured start to its end plus a
+//! short hangover) muted.
 //!
 //! The receiver accepts a key 30–40 ms after it began and reports the start time; holding
 //! the audio back 40 ms lets the clamp mute the key from its first sample, so neither the
 //! recording nor the bridged party hears it.
+//!
+//! Every frame lives in one slot of a ring from the moment it is received (decoded straight
+//! into it, block by block) until the bridged peer has taken the last of it: the frame being
+//! collected, the two frames of the delay line, the clean frame (the oldest of the delay
+//! line, muted in place) and the clean frame before it (whose end a peer on 10 ms blocks is
+//! still owed). Nothing is copied from one slot to another.
 
 use tel_types::{FRAME_SAMPLES, SampleTime};
 
@@ -15,6 +22,8 @@ pub(crate) const DELAY_FRAMES: usize = 2;
 const HANGOVER_SAMPLES: u64 = 80;
 /// Keys tracked at once (a key's range is kept until its audio has left the delay line).
 const RANGES: usize = 4;
+/// Slots: the frame being collected, the delay line, the clean frame and the one before.
+const SLOTS: usize = DELAY_FRAMES + 2;
 
 #[derive(Debug, Clone, Copy)]
 struct Range {
@@ -23,27 +32,77 @@ struct Range {
     until: u64,
 }
 
-/// The delay line and the muted ranges.
+/// The ring of received frames, the delay line and the muted ranges.
 #[derive(Debug)]
 pub(crate) struct Clamp {
-    ring: [Frame; DELAY_FRAMES],
-    times: [u64; DELAY_FRAMES],
-    head: usize,
+    ring: [Frame; SLOTS],
+    /// Sample time of each slot's first sample.
+    times: [u64; SLOTS],
+    /// The slot the next frame is collected in.
+    next: usize,
+    /// Frames between a received frame and its clean version: [`DELAY_FRAMES`], or 0 when
+    /// clamping is off (clean audio is the received audio, nothing is muted).
+    delay: usize,
     ranges: [Option<Range>; RANGES],
 }
 
 impl Clamp {
+    /// Clamping on: clean audio is delayed by [`DELAY_FRAMES`] and keys are muted.
     pub(crate) fn new() -> Self {
+        Self::with_delay(DELAY_FRAMES)
+    }
+
+    /// Clamping off: the clean frame is the frame just received.
+    pub(crate) fn off() -> Self {
+        Self::with_delay(0)
+    }
+
+    fn with_delay(delay: usize) -> Self {
         Self {
-            ring: [[0; FRAME_SAMPLES]; DELAY_FRAMES],
-            times: [0; DELAY_FRAMES],
-            head: 0,
+            ring: [[0; FRAME_SAMPLES]; SLOTS],
+            times: [0; SLOTS],
+            next: 0,
+            delay,
             ranges: [None; RANGES],
         }
     }
 
+    /// The frame being collected (received samples go straight in).
+    #[inline]
+    pub(crate) fn collecting(&mut self) -> &mut Frame {
+        &mut self.ring[self.next]
+    }
+
+    /// The frame being collected, to read.
+    #[inline]
+    pub(crate) fn collected(&self) -> &Frame {
+        &self.ring[self.next]
+    }
+
+    /// The slot of the clean frame (the last one [`Clamp::complete`] made).
+    #[inline]
+    pub(crate) fn clean_slot(&self) -> usize {
+        (self.next + SLOTS - 1 - self.delay) % SLOTS
+    }
+
+    /// A slot's frame.
+    #[inline]
+    pub(crate) fn slot(&self, slot: usize) -> &Frame {
+        &self.ring[slot]
+    }
+
+    /// The clean frame: received audio with DTMF removed, [`DELAY_FRAMES`] behind (or the
+    /// frame just received if clamping is off).
+    #[inline]
+    pub(crate) fn clean(&self) -> &Frame {
+        &self.ring[self.clean_slot()]
+    }
+
     /// A key was accepted; mute from its start until [`Clamp::key_up`].
     pub(crate) fn key_down(&mut self, start: SampleTime) {
+        if self.delay == 0 {
+            return;
+        }
         let range = Range {
             from: start.0,
             until: u64::MAX,
@@ -70,25 +129,38 @@ impl Clamp {
         }
     }
 
-    /// Takes the frame received at `now` and writes to `out` the frame from
-    /// [`DELAY_FRAMES`] frames ago, with muted ranges zeroed.
-    pub(crate) fn push(&mut self, now: SampleTime, frame: &Frame, out: &mut Frame) {
-        *out = self.ring[self.head];
-        let t0 = self.times[self.head];
-        self.ring[self.head] = *frame;
-        self.times[self.head] = now.0;
-        self.head = (self.head + 1) % DELAY_FRAMES;
+    /// The frame being collected, received at `now`, is complete: it joins the delay line,
+    /// and the frame from [`DELAY_FRAMES`] frames ago, with muted ranges zeroed, becomes the
+    /// clean frame ([`Clamp::clean`]).
+    pub(crate) fn complete(&mut self, now: SampleTime) {
+        self.times[self.next] = now.0;
+        self.next = (self.next + 1) % SLOTS;
+        if self.delay == 0 {
+            return;
+        }
+        let slot = self.clean_slot();
+        let t0 = self.times[slot];
+        let out = &mut self.ring[slot];
         let t1 = t0 + FRAME_SAMPLES as u64;
-        for slot in &mut self.ranges {
-            let Some(r) = *slot else { continue };
-            if r.until <= t0 {
-                *slot = None; // entirely in the past
+        for r in &mut self.ranges {
+            let Some(range) = *r else { continue };
+            if range.until <= t0 {
+                *r = None; // entirely in the past
                 continue;
             }
-            let a = r.from.clamp(t0, t1) - t0;
-            let b = r.until.clamp(t0, t1) - t0;
+            let a = range.from.clamp(t0, t1) - t0;
+            let b = range.until.clamp(t0, t1) - t0;
             out[a as usize..b as usize].fill(0);
         }
+    }
+
+    /// Takes the frame received at `now` and writes to `out` the frame from
+    /// [`DELAY_FRAMES`] frames ago, with muted ranges zeroed.
+    #[cfg(test)]
+    pub(crate) fn push(&mut self, now: SampleTime, frame: &Frame, out: &mut Frame) {
+        *self.collecting() = *frame;
+        self.complete(now);
+        *out = *self.clean();
     }
 }
 

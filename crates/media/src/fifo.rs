@@ -2,18 +2,19 @@
 
 /// Up to `N` items, stored inline.
 #[derive(Debug, Clone, Copy)]
+#[repr(C)] // `head` and `len` first: an empty queue is looked at without touching `items`.
 pub(crate) struct Fifo<T: Copy, const N: usize> {
-    items: [Option<T>; N],
     head: usize,
     len: usize,
+    items: [Option<T>; N],
 }
 
 impl<T: Copy, const N: usize> Fifo<T, N> {
     pub(crate) const fn new() -> Self {
         Self {
-            items: [None; N],
             head: 0,
             len: 0,
+            items: [None; N],
         }
     }
 

@@ -47,6 +47,7 @@ const LINE_CONTROL_DEPTH: usize = 8;
 /// is right and each change that happened is seen at least once; a removed channel stays
 /// removed.
 #[derive(Debug, Default, Clone, Copy)]
+#[repr(C)] // `any`, read on every block, last: next to the fields `Pipeline` reads then.
 struct Held {
     /// Events dropped (not kept in a slot) since the last `EventsLost` went out.
     lost: u32,
@@ -149,51 +150,78 @@ struct PendingEnd {
 /// - `SendCallerId` (station ports) sends FSK caller ID (MDMF, the configured modem) 600 ms
 ///   after the next ring burst ends ([`LineEvent::RingerOff`]); an answer cancels it.
 /// - `FlushDigits` is carried out by [`crate::ControlHandle::try_send`].
+//
+// `repr(C)` keeps the fields in the order written: what every block reads (the held-event
+// flag at the end of `held`, the command ring, playback, the block's place in the frame,
+// the gains, the tone flag at the start of `tone`) sits in a few adjacent cache lines
+// instead of being spread over the 9 KB of state, most of which only the frame's last
+// block (the receivers, the received frames) or an occasional event touches. With 10 ms
+// blocks each block starts with cold caches, so every line saved is a miss saved.
+#[repr(C)]
 pub struct Pipeline {
-    id: ChannelId,
-    law: Law,
-    prompts: &'static PromptTable,
-    commands: HeapCons<Command>,
-    events: HeapProd<MediaEvent>,
-    counters: Arc<Counters>,
-    record_tap: Option<TapProducer>,
-    listen_tap: Option<TapProducer>,
-
+    // Read on every block (three cache lines, from `held.any` to `queue.len`).
     held: Held,
-    wake: bool,
-    line_control: Fifo<LineControl, LINE_CONTROL_DEPTH>,
-
+    commands: HeapCons<Command>,
+    prompts: &'static PromptTable,
     playing: Option<Playing>,
+    /// Block mode: the sample time of the first sample of the frame being collected, and
+    /// how much of it has arrived (`rx_fill` samples).
+    rx_start: SampleTime,
+    rx_fill: usize,
+    /// When the caller ID in `cid_sending` starts (`None`: nothing to send).
+    cid_at: Option<SampleTime>,
+    listen_seq: Option<u32>,
+    peer: Option<ChannelId>,
+    tx_gain: Gain,
+    rx_gain: Gain,
+    /// What [`Pipeline::bridge_audio`] returns: `(slot of the clean frame in `rx`, offset,
+    /// length)`.
+    published: (u8, u8, u8),
+    law: Law,
+    wake: bool,
+    /// `tone.is_active()`, kept here next to the rest (`tone` is 2 KB of generators).
+    tone_on: bool,
+    counters: Arc<Counters>,
     queue: Fifo<Queued, QUEUE_DEPTH>,
     tone: ToneSource,
+    /// Block mode: the transmitted blocks of the frame (built in place by
+    /// [`Pipeline::process_block_coded`]), kept for the listen tap.
+    tx_acc: Frame,
+
+    // Read at the frame's end or on an event.
+    id: ChannelId,
+    events: HeapProd<MediaEvent>,
+    record_tap: Option<TapProducer>,
+    listen_tap: Option<TapProducer>,
+    line_control: Fifo<LineControl, LINE_CONTROL_DEPTH>,
     recording: Option<Recording>,
     pending_end: Option<PendingEnd>,
     cid_modem: FskModem,
     /// Caller ID to send to a station after its next ring burst.
     cid_pending: Option<CallerId>,
-    /// Caller ID being sent, and when it starts.
-    cid_sending: Option<(SampleTime, CallerIdSender)>,
-    listen_seq: Option<u32>,
-    peer: Option<ChannelId>,
-    tx_gain: Gain,
-    rx_gain: Gain,
-
+    /// Caller ID being sent (from `cid_at` on).
+    cid_sending: Option<CallerIdSender>,
     receivers: Receivers,
-    clamp: Option<Clamp>,
-    rx_clean: Frame,
+    /// The received frames: the one being collected, the DTMF clamp's delay line, the clean
+    /// frame and the one before it (see [`Clamp`]).
+    rx: Clamp,
+}
 
-    /// Block mode: the part of the receive frame collected so far (`rx_fill` samples), the
-    /// sample time of its first sample, and the transmitted blocks of the same frame (for
-    /// the listen tap).
-    rx_acc: Frame,
-    rx_fill: usize,
-    rx_start: SampleTime,
-    tx_acc: Frame,
-    /// Block mode: the end of the clean frame before the one just completed, still owed to
-    /// the bridged peer (see [`Pipeline::bridge_audio`]).
-    bridge_tail: Frame,
-    /// What [`Pipeline::bridge_audio`] returns: `(from the tail?, offset, length)`.
-    published: (bool, u8, u8),
+/// Where a transmit block is built.
+enum TxDest<'a> {
+    /// The caller's buffer.
+    Caller(&'a mut [i16]),
+    /// `tx_acc[off..off + len]`: the frame's transmitted blocks, kept for the listen tap.
+    Acc(usize, usize),
+}
+
+/// The samples `dest` stands for.
+#[inline]
+fn tx_buf<'s>(acc: &'s mut Frame, dest: &'s mut TxDest<'_>) -> &'s mut [i16] {
+    match dest {
+        TxDest::Caller(b) => b,
+        TxDest::Acc(off, len) => &mut acc[*off..*off + *len],
+    }
 }
 
 /// Arguments of [`Pipeline::new`], split out of [`crate::Config`] by [`crate::channel`].
@@ -207,6 +235,12 @@ pub(crate) struct Parts {
 
 impl Pipeline {
     pub(crate) fn new(config: &crate::Config, parts: Parts) -> Self {
+        let rx = if config.dtmf_clamp {
+            Clamp::new()
+        } else {
+            Clamp::off()
+        };
+        let clean = rx.clean_slot() as u8;
         Self {
             id: config.id,
             law: config.law,
@@ -221,25 +255,24 @@ impl Pipeline {
             line_control: Fifo::new(),
             playing: None,
             queue: Fifo::new(),
+            tone_on: false,
             tone: ToneSource::new(config),
             recording: None,
             pending_end: None,
             cid_modem: config.caller_id_fsk.unwrap_or(FskModem::V23),
             cid_pending: None,
+            cid_at: None,
             cid_sending: None,
             listen_seq: None,
             peer: None,
             tx_gain: config.tx_gain,
             rx_gain: config.rx_gain,
             receivers: Receivers::new(config),
-            clamp: config.dtmf_clamp.then(Clamp::new),
-            rx_clean: [0; FRAME_SAMPLES],
-            rx_acc: [0; FRAME_SAMPLES],
+            rx,
             rx_fill: 0,
             rx_start: SampleTime::ZERO,
             tx_acc: [0; FRAME_SAMPLES],
-            bridge_tail: [0; FRAME_SAMPLES],
-            published: (false, 0, FRAME_SAMPLES as u8),
+            published: (clean, 0, FRAME_SAMPLES as u8),
         }
     }
 
@@ -255,24 +288,25 @@ impl Pipeline {
     /// # Real-time
     /// Does not allocate, lock or block.
     pub fn process_rx(&mut self, now: SampleTime, rx: &Frame) {
+        self.whole_frame_start(now);
+        *self.rx.collecting() = *rx;
+        self.whole_frame_receive(now);
+    }
+
+    /// Before a whole frame is put in the collecting slot: held events, commands.
+    fn whole_frame_start(&mut self, now: SampleTime) {
         if !self.held.is_empty() {
             self.flush_held();
         }
         self.drain_commands(now);
         // A frame handed in whole ends any block-mode frame in progress.
         self.rx_fill = 0;
-        self.published = (false, 0, FRAME_SAMPLES as u8);
-        self.receive_gained(now, rx);
     }
 
-    fn receive_gained(&mut self, now: SampleTime, rx: &Frame) {
-        if self.rx_gain.is_unity() {
-            self.receive(now, rx);
-        } else {
-            let mut lin = *rx;
-            self.rx_gain.apply(&mut lin);
-            self.receive(now, &lin);
-        }
+    /// The receive side of the whole frame in the collecting slot.
+    fn whole_frame_receive(&mut self, now: SampleTime) {
+        self.receive(now);
+        self.published = (self.rx.clean_slot() as u8, 0, FRAME_SAMPLES as u8);
     }
 
     /// Processes one board block received at `now` (the sample time of its first sample)
@@ -312,9 +346,10 @@ impl Pipeline {
     ) {
         let (off, len) = self.block_start(now, tx.len());
         let n = rx.len().min(len);
-        self.rx_acc[off..off + n].copy_from_slice(&rx[..n]);
-        self.rx_acc[off + n..off + len].fill(0);
-        self.block_finish(now, off, len, &mut tx[..len], peer);
+        let acc = &mut self.rx.collecting()[off..off + len];
+        acc[..n].copy_from_slice(&rx[..n]);
+        acc[n..].fill(0);
+        self.block_finish(now, off, len, TxDest::Caller(&mut tx[..len]), peer);
     }
 
     /// The start of a block of (up to) `want` samples: held events, the frame's start time,
@@ -337,33 +372,32 @@ impl Pipeline {
         (off, len)
     }
 
-    /// The rest of a block whose received samples are in `rx_acc[off..off + len]`: the
-    /// receive side if the frame is complete, then the transmit block.
+    /// The rest of a block whose received samples are in the collecting slot at
+    /// `off..off + len`: the receive side if the frame is complete, then the transmit block.
     fn block_finish(
         &mut self,
         now: SampleTime,
         off: usize,
         len: usize,
-        tx: &mut [i16],
+        tx: TxDest<'_>,
         peer: Option<&[i16]>,
     ) {
         self.rx_fill += len;
+        let mut slot = self.rx.clean_slot();
         if self.rx_fill == FRAME_SAMPLES {
             self.rx_fill = 0;
-            if off > 0 {
-                // The peer still needs the end of the previous clean frame.
-                self.bridge_tail[off..].copy_from_slice(&self.rx_clean[off..]);
+            self.receive(self.rx_start);
+            if off == 0 {
+                slot = self.rx.clean_slot();
             }
-            self.published = (off > 0, off as u8, len as u8);
-            let frame = self.rx_acc;
-            self.receive_gained(self.rx_start, &frame);
-        } else {
-            self.published = (false, off as u8, len as u8);
+            // Otherwise the peer still needs the end of the previous clean frame, which
+            // stays in its slot.
         }
+        self.published = (slot as u8, off as u8, len as u8);
         // A peer on whole frames hands a frame: this block mixes its matching part.
         let peer = peer.map(|p| {
-            if p.len() == FRAME_SAMPLES && tx.len() < FRAME_SAMPLES {
-                &p[off..off + tx.len()]
+            if p.len() == FRAME_SAMPLES && len < FRAME_SAMPLES {
+                &p[off..off + len]
             } else {
                 p
             }
@@ -388,12 +422,12 @@ impl Pipeline {
         let bps = self.law.bytes_per_sample();
         let (off, len) = self.block_start(now, tx.len() / bps);
         // Decoded straight into the frame being collected.
-        let acc = &mut self.rx_acc[off..off + len];
+        let acc = &mut self.rx.collecting()[off..off + len];
         let n = dsp::g711::decode_slice(self.law, rx, acc);
         acc[n..].fill(0);
-        let mut tx_lin = [0; FRAME_SAMPLES];
-        self.block_finish(now, off, len, &mut tx_lin[..len], peer);
-        dsp::g711::encode_slice(self.law, &tx_lin[..len], tx)
+        // Built in place where the listen tap keeps the frame's blocks, encoded from there.
+        self.block_finish(now, off, len, TxDest::Acc(off, len), peer);
+        dsp::g711::encode_slice(self.law, &self.tx_acc[off..off + len], tx)
     }
 
     /// The clean received audio (DTMF clamped) this channel hands its user-space bridge peer
@@ -406,14 +440,9 @@ impl Pipeline {
     /// stream, so the peer hears every sample once whatever order the loop serves the two
     /// channels in.
     pub fn bridge_audio(&self) -> &[i16] {
-        let (tail, off, len) = self.published;
+        let (slot, off, len) = self.published;
         let (off, len) = (usize::from(off), usize::from(len));
-        let src = if tail {
-            &self.bridge_tail
-        } else {
-            &self.rx_clean
-        };
-        &src[off..off + len]
+        &self.rx.slot(usize::from(slot))[off..off + len]
     }
 
     /// The transmit half of [`Pipeline::process`]: applies the commands queued since
@@ -431,9 +460,10 @@ impl Pipeline {
     /// # Real-time
     /// Does not allocate, lock or block.
     pub fn process_rx_coded(&mut self, now: SampleTime, rx: &[u8]) {
-        let mut rx_lin = [0; FRAME_SAMPLES];
-        crate::codec::decode(self.law, rx, &mut rx_lin);
-        self.process_rx(now, &rx_lin);
+        self.whole_frame_start(now);
+        // Decoded straight into the frame's slot.
+        crate::codec::decode(self.law, rx, self.rx.collecting());
+        self.whole_frame_receive(now);
     }
 
     /// [`Pipeline::process_tx`] into a coded frame (as [`Pipeline::process_coded`]); returns
@@ -489,10 +519,9 @@ impl Pipeline {
         tx: &mut [u8],
         peer: Option<&Frame>,
     ) -> usize {
-        let mut rx_lin = [0; FRAME_SAMPLES];
-        crate::codec::decode(self.law, rx, &mut rx_lin);
+        self.process_rx_coded(now, rx);
         let mut tx_lin = [0; FRAME_SAMPLES];
-        self.process(now, &rx_lin, &mut tx_lin, peer);
+        self.transmit(now, &mut tx_lin, peer);
         crate::codec::encode(self.law, &tx_lin, tx)
     }
 
@@ -508,7 +537,7 @@ impl Pipeline {
 
     /// The last received frame with DTMF clamped, for the bridged peer's transmit mix.
     pub fn last_rx(&self) -> &Frame {
-        &self.rx_clean
+        self.rx.clean()
     }
 
     /// The channel this one is bridged with in user space, if any.
@@ -536,12 +565,14 @@ impl Pipeline {
             LineEvent::RingerOff => {
                 if let Some(cid) = self.cid_pending.take() {
                     let sender = CallerIdSender::new(&cid, self.cid_modem, true, CID_LEVEL_DBM0);
-                    self.cid_sending = Some((now + CID_DELAY_SAMPLES, sender));
+                    self.cid_sending = Some(sender);
+                    self.cid_at = Some(now + CID_DELAY_SAMPLES);
                 }
             }
             // The station answered: too late for caller ID.
             LineEvent::RingOffHook => {
                 self.cid_pending = None;
+                self.cid_at = None;
                 self.cid_sending = None;
             }
             _ => {}
@@ -611,10 +642,14 @@ impl Pipeline {
             }
             MediaCommand::StopPlayback => self.stop_playback(None),
             MediaCommand::PlayTone { tone, duration_ms } => {
-                self.tone
+                self.tone_on = self
+                    .tone
                     .start(tone, u64::from(duration_ms) * SAMPLES_PER_MS);
             }
-            MediaCommand::StopTone => self.tone.stop(),
+            MediaCommand::StopTone => {
+                self.tone.stop();
+                self.tone_on = false;
+            }
             MediaCommand::StartRecording {
                 slot,
                 max_ms,
@@ -829,29 +864,30 @@ impl Pipeline {
         let _ = push(&mut held.hangup) && push(&mut held.playback) && push(&mut held.recording);
     }
 
-    /// The receive side of a frame: receivers, clamping, recording.
-    fn receive(&mut self, now: SampleTime, lin: &Frame) {
-        self.detect(now, lin);
-        self.clean(now, lin);
+    /// The receive side of the frame in the collecting slot, received at `now`: receive
+    /// gain (in place), receivers, clamping, recording.
+    fn receive(&mut self, now: SampleTime) {
+        if !self.rx_gain.is_unity() {
+            self.rx_gain.apply(self.rx.collecting());
+        }
+        self.receivers.process(now, self.rx.collected());
+        self.detected();
+        // Received audio with DTMF removed (delayed by [`crate::clamp::DELAY_FRAMES`] so a
+        // key is muted from its first sample), or as received if clamping is off.
+        self.rx.complete(now);
         self.record(now);
     }
 
-    fn detect(&mut self, now: SampleTime, lin: &Frame) {
-        self.receivers.process(now, lin);
+    /// Acts on what the receivers found.
+    fn detected(&mut self) {
         while let Some(det) = self.receivers.poll() {
             match det {
                 Detected::Digit(ev) => {
-                    if let Some(c) = &mut self.clamp {
-                        c.key_down(ev.start);
-                    }
+                    self.rx.key_down(ev.start);
                     self.emit(MediaEvent::Digit(ev));
                     self.on_digit(ev.end, ev.digit);
                 }
-                Detected::DigitUp(ev) => {
-                    if let Some(c) = &mut self.clamp {
-                        c.key_up(ev.end);
-                    }
-                }
+                Detected::DigitUp(ev) => self.rx.key_up(ev.end),
                 Detected::Progress(at, tone) => self.emit(MediaEvent::Progress { at, tone }),
                 Detected::CallerId(at, caller_id) => {
                     self.emit(MediaEvent::CallerId { at, caller_id });
@@ -871,42 +907,44 @@ impl Pipeline {
         }
     }
 
-    /// Received audio with DTMF removed (delayed by [`crate::clamp::DELAY_FRAMES`] so a
-    /// key is muted from its first sample), or as received if clamping is off.
-    fn clean(&mut self, now: SampleTime, lin: &Frame) {
-        match &mut self.clamp {
-            Some(c) => c.push(now, lin, &mut self.rx_clean),
-            None => self.rx_clean = *lin,
-        }
-    }
-
     /// Everything after the receive side: the transmit frame, the peer's audio, gain, the
     /// listen tap, the frame count.
     fn transmit(&mut self, now: SampleTime, tx: &mut Frame, peer: Option<&Frame>) {
-        self.transmit_part(now, 0, tx, peer.map(|p| &p[..]));
+        self.transmit_part(now, 0, TxDest::Caller(&mut tx[..]), peer.map(|p| &p[..]));
     }
 
-    /// The transmit side of the samples `off..off + tx.len()` of a frame: `tx` itself, the
-    /// peer's audio, gain; at the frame's end the listen tap and the frame count.
-    fn transmit_part(&mut self, now: SampleTime, off: usize, tx: &mut [i16], peer: Option<&[i16]>) {
-        self.fill_tx(now, tx);
+    /// The transmit side of the samples `off..off + len` of a frame, built in `dest`: prompt,
+    /// tones, caller ID, the peer's audio, gain; at the frame's end the listen tap and the
+    /// frame count.
+    fn transmit_part(
+        &mut self,
+        now: SampleTime,
+        off: usize,
+        mut dest: TxDest<'_>,
+        peer: Option<&[i16]>,
+    ) {
+        self.fill_tx(now, &mut dest);
+        let tx = tx_buf(&mut self.tx_acc, &mut dest);
         if let Some(peer_audio) = peer.filter(|_| self.peer.is_some()) {
             mix_into(tx, peer_audio);
         }
         self.tx_gain.apply(tx);
         let end = off + tx.len();
-        if off == 0 && end == FRAME_SAMPLES {
-            self.listen(tx);
-        } else {
-            // Kept even while nobody listens, so a tap switched on mid-frame gets the whole
-            // frame as sent.
-            self.tx_acc[off..end].copy_from_slice(tx);
-            if end < FRAME_SAMPLES {
-                return;
-            }
-            if self.listen_seq.is_some() {
-                let whole = self.tx_acc;
-                self.listen(&whole);
+        match dest {
+            TxDest::Caller(tx) if off == 0 && end == FRAME_SAMPLES => self.listen(tx),
+            _ => {
+                if let TxDest::Caller(tx) = dest {
+                    // Kept even while nobody listens, so a tap switched on mid-frame gets
+                    // the whole frame as sent (`TxDest::Acc` was built there).
+                    self.tx_acc[off..end].copy_from_slice(tx);
+                }
+                if end < FRAME_SAMPLES {
+                    return;
+                }
+                if self.listen_seq.is_some() {
+                    let whole = self.tx_acc;
+                    self.listen(&whole);
+                }
             }
         }
         // Only this thread writes `frames`: a plain load and store, not a locked
@@ -915,8 +953,8 @@ impl Pipeline {
         frames.store(frames.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
-    fn fill_tx(&mut self, now: SampleTime, tx: &mut [i16]) {
-        let want = tx.len();
+    fn fill_tx(&mut self, now: SampleTime, dest: &mut TxDest<'_>) {
+        let want = tx_buf(&mut self.tx_acc, dest).len();
         let mut filled = 0;
         while filled < want {
             if self.playing.is_none() {
@@ -931,7 +969,8 @@ impl Pipeline {
             }
             let Some(p) = &mut self.playing else { break };
             let n = (p.samples.len() - p.pos).min(want - filled);
-            tx[filled..filled + n].copy_from_slice(&p.samples[p.pos..p.pos + n]);
+            tx_buf(&mut self.tx_acc, dest)[filled..filled + n]
+                .copy_from_slice(&p.samples[p.pos..p.pos + n]);
             p.pos += n;
             filled += n;
             if p.pos == p.samples.len() {
@@ -945,16 +984,21 @@ impl Pipeline {
             }
         }
         // Nothing (more) to play: silence, never stale audio.
+        let tx = tx_buf(&mut self.tx_acc, dest);
         tx[filled..].fill(0);
-        self.tone.mix_into(now, tx);
-        if let Some((start, sender)) = &mut self.cid_sending {
-            if now >= *start {
+        debug_assert_eq!(self.tone_on, self.tone.is_active());
+        if self.tone_on {
+            self.tone_on = self.tone.mix_into(now, tx);
+        }
+        if self.cid_at.is_some_and(|start| now >= start) {
+            if let Some(sender) = &mut self.cid_sending {
                 let mut fsk = [0i16; FRAME_SAMPLES];
                 let fsk = &mut fsk[..want];
                 sender.fill(fsk);
                 mix_into(tx, fsk);
                 if sender.is_done() {
                     self.cid_sending = None;
+                    self.cid_at = None;
                 }
             }
         }
@@ -1026,7 +1070,7 @@ impl Pipeline {
             first: rec.seq == 0,
             last: false,
             len: room as u16,
-            samples: self.rx_clean,
+            samples: *self.rx.clean(),
         };
         frame.samples[room..].fill(0);
         if tap.prod.try_push(frame).is_err() {
@@ -1092,7 +1136,7 @@ impl Pipeline {
             first: seq == 0,
             last: false,
             len: FRAME_SAMPLES as u16,
-            samples: self.rx_clean,
+            samples: *self.rx.clean(),
         };
         mix_into(&mut frame.samples, tx);
         if tap.prod.try_push(frame).is_err() {

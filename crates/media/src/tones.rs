@@ -68,10 +68,11 @@ impl ToneSource {
         self.zone_tone.is_some() || self.dtmf_active
     }
 
-    /// Adds the tone to `tx` (saturating).
-    pub(crate) fn mix_into(&mut self, _now: SampleTime, tx: &mut [i16]) {
+    /// Adds the tone to `tx` (saturating). Returns whether a tone is still on
+    /// ([`ToneSource::is_active`]).
+    pub(crate) fn mix_into(&mut self, _now: SampleTime, tx: &mut [i16]) -> bool {
         if !self.is_active() {
-            return;
+            return false;
         }
         let limit = self
             .left
@@ -92,5 +93,6 @@ impl ToneSource {
         if ended {
             self.stop();
         }
+        self.is_active()
     }
 }
