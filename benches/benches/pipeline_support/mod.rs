@@ -144,22 +144,22 @@ impl Bank {
     }
 
     /// The audio thread's work for one tick (a 20 ms frame, or a 10 ms block): every
-    /// channel's frame or block through its pipeline, as `ivrd`'s loop does it (peer audio
-    /// copied on the stack).
+    /// channel's frame or block through its pipeline, as `ivrd`'s loop does it (the bridged
+    /// peer's pipeline borrowed beside the channel's, its audio not copied).
     pub fn tick(&mut self) {
         if self.block != FRAME_SAMPLES {
             return self.tick_block();
         }
         let mut tx = [0u8; FRAME_SAMPLES];
         for i in 0..self.chans.len() {
-            let peer = self.chans[i].peer.map(|j| *self.chans[j].pipe.last_rx());
-            let ch = &mut self.chans[i];
+            let (ch, peer) = chan_and_peer(&mut self.chans, i);
             if ch.pos + FRAME_SAMPLES > self.audio.len() {
                 ch.pos = 0;
             }
             let rx = &self.audio[ch.pos..ch.pos + FRAME_SAMPLES];
             ch.pos += FRAME_SAMPLES;
-            ch.pipe.process_coded(self.now, rx, &mut tx, peer.as_ref());
+            ch.pipe
+                .process_coded(self.now, rx, &mut tx, peer.map(Pipeline::last_rx));
             std::hint::black_box(&tx);
             while ch.pipe.poll_line_control().is_some() {}
         }
@@ -170,14 +170,7 @@ impl Bank {
         let block = self.block;
         let mut tx = [0u8; FRAME_SAMPLES];
         for i in 0..self.chans.len() {
-            // As `ivrd`'s loop: the peer's block copied on the stack when bridged.
-            let peer = self.chans[i].peer.map(|j| {
-                let p = self.chans[j].pipe.bridge_audio();
-                let mut f = [0i16; FRAME_SAMPLES];
-                f[..p.len()].copy_from_slice(p);
-                (f, p.len())
-            });
-            let ch = &mut self.chans[i];
+            let (ch, peer) = chan_and_peer(&mut self.chans, i);
             if ch.pos + block > self.audio.len() {
                 ch.pos = 0;
             }
@@ -187,7 +180,7 @@ impl Bank {
                 self.now,
                 rx,
                 &mut tx[..block],
-                peer.as_ref().map(|(f, k)| &f[..*k]),
+                peer.map(Pipeline::bridge_audio),
             );
             std::hint::black_box(&tx);
             while ch.pipe.poll_line_control().is_some() {}
@@ -237,4 +230,20 @@ pub fn realtime() -> bool {
             .ok()
         })
         .is_some()
+}
+
+/// Channel `i`, mutable, and its bridged peer's pipeline, shared (as `ivrd`'s loop borrows
+/// them: no copy of the peer's audio).
+fn chan_and_peer(chans: &mut [Chan], i: usize) -> (&mut Chan, Option<&Pipeline>) {
+    match chans[i].peer.filter(|&j| j != i) {
+        Some(j) if i < j => {
+            let (lo, hi) = chans.split_at_mut(j);
+            (&mut lo[i], Some(&hi[0].pipe))
+        }
+        Some(j) => {
+            let (lo, hi) = chans.split_at_mut(i);
+            (&mut hi[0], Some(&lo[j].pipe))
+        }
+        None => (&mut chans[i], None),
+    }
 }

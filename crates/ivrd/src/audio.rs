@@ -58,7 +58,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
-use media::{Frame, LineControl, Pipeline};
+use media::{LineControl, Pipeline};
 use nix::poll::PollTimeout;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
@@ -645,13 +645,13 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
     }
 
     fn frame(&mut self, i: usize, n: usize, frame_bytes: usize) {
-        let peer: Option<Frame> = self.peer_of[i].map(|j| *self.lines[j].pipe.last_rx());
-        let line = &mut self.lines[i];
+        // The bridged peer's pipeline is borrowed beside this one (no copy of its frame).
+        let (line, peer) = line_and_peer(&mut self.lines, i, self.peer_of[i]);
         let m = line.pipe.process_coded(
             line.clock,
             &self.rx[..n.min(frame_bytes)],
             &mut self.tx[..frame_bytes],
-            peer.as_ref(),
+            peer.map(Pipeline::last_rx),
         );
         line.clock += FRAME_SAMPLES as u64;
         bump(&self.stats.frames);
@@ -662,20 +662,16 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
     /// through the pipeline's block path, and the block to send written back at once.
     fn block(&mut self, i: usize, n: usize, block: usize, block_bytes: usize) {
         // The peer's clean audio for this block (a block, or a whole frame from a peer on
-        // 20 ms blocks), copied so both pipelines are not borrowed.
-        let peer: Option<(Frame, usize)> = self.peer_of[i].map(|j| {
-            let p = self.lines[j].pipe.bridge_audio();
-            let k = p.len().min(FRAME_SAMPLES);
-            let mut f = [0i16; FRAME_SAMPLES];
-            f[..k].copy_from_slice(&p[..k]);
-            (f, k)
-        });
-        let line = &mut self.lines[i];
+        // 20 ms blocks), borrowed beside this pipeline (no copy).
+        let (line, peer) = line_and_peer(&mut self.lines, i, self.peer_of[i]);
         let m = line.pipe.process_block_coded(
             line.clock,
             &self.rx[..n.min(block_bytes)],
             &mut self.tx[..block_bytes],
-            peer.as_ref().map(|(f, k)| &f[..*k]),
+            peer.map(|p| {
+                let audio = p.bridge_audio();
+                &audio[..audio.len().min(FRAME_SAMPLES)]
+            }),
         );
         line.clock += block as u64;
         if line.clock.0 % FRAME_SAMPLES as u64 == 0 {
@@ -921,6 +917,22 @@ fn pair_mut<T>(v: &mut [T], i: usize, j: usize) -> (&mut T, &mut T) {
     } else {
         let (lo, hi) = v.split_at_mut(i);
         (&mut hi[0], &mut lo[j])
+    }
+}
+
+/// Line `i`, mutable, and the pipeline of its user-space bridge peer `peer` (if any, and
+/// not `i` itself), shared.
+fn line_and_peer<C>(
+    lines: &mut [LineState<C>],
+    i: usize,
+    peer: Option<usize>,
+) -> (&mut LineState<C>, Option<&Pipeline>) {
+    match peer.filter(|&j| j != i && j < lines.len()) {
+        Some(j) => {
+            let (line, other) = pair_mut(lines, i, j);
+            (line, Some(&other.pipe))
+        }
+        None => (&mut lines[i], None),
     }
 }
 
