@@ -321,9 +321,22 @@ pub(crate) struct Controller {
     /// The prompt table new calls play from, and its generation (one per reloaded pack).
     table: &'static media::PromptTable,
     table_gen: u32,
+    /// Who decides whether the call centre is open (every script's engine follows it).
+    hours_mode: ivr::HoursMode,
 }
 
 impl Controller {
+    /// Who decides whether the call centre is open, for every script (reloaded ones too):
+    /// the scripts' `hours` tables ([`ivr::HoursMode::Script`], the default), open round
+    /// the clock, or closed (night service). Calls in progress follow it from their next
+    /// `open(..)`.
+    pub(crate) fn set_hours_mode(&mut self, mode: ivr::HoursMode) {
+        self.hours_mode = mode;
+        for s in &mut self.scripts {
+            s.engine.set_hours_mode(mode);
+        }
+    }
+
     /// Whole-call recordings of `record = true` trunks go through `names` into `dir`.
     pub(crate) fn set_recording(&mut self, names: recorder::CallNames, dir: &std::path::Path) {
         self.recording = Some((names, dir.to_path_buf()));
@@ -385,6 +398,7 @@ impl Controller {
             last_step: Instant::ZERO,
             table,
             table_gen: 0,
+            hours_mode: ivr::HoursMode::Script,
         }
     }
 
@@ -836,6 +850,8 @@ impl Controller {
             language: policy.language.clone(),
         };
         let s = policy.script;
+        // A script added by a reload follows the controller's hours mode too.
+        self.scripts[s].engine.set_hours_mode(self.hours_mode);
         if let Err(e) = self.scripts[s].engine.handle_input(Input::CallArrived {
             now,
             ch,
@@ -1448,10 +1464,16 @@ impl Controller {
     }
 
     /// Whether the opening hours `hours` of the first script are open at `now` (`None` if
-    /// there is no script or no such hours), as the script's `open(hours)` would say.
+    /// there is no script or no such hours), as the script's `open(hours)` would say (in
+    /// the controller's hours mode).
     pub(crate) fn hours_open(&self, hours: &str, now: Instant) -> Option<bool> {
         let slot = self.scripts.first()?;
-        slot.engine.script().is_open(hours, &self.local_time(now))
+        let open = slot.engine.script().is_open(hours, &self.local_time(now))?;
+        Some(match self.hours_mode {
+            ivr::HoursMode::Script => open,
+            ivr::HoursMode::Open => true,
+            ivr::HoursMode::Closed => false,
+        })
     }
 
     fn local_time(&self, now: Instant) -> ivr::LocalTime {
