@@ -57,6 +57,24 @@ impl LocalTime {
     }
 }
 
+/// Who decides whether the call centre is open: what the script's `open(hours)` and
+/// `holiday(hours)` say.
+///
+/// An operator's day/night switch: a hotline staffed round the clock (or a soak that
+/// runs the peak-hour load for 24 hours) is [`HoursMode::Open`] without editing the
+/// script's `hours` tables; [`HoursMode::Closed`] is night service all day (the after-hours
+/// branches run, as when the staff are away).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HoursMode {
+    /// The script's `hours` tables and the call's local time decide (the default).
+    #[default]
+    Script,
+    /// Open at every hour of every day: `open(..)` is true and `holiday(..)` false.
+    Open,
+    /// Closed at every hour: `open(..)` is false and `holiday(..)` false.
+    Closed,
+}
+
 /// What the daemon knows when a call arrives.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CallInfo {
@@ -503,6 +521,8 @@ pub struct Engine {
     ended_any: bool,
     /// Call index by channel number (`u32::MAX`: no call).
     by_ch: Vec<u32>,
+    /// Who decides `open(..)` and `holiday(..)`.
+    hours: HoursMode,
 }
 
 enum Step {
@@ -532,6 +552,7 @@ impl Engine {
             deadline: None,
             ended_any: false,
             by_ch: Vec::new(),
+            hours: HoursMode::Script,
         }
     }
 
@@ -547,6 +568,18 @@ impl Engine {
     /// The script new calls get.
     pub fn script(&self) -> &Arc<Script> {
         &self.script
+    }
+
+    /// Sets who decides whether the call centre is open (the script's `hours` tables by
+    /// default). Takes effect at the next `open(..)` or `holiday(..)` any call evaluates,
+    /// calls in progress included.
+    pub fn set_hours_mode(&mut self, mode: HoursMode) {
+        self.hours = mode;
+    }
+
+    /// Who decides whether the call centre is open.
+    pub fn hours_mode(&self) -> HoursMode {
+        self.hours
     }
 
     /// Turns [`Output::Trace`] on or off (off by default).
@@ -1320,11 +1353,18 @@ impl Engine {
                     CmpOp::Ge => ord != Less,
                 })
             }
-            Expr::Open(h, _) => {
-                let (date, wd, mins) = self.local(i, now);
-                Value::Bool(script.hours[*h].is_open(date, wd, mins))
-            }
-            Expr::Holiday(h, _) => Value::Bool(script.hours[*h].is_holiday(self.local(i, now).0)),
+            Expr::Open(h, _) => Value::Bool(match self.hours {
+                HoursMode::Script => {
+                    let (date, wd, mins) = self.local(i, now);
+                    script.hours[*h].is_open(date, wd, mins)
+                }
+                HoursMode::Open => true,
+                HoursMode::Closed => false,
+            }),
+            Expr::Holiday(h, _) => Value::Bool(
+                self.hours == HoursMode::Script
+                    && script.hours[*h].is_holiday(self.local(i, now).0),
+            ),
             Expr::HoursRef(..) => return Err("unlinked hours".into()),
         })
     }

@@ -82,8 +82,8 @@ pub mod sim;
 mod time;
 
 pub use engine::{
-    CallInfo, CallRecord, EndReason, Engine, HookCall, HookId, HookReply, Input, LocalTime, Output,
-    RuntimeError, Trace, TransferTarget,
+    CallInfo, CallRecord, EndReason, Engine, HookCall, HookId, HookReply, HoursMode, Input,
+    LocalTime, Output, RuntimeError, Trace, TransferTarget,
 };
 pub use error::{Diagnostic, InputError, LoadError, Loc, ParseError, Severity};
 pub use pattern::Pattern;

@@ -478,6 +478,39 @@ fn hours_and_holidays_use_the_call_start_time() {
 }
 
 #[test]
+fn the_hours_mode_overrides_the_script_tables() {
+    // A 24-hour hotline (or a soak at the peak-hour load all day) and the night-service
+    // switch, without editing the script's `hours` table.
+    let text = "hours h\n  mon-fri 09:00-18:00\n  holiday 2026-12-25\nend\nflow main\n  if holiday(h)\n    result \"holiday\"\n  else if open(h)\n    result \"open\"\n  else\n    result \"closed\"\n  end\n  hangup\nend\n";
+    let at = |y, m, d, h| CallInfo {
+        local: ivr::LocalTime {
+            year: y,
+            month: m,
+            day: d,
+            hour: h,
+            minute: 0,
+        },
+        ..CallInfo::default()
+    };
+    for (mode, call, want) in [
+        (ivr::HoursMode::Open, at(2026, 11, 22, 3), "open"), // Sunday night
+        (ivr::HoursMode::Open, at(2026, 12, 25, 10), "open"), // a holiday
+        (ivr::HoursMode::Closed, at(2026, 11, 23, 10), "closed"), // Monday morning
+        (ivr::HoursMode::Closed, at(2026, 12, 25, 10), "closed"),
+        (ivr::HoursMode::Script, at(2026, 11, 22, 3), "closed"),
+        (ivr::HoursMode::Script, at(2026, 12, 25, 10), "holiday"),
+    ] {
+        let mut e = Engine::new(script(text));
+        assert_eq!(e.hours_mode(), ivr::HoursMode::Script);
+        e.set_hours_mode(mode);
+        assert_eq!(e.hours_mode(), mode);
+        let mut c = Caller::new(e);
+        c.arrive(call);
+        assert_eq!(ended(&c).unwrap().result, want, "{mode:?}");
+    }
+}
+
+#[test]
 fn the_outbound_survey_does_not_answer() {
     let mut c = Caller::new(Engine::new(support::load("survey.ivr")));
     c.arrive(CallInfo {

@@ -335,9 +335,22 @@ pub(crate) struct Controller {
     closes: Vec<ChannelId>,
     /// Slots (open channels) at most: `daemon.max_channels`.
     max_channels: usize,
+    /// Who decides whether the call centre is open (every script's engine follows it).
+    hours_mode: ivr::HoursMode,
 }
 
 impl Controller {
+    /// Who decides whether the call centre is open, for every script (reloaded ones too):
+    /// the scripts' `hours` tables ([`ivr::HoursMode::Script`], the default), open round
+    /// the clock, or closed (night service). Calls in progress follow it from their next
+    /// `open(..)`.
+    pub(crate) fn set_hours_mode(&mut self, mode: ivr::HoursMode) {
+        self.hours_mode = mode;
+        for s in &mut self.scripts {
+            s.engine.set_hours_mode(mode);
+        }
+    }
+
     /// Whole-call recordings of `record = true` trunks go through `names` into `dir`.
     pub(crate) fn set_recording(&mut self, names: recorder::CallNames, dir: &std::path::Path) {
         self.recording = Some((names, dir.to_path_buf()));
@@ -396,6 +409,7 @@ impl Controller {
             wanted: Vec::new(),
             closes: Vec::new(),
             max_channels,
+            hours_mode: ivr::HoursMode::Script,
         }
     }
 
@@ -872,6 +886,8 @@ impl Controller {
             language: policy.language.clone(),
         };
         let s = policy.script;
+        // A script added by a reload follows the controller's hours mode too.
+        self.scripts[s].engine.set_hours_mode(self.hours_mode);
         if let Err(e) = self.scripts[s].engine.handle_input(Input::CallArrived {
             now,
             ch,
@@ -1486,10 +1502,16 @@ impl Controller {
     }
 
     /// Whether the opening hours `hours` of the first script are open at `now` (`None` if
-    /// there is no script or no such hours), as the script's `open(hours)` would say.
+    /// there is no script or no such hours), as the script's `open(hours)` would say (in
+    /// the controller's hours mode).
     pub(crate) fn hours_open(&self, hours: &str, now: Instant) -> Option<bool> {
         let slot = self.scripts.first()?;
-        slot.engine.script().is_open(hours, &self.local_time(now))
+        let open = slot.engine.script().is_open(hours, &self.local_time(now))?;
+        Some(match self.hours_mode {
+            ivr::HoursMode::Script => open,
+            ivr::HoursMode::Open => true,
+            ivr::HoursMode::Closed => false,
+        })
     }
 
     fn local_time(&self, now: Instant) -> ivr::LocalTime {

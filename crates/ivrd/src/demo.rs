@@ -65,6 +65,34 @@ pub(crate) struct DemoArgs {
     /// Status line every this many seconds (of board time).
     #[arg(long, default_value_t = 1)]
     status_every: u64,
+    /// Who decides when the call centre is open: `script` (the scripts' `hours` tables:
+    /// the shop is open 09:00-21:00 on weekdays, 10:00-18:00 at weekends; after hours the
+    /// night callers leave voice messages), `open` (staffed round the clock: every hour
+    /// gets the opening-hours callers; the 24-hour soak at the peak-hour load) or `closed`
+    /// (night service all day).
+    #[arg(long, value_enum, default_value_t = Hours::Script)]
+    hours: Hours,
+}
+
+/// The demo's `--hours`: the daemon's [`ivr::HoursMode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Hours {
+    /// The scripts' `hours` tables.
+    Script,
+    /// Open round the clock.
+    Open,
+    /// Closed (night service) all day.
+    Closed,
+}
+
+impl Hours {
+    fn mode(self) -> ivr::HoursMode {
+        match self {
+            Self::Script => ivr::HoursMode::Script,
+            Self::Open => ivr::HoursMode::Open,
+            Self::Closed => ivr::HoursMode::Closed,
+        }
+    }
 }
 
 /// The demo's local time zone (the scripts' hours): China, UTC+8.
@@ -196,7 +224,8 @@ fn load_for(a: &DemoArgs, cfg: &Config) -> ivrd::config::SimLoad {
         .find_map(|b| b.load.clone())
         .unwrap_or_else(|| ivrd::config::SimLoad {
             calls_per_hour: 1800.0,
-            hold_mean_s: 130.0,
+            // As docs/config/ivrd-sim.toml: 2-minute calls over the whole mix.
+            hold_mean_s: 210.0,
             seed: 1,
             personas: [
                 ("order-status", 0.4),
@@ -410,7 +439,7 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
     let p = prepare(a)?;
     let load = load_for(a, &p.cfg);
     println!(
-        "ivrd demo: {} ({} ports: {} trunks, {} stations), {} calls/hour, agents talk {} s on average, {} s{}; data in {}",
+        "ivrd demo: {} ({} ports: {} trunks, {} stations), {} calls/hour, agents talk {} s on average, {} s{}, opening hours: {}; data in {}",
         p.profile.name,
         p.profile.ports().count(),
         p.profile.ports().filter(|x| x.1.is_trunk()).count(),
@@ -422,6 +451,11 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
             " of virtual time"
         } else {
             ""
+        },
+        match a.hours {
+            Hours::Script => "the scripts' tables (weekdays 09:00-21:00)",
+            Hours::Open => "open round the clock",
+            Hours::Closed => "closed all day (night service)",
         },
         a.data_dir.display()
     );
@@ -456,6 +490,7 @@ fn run_inner(a: &DemoArgs) -> Result<bool, String> {
         let epoch = a.start.unwrap_or(control::virt::EPOCH_MS);
         let mut v =
             control::virt::Virt::new_at(board, &p.cfg, Arc::clone(&p.shop), &metrics, epoch)?;
+        v.ctl.set_hours_mode(a.hours.mode());
         let every = a.status_every.max(1) * 1000;
         let offer_ms = a.seconds * 1000;
         let mut open = true;
@@ -561,6 +596,7 @@ fn realtime(
     let channels = board.take_all_channels();
     let epoch = a.start.unwrap_or_else(wall_ms);
     let (lines, mut ctl, taps) = control::setup::build(&p.cfg, channels, metrics, epoch)?;
+    ctl.set_hours_mode(a.hours.mode());
     let recorder = control::recorder::Recorder::spawn(
         taps.scripts,
         taps.calls,

@@ -8,7 +8,10 @@ use ringbuf::{HeapCons, HeapProd, HeapRb};
 use tel_types::board::{PortKind, ReadOutcome, VoiceChannel, WriteOutcome};
 use tel_types::{CallerId, FRAME_MS, FRAME_SAMPLES, Hook, Law, LineEvent, SampleTime, Tone};
 
-use crate::audio::{Codec, NoiseTable, db_gain, noise_rms, render_caller_id, render_zone_tone};
+use crate::audio::{
+    Codec, NoiseTable, coded_noise_at, db_gain, noise_rms, render_caller_id, render_zone_tone,
+    to_pcm,
+};
 use crate::hearing::{Hearing, NoteKind};
 use crate::load::LoadGenerator;
 use crate::persona::{Action, Persona, Running};
@@ -352,6 +355,9 @@ struct Port {
     echo_pos: usize,
     noise_rms: f32,
     noise_pos: usize,
+    /// An analog line's noise alone, coded ([`NoiseTable::coded`]): what it carries while
+    /// idle and on-hook, copied rather than computed frame by frame.
+    quiet: Option<Arc<[u8]>>,
     rx_overruns: u64,
     tx_underruns: u64,
 }
@@ -436,6 +442,10 @@ impl SimBoard {
     pub fn with_options(profile: Profile, options: BoardOptions) -> Self {
         let law = profile.law;
         let fb = law.frame_bytes();
+        let codec = Codec::new(law);
+        let noise = NoiseTable::new();
+        // Coded noise per level, shared by the analog lines with that level.
+        let mut quiet: Vec<(u32, Arc<[u8]>)> = Vec::new();
         let mut ports = Vec::new();
         let mut channels = Vec::new();
         for (i, (number, kind, line)) in profile.ports().enumerate() {
@@ -478,6 +488,18 @@ impl SimBoard {
                 echo: Box::new([0; ECHO_LEN]),
                 echo_pos: 0,
                 noise_rms: noise_rms(line.noise_dbm0),
+                quiet: {
+                    let rms = noise_rms(line.noise_dbm0);
+                    (kind != PortType::E1Bchannel && rms > 0.5).then(|| {
+                        if let Some((_, q)) = quiet.iter().find(|(b, _)| *b == rms.to_bits()) {
+                            Arc::clone(q)
+                        } else {
+                            let q = noise.coded(rms, &codec);
+                            quiet.push((rms.to_bits(), Arc::clone(&q)));
+                            q
+                        }
+                    })
+                },
                 noise_pos: (options.seed as usize)
                     .wrapping_mul(31)
                     .wrapping_add(i * 977)
@@ -487,8 +509,8 @@ impl SimBoard {
             });
         }
         Self {
-            codec: Codec::new(law),
-            noise: NoiseTable::new(),
+            codec,
+            noise,
             busy: render_zone_tone(profile.zone, Tone::Busy),
             dial: render_zone_tone(profile.zone, Tone::Dial),
             profile,
@@ -877,11 +899,12 @@ impl SimBoard {
         let p = &mut self.ports[i];
         if p.tx.occupied_len() >= fb {
             p.tx.pop_slice(&mut self.frame[..fb]);
-            if p.kind == PortType::E1Bchannel
-                && p.peer.is_none()
+            if p.peer.is_none()
                 && matches!(p.state, LineState::Idle)
+                && (p.kind == PortType::E1Bchannel || (!p.off_hook && p.idle_audio.is_none()))
             {
-                // Nobody listens on an idle B-channel (not wired to a station).
+                // Nobody listens on an idle B-channel (not wired to a station), nor on an
+                // idle on-hook analog line (no echo; no phone keeping what it hears).
                 p.last_tx = [0; FRAME_SAMPLES];
             } else {
                 self.codec.decode(&self.frame[..fb], &mut p.last_tx);
@@ -922,6 +945,26 @@ impl SimBoard {
                 p.rx_overruns += 1;
             }
             return;
+        }
+        if matches!(p.state, LineState::Idle) && !p.off_hook {
+            if let Some(quiet) = &p.quiet {
+                // An idle on-hook analog line: its noise alone (no echo on-hook, no far
+                // end), as the steps below would compute it, from the coded table.
+                if let Some(buf) = p.idle_audio.as_mut() {
+                    let at = p.idle_pos;
+                    buf[at..at + FRAME_SAMPLES].copy_from_slice(&self.tx_pcm);
+                    p.idle_pos = (at + FRAME_SAMPLES) % IDLE_AUDIO;
+                }
+                let (at, next) = coded_noise_at(p.noise_pos);
+                p.noise_pos = next;
+                let bps = fb / FRAME_SAMPLES;
+                if p.rx.vacant_len() >= fb {
+                    p.rx.push_slice(&quiet[at * bps..at * bps + fb]);
+                } else {
+                    p.rx_overruns += 1;
+                }
+                return;
+            }
         }
         let ring = &self.profile.ring_cadence_ms;
         let mut finished = None;
@@ -1085,14 +1128,21 @@ impl SimBoard {
                     .add_to(&mut self.rx_f, p.noise_rms, &mut p.noise_pos);
             }
         }
-        for (o, f) in self.rx_pcm.iter_mut().zip(self.rx_f.iter()) {
-            // Through i32: the clamp keeps it in range and the conversion vectorises.
-            *o = (*f as i32).clamp(-32768, 32767) as i16;
-        }
-        // 5. Hand the frame to the user.
+        // 5. Hand the frame to the user: a silent one (a caller listening on a digital
+        // line) as the coded silence, without converting and coding it.
         if p.rx.vacant_len() >= fb {
-            self.codec.encode(&self.rx_pcm, &mut self.frame[..fb]);
-            p.rx.push_slice(&self.frame[..fb]);
+            let silent = self
+                .rx_f
+                .iter()
+                .fold(0u32, |acc, x| acc | (x.to_bits() & 0x7fff_ffff))
+                == 0;
+            if silent {
+                p.rx.push_slice(&self.silence[..fb]);
+            } else {
+                to_pcm(&self.rx_f, &mut self.rx_pcm);
+                self.codec.encode(&self.rx_pcm, &mut self.frame[..fb]);
+                p.rx.push_slice(&self.frame[..fb]);
+            }
         } else {
             p.rx_overruns += 1;
         }

@@ -1056,3 +1056,59 @@ fn an_after_hours_voice_message_is_filed_with_its_order_and_file() {
     let calls = v.board.finished_calls();
     assert_eq!(calls[0].keys_sent, format!("3{order}##"));
 }
+
+/// At 22:00 the script's service hours are closed and the caller who presses 0 in the main
+/// menu gets no agent; with the hours mode `Open` (a hotline staffed round the clock, the
+/// soak's default) the same caller at the same hour is put through to one.
+#[test]
+fn a_hotline_open_round_the_clock_puts_night_callers_through() {
+    for (mode, open) in [
+        (ivr::HoursMode::Script, false),
+        (ivr::HoursMode::Open, true),
+    ] {
+        let dir = tmp(&format!("open24-{mode:?}"));
+        let (shop, _orders) = shop(&dir);
+        let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+        let board = SimBoard::with_options(
+            profile,
+            BoardOptions {
+                capture_audio: false,
+                seed: 3,
+            },
+        );
+        let metrics = Arc::new(Metrics::new(16));
+        let night = super::virt::EPOCH_MS + 12 * 3_600_000;
+        let mut v = Virt::new_at(board, &config(""), shop, &metrics, night).unwrap();
+        v.ctl.set_hours_mode(mode);
+        assert_eq!(
+            v.ctl.hours_open("service_hours", ivr::Instant::ZERO),
+            Some(open)
+        );
+        for n in 9..=16 {
+            v.board
+                .set_agent(n, simboard::personas::agent(2_000, 5_000, None));
+        }
+        let wants_agent = Arc::new(Persona::new(
+            "wants-agent",
+            vec![
+                Step::WaitForAudio { timeout_ms: 10_000 },
+                Step::Wait(1_200),
+                Step::press("0"),
+                Step::Wait(30_000),
+            ],
+        ));
+        v.board.offer_call(1, spec(wants_agent, "13700137001"));
+        v.run_ms(60_000);
+        assert_eq!(v.ctl.counts().agent_answered, u64::from(open), "{mode:?}");
+        if open {
+            assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
+            assert_eq!(v.cdrs[0].result, CallResult::Transferred, "{:?}", v.cdrs[0]);
+        } else {
+            assert!(
+                v.cdrs.iter().all(|c| c.result != CallResult::Transferred),
+                "{:?}",
+                v.cdrs
+            );
+        }
+    }
+}
