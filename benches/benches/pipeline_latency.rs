@@ -43,9 +43,9 @@
 //! frames as it had to catch up, which takes that frame back.
 //!
 //! The program runs three times, back to back: 20 ms blocks as `ivrd`'s loop does them (no
-//! window, nothing primed, no trimming), 20 ms blocks with the reaction window proposed
+//! window, nothing primed, catch-up trimming), 20 ms blocks with the reaction window proposed
 //! earlier (2 ms window, 2 ms primed, trimming), and 10 ms blocks as `ivrd`'s loop does
-//! them on DAHDI by default (`block_ms = 10`: nothing primed, no trimming). Or once, as set
+//! them on DAHDI by default (`block_ms = 10`: nothing primed, catch-up trimming). Or once, as set
 //! by `BLOCK_SAMPLES=80|160` (default 160), `REACTION_WINDOW_US=µs` (0: one step; 20 ms
 //! blocks only), `TX_PRIME_SAMPLES=n` (default: the window's length) and `NO_TRIM=1`.
 //!
@@ -354,7 +354,7 @@ fn run(label: &str, block: usize, window_us: u64, prime: usize, trim: bool) {
                         }
                         pipe.process_tx_coded(now, tx, None);
                     }
-                    // (Proposed for `ivrd`'s loop.) A frame read after the first in one wake-up means
+                    // As `ivrd`'s loop (`AudioLoop::service`): a block read after the first in one wake-up means
                     // we were a frame late and the card's queue ran dry; writing all of
                     // them would leave the transmit lead one frame longer for good, so the
                     // next silent frames are left out until that frame is made up.
@@ -569,11 +569,11 @@ fn main() {
         return;
     }
     run(
-        "20 ms blocks (block_ms = 20): receive and transmit in one step per frame, no lead trimming",
+        "20 ms blocks (block_ms = 20): receive and transmit in one step per frame, catch-up trimming (as ivrd's loop)",
         FRAME_SAMPLES,
         0,
         0,
-        false,
+        true,
     );
     run(
         "20 ms blocks with the proposed 2 ms reaction window, 2 ms lead primed, catch-up trimming",
@@ -583,10 +583,10 @@ fn main() {
         true,
     );
     run(
-        "10 ms blocks (block_ms = 10, ivrd's DAHDI default): transmit built per block, nothing primed, no trimming",
+        "10 ms blocks (block_ms = 10, ivrd's DAHDI default): transmit built per block, nothing primed, catch-up trimming (as ivrd's loop)",
         FRAME_SAMPLES / 2,
         0,
         0,
-        false,
+        true,
     );
 }

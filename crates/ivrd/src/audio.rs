@@ -173,6 +173,8 @@ pub(crate) struct AudioStats {
     pub(crate) line_events: AtomicU64,
     /// Frames the board would not take (transmit buffers full).
     pub(crate) tx_would_block: AtomicU64,
+    /// Silent transmit blocks left out to take back the lead a late wake-up added.
+    pub(crate) tx_trimmed: AtomicU64,
     /// Channels taken out of service after a driver error.
     pub(crate) channel_errors: AtomicU64,
     /// Hook changes the board refused.
@@ -204,6 +206,7 @@ impl AudioStats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         m.frames.store(get(&self.frames));
         m.tx_would_block.store(get(&self.tx_would_block));
+        m.tx_trimmed.store(get(&self.tx_trimmed));
         m.hook_errors.store(get(&self.hook_errors));
         m.kernel_bridges.store(get(&self.hw_bridges));
         m.kernel_bridge_refusals
@@ -388,6 +391,9 @@ struct LineState<C> {
     failed: bool,
     hw_allowed: bool,
     hw_peer: Option<usize>,
+    /// Blocks written beyond the first in a late wake-up and not yet made up (see
+    /// [`AudioLoop::service`]).
+    tx_excess: u16,
 }
 
 impl<C> LineState<C> {
@@ -399,6 +405,7 @@ impl<C> LineState<C> {
             failed: false,
             hw_allowed: l.hw_bridge,
             hw_peer: None,
+            tx_excess: 0,
         }
     }
 }
@@ -620,8 +627,20 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
         let dev = &self.lines[i].dev;
         let block = dev.block_samples().clamp(1, FRAME_SAMPLES);
         let block_bytes = block * dev.law().bytes_per_sample();
+        let mut blocks_read = 0u32;
         for _ in 0..MAX_FRAMES_PER_WAKE * FRAME_SAMPLES / block {
             let outcome = self.lines[i].dev.read_frame(&mut self.rx[..block_bytes]);
+            if matches!(outcome, Ok(ReadOutcome::Data(_))) {
+                blocks_read += 1;
+            }
+            if blocks_read > 1 && matches!(outcome, Ok(ReadOutcome::Data(_))) {
+                // A second block in one wake-up: the loop woke a block late, the board's
+                // transmit queue ran dry meanwhile, and writing every block would leave
+                // the transmit lead (and every later prompt's start) a block longer for
+                // good. The next silent blocks are left out until it is made up.
+                let line = &mut self.lines[i];
+                line.tx_excess = line.tx_excess.saturating_add(1);
+            }
             match outcome {
                 Ok(ReadOutcome::Data(n)) if block == FRAME_SAMPLES => {
                     self.frame(i, n, block_bytes);
@@ -680,8 +699,19 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
         self.write_tx(i, m);
     }
 
-    /// Writes the first `m` bytes of the transmit buffer to channel `i`.
+    /// Writes the first `m` bytes of the transmit buffer to channel `i`, or leaves a silent
+    /// block out while a late wake-up's extra lead is being made up (the board sends its
+    /// idle silence in its place, so nothing audible changes).
     fn write_tx(&mut self, i: usize, m: usize) {
+        let line = &mut self.lines[i];
+        if line.tx_excess > 0 {
+            let silence = line.dev.law().silence_byte();
+            if self.tx[..m].iter().all(|&b| b == silence) {
+                line.tx_excess -= 1;
+                bump(&self.stats.tx_trimmed);
+                return;
+            }
+        }
         // An event can block the write as it blocks reads; take it and write once more.
         for _ in 0..2 {
             match self.lines[i].dev.write_frame(&self.tx[..m]) {

@@ -342,6 +342,8 @@ pub struct AudioMetrics {
     pub frames: Counter,
     /// Frames the board would not take (its transmit buffers were full).
     pub tx_would_block: Counter,
+    /// Silent transmit blocks left out after a late wake-up, to keep prompt starts prompt.
+    pub tx_trimmed: Counter,
     /// Hook changes the board refused.
     pub hook_errors: Counter,
     /// Caller↔agent bridges carried by the board (DAHDI conferences).
@@ -658,6 +660,12 @@ impl Metrics {
             "ivrd_audio_tx_would_block_total",
             "Frames the board would not take (transmit buffers full).",
             &a.tx_would_block,
+        );
+        counter(
+            out,
+            "ivrd_audio_tx_trimmed_total",
+            "Silent transmit blocks left out after a late wake-up (the lead it added, taken back).",
+            &a.tx_trimmed,
         );
         counter(
             out,

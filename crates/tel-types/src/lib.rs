@@ -82,4 +82,14 @@ impl Law {
     pub const fn frame_bytes(self) -> usize {
         FRAME_SAMPLES * self.bytes_per_sample()
     }
+
+    /// The byte a zero sample codes to (every byte of a silent block): A-law `0xD5`,
+    /// µ-law `0xFF`, linear `0x00`.
+    pub const fn silence_byte(self) -> u8 {
+        match self {
+            Self::Linear => 0x00,
+            Self::ALaw => 0xD5,
+            Self::MuLaw => 0xFF,
+        }
+    }
 }

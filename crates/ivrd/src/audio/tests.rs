@@ -248,7 +248,9 @@ fn event_pending_is_taken_and_forwarded_then_audio_resumes() {
             event: LineEvent::RingOffHook
         }]
     );
-    assert_eq!(r.audio.dev(0).written.len(), 2, "both frames went through");
+    assert_eq!(r.ctls[0].stats().frames, 2, "both frames went through");
+    // The second came in the same wake-up: silent, it is left out (catch-up trimming).
+    assert_eq!(r.audio.dev(0).written.len(), 1);
     assert_eq!(r.audio.stats.events_pending.load(Ordering::Relaxed), 1);
     // The control thread was woken for it.
     let mut evs = mio::Events::with_capacity(4);
@@ -510,7 +512,10 @@ fn a_failing_channel_is_taken_out_and_reported_while_others_go_on() {
     r.audio.service(0);
     r.audio.service(1);
     assert!(r.audio.is_failed(0) && !r.audio.is_failed(1));
-    assert_eq!(r.audio.dev(1).written.len(), 2);
+    // Both of b's frames went through; the second, silent and read in the same wake-up,
+    // is left out of the transmit queue (catch-up trimming).
+    assert_eq!(r.ctls[1].stats().frames, 2);
+    assert_eq!(r.audio.dev(1).written.len(), 1);
     assert!(events(&mut r.ctls[0]).iter().any(|e| matches!(
         e,
         MediaEvent::Line {
@@ -699,7 +704,7 @@ fn ten_ms_blocks_a_play_sent_mid_frame_reaches_the_board_in_the_next_block() {
 }
 
 #[test]
-fn ten_ms_blocks_events_carry_block_sample_times_and_every_block_is_written() {
+fn ten_ms_blocks_events_carry_block_sample_times_and_every_block_is_processed() {
     let mut fake = ten_ms(1);
     fake.script.extend([
         Step::Frame(5),
@@ -716,7 +721,10 @@ fn ten_ms_blocks_events_carry_block_sample_times_and_every_block_is_written() {
             event: LineEvent::RingOffHook
         }]
     );
-    assert_eq!(r.audio.dev(0).written.len(), 3);
+    // Three blocks in one wake-up: each goes through the pipeline; the two read late are
+    // silent and left out of the transmit queue (catch-up trimming).
+    let trimmed = r.audio.stats.tx_trimmed.load(Ordering::Relaxed);
+    assert_eq!((r.audio.dev(0).written.len(), trimmed), (1, 2));
 }
 
 #[test]
@@ -1035,4 +1043,59 @@ fn edge_triggered_loop_takes_a_channel_added_while_it_runs() {
 #[test]
 fn level_triggered_loop_takes_a_channel_added_while_it_runs() {
     run_loop_adding_in(WaitMode::Level);
+}
+
+#[test]
+fn a_late_wake_up_in_silence_writes_one_block_so_the_transmit_lead_does_not_grow() {
+    let mut r = rig(vec![ten_ms(1)], empty_prompts());
+    r.audio.lines[0].dev.script.push_back(Step::Frame(0));
+    r.audio.service(0);
+    // The loop wakes 20 ms late: three blocks wait. The board's queue ran dry meanwhile;
+    // writing all three would keep every later prompt 20 ms later for good.
+    for _ in 0..3 {
+        r.audio.lines[0].dev.script.push_back(Step::Frame(0));
+    }
+    r.audio.service(0);
+    assert_eq!(r.audio.dev(0).written.len(), 2, "one block per wake-up");
+    assert_eq!(r.audio.stats.tx_trimmed.load(Ordering::Relaxed), 2);
+    // On time again: every block is written.
+    for _ in 0..4 {
+        r.audio.lines[0].dev.script.push_back(Step::Frame(0));
+        r.audio.service(0);
+    }
+    assert_eq!(r.audio.dev(0).written.len(), 6);
+    assert_eq!(r.audio.stats.tx_trimmed.load(Ordering::Relaxed), 2);
+}
+
+#[test]
+fn a_late_wake_up_during_a_prompt_keeps_every_sample_and_makes_up_the_lead_in_the_next_silence() {
+    let mut table = PromptTable::new();
+    let p = table.push(&[555; 400]);
+    let mut r = rig(vec![ten_ms(1)], Box::leak(Box::new(table)));
+    r.ctls[0]
+        .try_send(MediaCommand::Play {
+            prompt: p,
+            barge_in: DigitSet::EMPTY,
+        })
+        .unwrap();
+    r.audio.lines[0].dev.script.push_back(Step::Frame(0));
+    r.audio.service(0);
+    // 20 ms late, mid-prompt: the prompt's blocks are all written (no audio lost).
+    for _ in 0..3 {
+        r.audio.lines[0].dev.script.push_back(Step::Frame(0));
+    }
+    r.audio.service(0);
+    assert_eq!(r.audio.dev(0).written.len(), 4);
+    // The prompt (400 samples = 5 blocks) ends in the next block; then two silent blocks
+    // are left out, and the rest are written.
+    for _ in 0..6 {
+        r.audio.lines[0].dev.script.push_back(Step::Frame(0));
+        r.audio.service(0);
+    }
+    let written = &r.audio.dev(0).written;
+    assert_eq!(written.len(), 8, "10 blocks read, 2 silent ones left out");
+    let line: Vec<i16> = written.concat();
+    assert!(line[..400].iter().all(|&s| s == 555), "the whole prompt");
+    assert!(line[400..].iter().all(|&s| s == 0));
+    assert_eq!(r.audio.stats.tx_trimmed.load(Ordering::Relaxed), 2);
 }
