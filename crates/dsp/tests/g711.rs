@@ -128,3 +128,18 @@ fn slice_apis_match_scalar_and_handle_linear() {
         }
     }
 }
+
+#[test]
+fn a_silent_block_codes_to_the_laws_silence_byte() {
+    // The audio loop recognises a silent transmit block by `Law::silence_byte`.
+    for law in [Law::ALaw, Law::MuLaw, Law::Linear] {
+        let mut out = [0x5Au8; 160];
+        let n = encode_slice(law, &[0i16; 80], &mut out);
+        assert!(n > 0);
+        assert!(
+            out[..n].iter().all(|&b| b == law.silence_byte()),
+            "{law:?}: {:02x?}",
+            &out[..4]
+        );
+    }
+}
