@@ -427,11 +427,11 @@ fn main() {
             (115.0..=130.0).contains(&s.aht_open_s),
         ),
         (
-            "open round the clock: every call in opening hours",
+            "open mode: every call in opening hours (shop mode: not checked)",
             mode == Mode::Shop || s.calls_closed == 0,
         ),
         (
-            "voice messages filed after hours",
+            "voice messages filed after hours (if any call came after hours)",
             s.calls_closed == 0 || s.night.0 > 0,
         ),
         ("under 10 minutes of wall time", wall < 600.0),
