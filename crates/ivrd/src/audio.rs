@@ -632,14 +632,15 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
             let outcome = self.lines[i].dev.read_frame(&mut self.rx[..block_bytes]);
             if matches!(outcome, Ok(ReadOutcome::Data(_))) {
                 blocks_read += 1;
-            }
-            if blocks_read > 1 && matches!(outcome, Ok(ReadOutcome::Data(_))) {
-                // A second block in one wake-up: the loop woke a block late, the board's
-                // transmit queue ran dry meanwhile, and writing every block would leave
-                // the transmit lead (and every later prompt's start) a block longer for
-                // good. The next silent blocks are left out until it is made up.
-                let line = &mut self.lines[i];
-                line.tx_excess = line.tx_excess.saturating_add(1);
+                if blocks_read > 1 {
+                    // A second block in one wake-up: the loop woke a block late, the
+                    // board's transmit queue ran dry meanwhile, and writing every block
+                    // would leave the transmit lead (and every later prompt's start) a
+                    // block longer for good. The next silent blocks are left out until
+                    // it is made up.
+                    let line = &mut self.lines[i];
+                    line.tx_excess = line.tx_excess.saturating_add(1);
+                }
             }
             match outcome {
                 Ok(ReadOutcome::Data(n)) if block == FRAME_SAMPLES => {
