@@ -232,6 +232,19 @@ pub fn realtime() -> bool {
         .is_some()
 }
 
+/// Holds the CPUs' wake-up latency at `us` while the returned file is open (the kernel's PM
+/// QoS request through `/dev/cpu_dma_latency`, as `ivrd` does with
+/// `daemon.cpu_wakeup_latency_us`); `None` if refused (not root).
+pub fn hold_cpu_latency(us: i32) -> Option<std::fs::File> {
+    use std::io::Write;
+    let mut file = std::fs::File::options()
+        .write(true)
+        .open("/dev/cpu_dma_latency")
+        .ok()?;
+    file.write_all(&us.to_ne_bytes()).ok()?;
+    Some(file)
+}
+
 /// Channel `i`, mutable, and its bridged peer's pipeline, shared (as `ivrd`'s loop borrows
 /// them: no copy of the peer's audio).
 fn chan_and_peer(chans: &mut [Chan], i: usize) -> (&mut Chan, Option<&Pipeline>) {

@@ -55,7 +55,7 @@ pub(crate) mod timed;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use media::{LineControl, Pipeline};
@@ -141,6 +141,10 @@ pub(crate) struct Options {
     pub(crate) rt_priority: Option<u8>,
     /// Lock all memory (`mlockall`) so the loop never waits for a page fault.
     pub(crate) lock_memory: bool,
+    /// Hold the CPUs' wake-up latency at this many µs while the loop runs (PM QoS, see
+    /// [`rt`]), so blocks do not start with caches a deep idle state emptied; `None`: no
+    /// request.
+    pub(crate) cpu_latency_us: Option<u32>,
     /// Longest wait in one poll, so the loop notices the stop flag.
     pub(crate) poll_timeout_ms: u16,
     /// Room reserved for lines added while the loop runs (`None`: the lines it starts with).
@@ -153,6 +157,7 @@ impl Default for Options {
             wait: WaitMode::Edge,
             rt_priority: Some(50),
             lock_memory: true,
+            cpu_latency_us: None,
             poll_timeout_ms: 100,
             capacity: None,
         }
@@ -198,6 +203,18 @@ pub(crate) struct AudioStats {
     pub(crate) rt_fifo: AtomicBool,
     /// The audio thread's memory is locked.
     pub(crate) memory_locked: AtomicBool,
+    /// The CPU wake-up latency held while the loop runs, µs; -1: none.
+    pub(crate) cpu_latency_us: HeldLatency,
+}
+
+/// The CPU wake-up latency the audio thread holds, µs; -1 (also before it starts): none.
+#[derive(Debug)]
+pub(crate) struct HeldLatency(pub(crate) AtomicI64);
+
+impl Default for HeldLatency {
+    fn default() -> Self {
+        Self(AtomicI64::new(-1))
+    }
 }
 
 impl AudioStats {
@@ -215,6 +232,8 @@ impl AudioStats {
             .set(i64::from(self.rt_fifo.load(Ordering::Relaxed)));
         m.memory_locked
             .set(i64::from(self.memory_locked.load(Ordering::Relaxed)));
+        m.cpu_wakeup_latency_us
+            .set(self.cpu_latency_us.0.load(Ordering::Relaxed));
     }
 
     /// The last kernel bridge the board refused: `(channel a, channel b, errno)`, if any.
@@ -1135,15 +1154,26 @@ where
                 max_number: 0,
             });
             let mut audio = AudioLoop::with_capacity(lines, waker, thread_stats, cap, members);
-            let rt = rt::enter_realtime(options.rt_priority, options.lock_memory);
+            let rt = rt::enter_realtime(
+                options.rt_priority,
+                options.lock_memory,
+                options.cpu_latency_us,
+            );
             audio.stats.rt_fifo.store(rt.fifo, Ordering::Relaxed);
             audio
                 .stats
                 .memory_locked
                 .store(rt.locked, Ordering::Relaxed);
+            audio
+                .stats
+                .cpu_latency_us
+                .0
+                .store(rt.cpu_latency_us().map_or(-1, i64::from), Ordering::Relaxed);
             let result = run(&mut audio, &stop);
-            // The loop is over: dropping the channels and pipelines here is allowed.
+            // The loop is over: dropping the channels and pipelines here is allowed, and
+            // the wake-up latency request ends with `rt`.
             drop(audio);
+            drop(rt);
             result
         })?;
     Ok((handle, stats))

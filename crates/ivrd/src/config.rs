@@ -117,6 +117,12 @@ pub struct Daemon {
     /// 256). The audio thread reserves room for this many before it starts, so a reload
     /// can open channels without allocating on it; changing it needs a restart.
     pub max_channels: u32,
+    /// `cpu_wakeup_latency_us`: while the daemon runs, no CPU may enter an idle state that
+    /// takes longer than this to leave (0–10000 µs, or `"off"`: no request; default 0).
+    /// Deep idle states empty the caches the audio thread's next block needs; the request
+    /// goes through `/dev/cpu_dma_latency` and ends with the daemon. Changing it needs a
+    /// restart.
+    pub cpu_wakeup_latency_us: WakeupLatency,
 }
 
 impl Default for Daemon {
@@ -124,7 +130,78 @@ impl Default for Daemon {
         Self {
             grace_period_s: 120,
             max_channels: 256,
+            cpu_wakeup_latency_us: WakeupLatency::Us(0),
         }
+    }
+}
+
+/// `daemon.cpu_wakeup_latency_us`: a number of microseconds, or `"off"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WakeupLatency {
+    /// Make no request: the CPUs idle as the system's policy says.
+    Off,
+    /// Hold every CPU's wake-up latency at most this many µs (0: idle CPUs poll).
+    Us(u32),
+}
+
+impl WakeupLatency {
+    /// The request to make, in µs (`None`: none).
+    pub fn as_us(self) -> Option<u32> {
+        match self {
+            Self::Off => None,
+            Self::Us(us) => Some(us),
+        }
+    }
+}
+
+impl fmt::Display for WakeupLatency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Off => f.write_str("off"),
+            Self::Us(us) => write!(f, "{us}"),
+        }
+    }
+}
+
+impl std::str::FromStr for WakeupLatency {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "off" {
+            return Ok(Self::Off);
+        }
+        s.parse()
+            .map(Self::Us)
+            .map_err(|_| format!("{s:?} is neither a number of microseconds nor \"off\""))
+    }
+}
+
+impl<'de> Deserialize<'de> for WakeupLatency {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = WakeupLatency;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of microseconds (0-10000) or \"off\"")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<WakeupLatency, E> {
+                u32::try_from(v)
+                    .map(WakeupLatency::Us)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<WakeupLatency, E> {
+                u32::try_from(v)
+                    .map(WakeupLatency::Us)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<WakeupLatency, E> {
+                match v {
+                    "off" => Ok(WakeupLatency::Off),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
     }
 }
 
@@ -1217,6 +1294,9 @@ impl Config {
             1,
             1024,
         );
+        if let WakeupLatency::Us(us) = self.daemon.cpu_wakeup_latency_us {
+            ck.range(&[k("daemon"), k("cpu_wakeup_latency_us")], us, 0, 10_000);
+        }
         let configured = self.channel_set().len();
         if configured > self.daemon.max_channels as usize && !self.trunks.is_empty() {
             ck.report(
@@ -1860,6 +1940,9 @@ impl Config {
         if self.daemon.max_channels != new.daemon.max_channels {
             add("daemon.max_channels".into(), Takes::Restart);
         }
+        if self.daemon.cpu_wakeup_latency_us != new.daemon.cpu_wakeup_latency_us {
+            add("daemon.cpu_wakeup_latency_us".into(), Takes::Restart);
+        }
         if self.daemon.grace_period_s != new.daemon.grace_period_s {
             add("daemon".into(), Takes::Immediately);
         }
@@ -2212,6 +2295,42 @@ path = "cdr.sqlite"
                     && e.contains("20 ms frames only")
             ),
             "{e:?}"
+        );
+    }
+
+    #[test]
+    fn cpu_wakeup_latency_defaults_to_zero_takes_off_and_refuses_the_rest_with_the_line() {
+        let f = Path::new("/etc/ivrd/ivrd.toml");
+        let latency = |text: &str| Config::parse(text, f).unwrap().daemon.cpu_wakeup_latency_us;
+        assert_eq!(latency(MINIMAL), WakeupLatency::Us(0));
+        assert_eq!(latency(MINIMAL).as_us(), Some(0));
+        let with = |v: &str| format!("[daemon]\ncpu_wakeup_latency_us = {v}\n{MINIMAL}");
+        assert_eq!(latency(&with("50")), WakeupLatency::Us(50));
+        assert_eq!(latency(&with("\"off\"")).as_us(), None);
+        let e = errs(&with("20000"));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("/etc/ivrd/ivrd.toml:2:25: daemon.cpu_wakeup_latency_us: ")
+                && e[0].contains("20000"),
+            "{e:?}"
+        );
+        for bad in ["-1", "\"none\"", "1.5"] {
+            let e = errs(&with(bad));
+            assert!(
+                e.len() == 1
+                    && e[0].starts_with("/etc/ivrd/ivrd.toml:2:")
+                    && e[0].contains("cpu_wakeup_latency_us")
+                    && e[0].contains("\"off\""),
+                "{bad}: {e:?}"
+            );
+        }
+        // The same words on the command line (`ivrd audio-check`).
+        assert_eq!("off".parse(), Ok(WakeupLatency::Off));
+        assert_eq!("0".parse(), Ok(WakeupLatency::Us(0)));
+        assert!(
+            "-3".parse::<WakeupLatency>()
+                .unwrap_err()
+                .contains("\"-3\"")
         );
     }
 

@@ -354,6 +354,8 @@ pub struct AudioMetrics {
     pub realtime: Gauge,
     /// 1 if the daemon's memory is locked (no page faults on the audio path).
     pub memory_locked: Gauge,
+    /// The CPU wake-up latency the daemon holds (PM QoS), µs; -1 if it holds none.
+    pub cpu_wakeup_latency_us: Gauge,
 }
 
 impl Metrics {
@@ -696,6 +698,12 @@ impl Metrics {
             "ivrd_audio_memory_locked",
             "1 if the daemon's memory is locked (mlockall).",
             a.memory_locked.get(),
+        );
+        gauge(
+            out,
+            "ivrd_audio_cpu_wakeup_latency_us",
+            "The CPU wake-up latency the daemon holds (/dev/cpu_dma_latency), µs; -1 if none.",
+            a.cpu_wakeup_latency_us.get(),
         );
     }
 }

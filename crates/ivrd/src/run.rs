@@ -348,6 +348,7 @@ fn run_inner(
     let max_channels = cfg.daemon.max_channels as usize;
     let options = Options {
         lock_memory: false,
+        cpu_latency_us: cfg.daemon.cpu_wakeup_latency_us.as_us(),
         capacity: Some(audio::Capacity::new(max_channels)),
         ..Options::default()
     };

@@ -201,6 +201,21 @@ path = "{cdr}"
         .read_to_string(&mut log)
         .unwrap();
     assert!(status.success(), "exit {status:?}\n{log}");
+    // The audio thread held the CPUs' wake-up latency at the default 0 µs for the loop's
+    // life, or (where this user may not write the PM QoS device) said it was refused.
+    let may_write = std::fs::File::options()
+        .write(true)
+        .open("/dev/cpu_dma_latency")
+        .is_ok();
+    let want = if may_write {
+        "CPU wake-up latency held at 0 µs"
+    } else {
+        "CPU wake-up latency 0 µs (/dev/cpu_dma_latency: "
+    };
+    assert!(
+        log.lines().any(|l| l.contains("audio thread: ") && l.contains(want)),
+        "{want:?} (device writable: {may_write}) not in\n{log}"
+    );
     assert!(log.contains("refused, the old one runs on"), "{log}");
     let cfg_name = config.display().to_string();
     assert!(

@@ -181,6 +181,9 @@ pub struct Pipeline {
     wake: bool,
     /// `tone.is_active()`, kept here next to the rest (`tone` is 2 KB of generators).
     tone_on: bool,
+    /// Block mode: `tx_acc` holds every block of the frame so far (a listener was on at
+    /// its first block), so the listen tap may have it.
+    tx_acc_whole: bool,
     counters: Arc<Counters>,
     queue: Fifo<Queued, QUEUE_DEPTH>,
     tone: ToneSource,
@@ -256,6 +259,7 @@ impl Pipeline {
             playing: None,
             queue: Fifo::new(),
             tone_on: false,
+            tx_acc_whole: false,
             tone: ToneSource::new(config),
             recording: None,
             pending_end: None,
@@ -425,9 +429,17 @@ impl Pipeline {
         let acc = &mut self.rx.collecting()[off..off + len];
         let n = dsp::g711::decode_slice(self.law, rx, acc);
         acc[n..].fill(0);
-        // Built in place where the listen tap keeps the frame's blocks, encoded from there.
-        self.block_finish(now, off, len, TxDest::Acc(off, len), peer);
-        dsp::g711::encode_slice(self.law, &self.tx_acc[off..off + len], tx)
+        if self.listen_seq.is_some() {
+            // Built in place where the listen tap keeps the frame's blocks, encoded from there.
+            self.block_finish(now, off, len, TxDest::Acc(off, len), peer);
+            dsp::g711::encode_slice(self.law, &self.tx_acc[off..off + len], tx)
+        } else {
+            // Nobody listens: built on the stack, whose lines are warm, instead of in this
+            // channel's `tx_acc`, whose lines the other channels' blocks have evicted.
+            let mut lin = [0; FRAME_SAMPLES];
+            self.block_finish(now, off, len, TxDest::Caller(&mut lin[..len]), peer);
+            dsp::g711::encode_slice(self.law, &lin[..len], tx)
+        }
     }
 
     /// The clean received audio (DTMF clamped) this channel hands its user-space bridge peer
@@ -933,15 +945,21 @@ impl Pipeline {
         match dest {
             TxDest::Caller(tx) if off == 0 && end == FRAME_SAMPLES => self.listen(tx),
             _ => {
+                // The listen tap gets whole frames as sent: the blocks are kept in `tx_acc`
+                // (`TxDest::Acc` was built there) while a listener is on. One switched on
+                // mid-frame hears from the next frame on.
+                if off == 0 {
+                    self.tx_acc_whole = self.listen_seq.is_some();
+                }
                 if let TxDest::Caller(tx) = dest {
-                    // Kept even while nobody listens, so a tap switched on mid-frame gets
-                    // the whole frame as sent (`TxDest::Acc` was built there).
-                    self.tx_acc[off..end].copy_from_slice(tx);
+                    if self.tx_acc_whole {
+                        self.tx_acc[off..end].copy_from_slice(tx);
+                    }
                 }
                 if end < FRAME_SAMPLES {
                     return;
                 }
-                if self.listen_seq.is_some() {
+                if self.tx_acc_whole && self.listen_seq.is_some() {
                     let whole = self.tx_acc;
                     self.listen(&whole);
                 }

@@ -376,25 +376,34 @@ fn listen_tap_gets_whole_frames_of_both_directions_from_blocks() {
     let mut tap = ch.ctl.take_listen_tap().expect("listen tap configured");
     frame_in_blocks(&mut ch, &[0; FRAME_SAMPLES]);
     block(&mut ch, &[20; BLOCK], None);
-    // Listening starts and a prompt is sent mid-frame: the first frame the tap gets is
-    // this one, whole, with what was sent in both of its blocks.
+    // Listening starts and a prompt is sent mid-frame: the tap gets no part-frame; it
+    // hears from the next frame on, whole, with what was sent in both of its blocks.
     assert!(ch.ctl.set_listen(true));
     ch.send(MediaCommand::Play {
         prompt: ids[0],
         barge_in: DigitSet::EMPTY,
     });
     block(&mut ch, &[20; BLOCK], None);
-    assert!(tap.pop().is_some_and(|f| f.len as usize == FRAME_SAMPLES
-        && f.audio()[..BLOCK].iter().all(|&s| s == 20)
-        && f.audio()[BLOCK..].iter().all(|&s| s == 1020)));
-    frame_in_blocks(&mut ch, &[-5; FRAME_SAMPLES]);
-    let f = tap.pop().expect("the next frame");
     assert!(
-        f.audio()[..40].iter().all(|&s| s == 995),
-        "the prompt's last 40 samples"
+        tap.pop().is_none(),
+        "no frame begun before the listener came"
     );
-    assert!(f.audio()[40..].iter().all(|&s| s == -5));
+    block(&mut ch, &[30; BLOCK], None);
+    block(&mut ch, &[-5; BLOCK], None);
+    let f = tap.pop().expect("the next frame");
+    assert!(f.first && f.len as usize == FRAME_SAMPLES, "{f:?}");
+    assert!(
+        f.audio()[..40].iter().all(|&s| s == 1030),
+        "received 30 with the prompt's last 40 samples (1000)"
+    );
+    assert!(f.audio()[40..BLOCK].iter().all(|&s| s == 30));
+    assert!(f.audio()[BLOCK..].iter().all(|&s| s == -5));
     assert!(tap.pop().is_none(), "one tap frame per 20 ms");
+    // Listening off mid-frame: that frame is not sent either.
+    block(&mut ch, &[7; BLOCK], None);
+    assert!(ch.ctl.set_listen(false));
+    block(&mut ch, &[7; BLOCK], None);
+    assert!(tap.pop().is_none());
 }
 
 #[test]

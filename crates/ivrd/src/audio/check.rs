@@ -28,9 +28,13 @@ pub(crate) struct Args {
     /// Wait with level-triggered epoll instead of edge-triggered epoll.
     #[arg(long)]
     level: bool,
-    /// Do not ask for SCHED_FIFO and locked memory.
+    /// Do not ask for SCHED_FIFO, locked memory and a CPU wake-up latency.
     #[arg(long)]
     no_rt: bool,
+    /// The CPU wake-up latency to hold while the check runs, µs, or `off` (as the daemon's
+    /// `daemon.cpu_wakeup_latency_us`).
+    #[arg(long, default_value = "0")]
+    cpu_wakeup_latency_us: ivrd::config::WakeupLatency,
     /// Which board: a bare timer-paced board, or the simulated card in real time with
     /// callers (its ports come from `--profile`; `--ports` is ignored).
     #[arg(long, value_enum, default_value_t = BoardKind::Sim)]
@@ -373,6 +377,7 @@ where
         },
         rt_priority: (!args.no_rt).then_some(50),
         lock_memory: !args.no_rt,
+        cpu_latency_us: args.cpu_wakeup_latency_us.as_us().filter(|_| !args.no_rt),
         poll_timeout_ms: 100,
     };
     let writer_stop = Arc::new(AtomicBool::new(false));
@@ -447,9 +452,13 @@ where
     let overran = log.overran.load(Ordering::Relaxed);
     let frames = stats.frames.load(Ordering::Relaxed);
     println!(
-        "real-time: SCHED_FIFO {}, memory locked {}",
+        "real-time: SCHED_FIFO {}, memory locked {}, CPU wake-up latency {}",
         stats.rt_fifo.load(Ordering::Relaxed),
-        stats.memory_locked.load(Ordering::Relaxed)
+        stats.memory_locked.load(Ordering::Relaxed),
+        match stats.cpu_latency_us.0.load(Ordering::Relaxed) {
+            -1 => "not held".to_owned(),
+            us => format!("held at {us} µs"),
+        }
     );
     println!(
         "ticks {ticks}, frames {frames} ({:.1} per tick), events pending (errno 500) {}, digits heard {}, calls answered {}, released on busy tone {}, other events {}, events lost {}, recorded frames {recorded}, channel errors {}",
