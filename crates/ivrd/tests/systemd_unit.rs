@@ -62,4 +62,11 @@ fn runs_unprivileged_with_dahdi_access_and_reloads_on_hup() {
     assert!(get(&u, "PrivateDevices").iter().all(|v| *v != "yes"));
     assert!(get(&u, "DeviceAllow").contains(&"char-dahdi rw"));
     assert!(get(&u, "CPUSchedulingPolicy").is_empty());
+    // The default wake-up latency request needs the PM QoS device past `DevicePolicy=`.
+    assert_eq!(
+        Daemon::default().cpu_wakeup_latency_us.as_us(),
+        Some(0),
+        "the default makes a request"
+    );
+    assert!(get(&u, "DeviceAllow").contains(&"/dev/cpu_dma_latency w"));
 }
