@@ -557,6 +557,16 @@ fn run(label: &str, block: usize, window_us: u64, prime: usize, trim: bool) {
 }
 
 fn main() {
+    // As ivrd by default (`daemon.cpu_wakeup_latency_us = 0`): CPUs kept out of idle states
+    // that are slow to leave and empty the caches; `CPU_LATENCY=off` makes no request.
+    let latency = std::env::var("CPU_LATENCY")
+        .map_or(true, |v| v != "off")
+        .then(|| pipeline_support::hold_cpu_latency(0))
+        .flatten();
+    println!(
+        "CPU wake-up latency held at 0 µs (as ivrd's default): {}",
+        latency.is_some()
+    );
     let env = |name: &str| std::env::var(name).ok().and_then(|s| s.parse::<u64>().ok());
     if env("REACTION_WINDOW_US").is_some() || env("BLOCK_SAMPLES").is_some() {
         let window_us = env("REACTION_WINDOW_US").unwrap_or(0);
