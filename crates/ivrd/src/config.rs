@@ -123,6 +123,11 @@ pub struct Daemon {
     /// goes through `/dev/cpu_dma_latency` and ends with the daemon. Changing it needs a
     /// restart.
     pub cpu_wakeup_latency_us: WakeupLatency,
+    /// `hours`: who decides when the call centre is open, wherever a script asks
+    /// (`open(...)`): `"script"` (its `hours` tables, the default), `"open"` (staffed round
+    /// the clock: every hours table reads open) or `"closed"` (night service all day: an
+    /// early close, an emergency). A reload applies it at once.
+    pub hours: Hours,
 }
 
 impl Default for Daemon {
@@ -131,6 +136,31 @@ impl Default for Daemon {
             grace_period_s: 120,
             max_channels: 256,
             cpu_wakeup_latency_us: WakeupLatency::Us(0),
+            hours: Hours::Script,
+        }
+    }
+}
+
+/// `daemon.hours`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Hours {
+    /// The scripts' `hours` tables decide.
+    #[default]
+    Script,
+    /// Open round the clock.
+    Open,
+    /// Closed (night service) all day.
+    Closed,
+}
+
+impl Hours {
+    /// The engine's mode for this setting.
+    pub fn mode(self) -> ivr::HoursMode {
+        match self {
+            Self::Script => ivr::HoursMode::Script,
+            Self::Open => ivr::HoursMode::Open,
+            Self::Closed => ivr::HoursMode::Closed,
         }
     }
 }
@@ -1943,6 +1973,9 @@ impl Config {
         if self.daemon.cpu_wakeup_latency_us != new.daemon.cpu_wakeup_latency_us {
             add("daemon.cpu_wakeup_latency_us".into(), Takes::Restart);
         }
+        if self.daemon.hours != new.daemon.hours {
+            add("daemon.hours".into(), Takes::Immediately);
+        }
         if self.daemon.grace_period_s != new.daemon.grace_period_s {
             add("daemon".into(), Takes::Immediately);
         }
@@ -2331,6 +2364,24 @@ path = "cdr.sqlite"
             "-3".parse::<WakeupLatency>()
                 .unwrap_err()
                 .contains("\"-3\"")
+        );
+    }
+
+    #[test]
+    fn daemon_hours_default_to_the_scripts_and_a_wrong_word_is_refused_at_its_line() {
+        let f = Path::new("/etc/ivrd/ivrd.toml");
+        let hours = |text: &str| Config::parse(text, f).unwrap().daemon.hours;
+        assert_eq!(hours(MINIMAL), Hours::Script);
+        let with = |v: &str| format!("[daemon]\nhours = \"{v}\"\n{MINIMAL}");
+        assert_eq!(hours(&with("open")).mode(), ivr::HoursMode::Open);
+        assert_eq!(hours(&with("closed")).mode(), ivr::HoursMode::Closed);
+        let e = errs(&with("night"));
+        assert!(
+            e.len() == 1
+                && e[0].starts_with("/etc/ivrd/ivrd.toml:2:9: daemon.hours: ")
+                && e[0].contains("night")
+                && e[0].contains("closed"),
+            "{e:?}"
         );
     }
 

@@ -213,7 +213,8 @@ path = "{cdr}"
         "CPU wake-up latency 0 µs (/dev/cpu_dma_latency: "
     };
     assert!(
-        log.lines().any(|l| l.contains("audio thread: ") && l.contains(want)),
+        log.lines()
+            .any(|l| l.contains("audio thread: ") && l.contains(want)),
         "{want:?} (device writable: {may_write}) not in\n{log}"
     );
     assert!(log.contains("refused, the old one runs on"), "{log}");

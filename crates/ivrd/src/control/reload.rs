@@ -120,7 +120,7 @@ impl Controller {
             }
         }
 
-        // 3. Scripts: a new version of each for new calls.
+        // 3. Scripts: a new version of each for new calls (in the hours mode set below).
         for (name, script) in scripts {
             match self.scripts.iter_mut().find(|s| s.name == name) {
                 Some(slot) => {
@@ -134,6 +134,20 @@ impl Controller {
                     log.push(format!("script `{name}` added; it takes new calls"));
                 }
             }
+        }
+
+        // Opening hours: every script's `open(...)` answers by the new setting from now on.
+        let hours = cfg.daemon.hours.mode();
+        if hours != self.hours_mode {
+            self.set_hours_mode(hours);
+            log.push(format!(
+                "hours: {}",
+                match hours {
+                    ivr::HoursMode::Script => "the scripts' hours tables decide again",
+                    ivr::HoursMode::Open => "open round the clock (every hours table reads open)",
+                    ivr::HoursMode::Closed => "closed: night service all day",
+                }
+            ));
         }
 
         // 4. Agent groups, by name (indices stay valid for calls queued on them).

@@ -297,6 +297,7 @@ pub(crate) fn build_with<C: VoiceChannel>(
     );
     ctl.set_recording(Arc::clone(&names), &cfg.recordings.dir);
     ctl.set_max_channels(cfg.daemon.max_channels as usize);
+    ctl.set_hours_mode(cfg.daemon.hours.mode());
     Ok((
         lines,
         ctl,

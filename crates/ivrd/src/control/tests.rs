@@ -1057,6 +1057,70 @@ fn an_after_hours_voice_message_is_filed_with_its_order_and_file() {
     assert_eq!(calls[0].keys_sent, format!("3{order}##"));
 }
 
+/// `daemon.hours` from the config sets the opening hours at start, and a reload switches
+/// them at once: a supervisor closes the hotline early (night service) and opens it again.
+#[test]
+fn daemon_hours_are_set_by_the_config_and_switched_by_a_reload() {
+    let dir = tmp("daemon-hours");
+    let (shop, _orders) = shop(&dir);
+    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+    let board = SimBoard::with_options(
+        profile,
+        BoardOptions {
+            capture_audio: false,
+            seed: 3,
+        },
+    );
+    let metrics = Arc::new(Metrics::new(16));
+    // Wednesday 10:00 in China: the scripts' service hours are open.
+    let closed = config("[daemon]\nhours = \"closed\"\n");
+    let mut v = Virt::with_rings(board, &closed, shop, &metrics, Default::default()).unwrap();
+    let open_now = |v: &Virt| v.ctl.hours_open("service_hours", ivr::Instant::ZERO);
+    assert_eq!(open_now(&v), Some(false), "closed by the config at start");
+    let by_script = config("");
+    let log = v.reload(&by_script).unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l == "hours: the scripts' hours tables decide again"),
+        "{log:?}"
+    );
+    assert_eq!(open_now(&v), Some(true), "the tables say open at 10:00");
+    let log = v.reload(&closed).unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l == "hours: closed: night service all day"),
+        "{log:?}"
+    );
+    assert_eq!(open_now(&v), Some(false));
+    // A reload that leaves it as it is says nothing of it.
+    let log = v.reload(&closed).unwrap();
+    assert!(!log.iter().any(|l| l.starts_with("hours:")), "{log:?}");
+    // The next caller who asks for an agent gets the after-hours menu: nobody is put
+    // through, though the agents are there.
+    for n in 9..=16 {
+        v.board
+            .set_agent(n, simboard::personas::agent(2_000, 5_000, None));
+    }
+    let wants_agent = Arc::new(Persona::new(
+        "wants-agent",
+        vec![
+            Step::WaitForAudio { timeout_ms: 10_000 },
+            Step::Wait(1_200),
+            Step::press("0"),
+            Step::Wait(30_000),
+        ],
+    ));
+    v.board.offer_call(1, spec(wants_agent, "13700137001"));
+    v.run_ms(60_000);
+    assert_eq!(v.ctl.counts().agent_answered, 0);
+    assert!(!v.cdrs.is_empty(), "the call ended");
+    assert!(
+        v.cdrs.iter().all(|c| c.result != CallResult::Transferred),
+        "{:?}",
+        v.cdrs
+    );
+}
+
 /// At 22:00 the script's service hours are closed and the caller who presses 0 in the main
 /// menu gets no agent; with the hours mode `Open` (a hotline staffed round the clock, the
 /// soak's default) the same caller at the same hour is put through to one.
