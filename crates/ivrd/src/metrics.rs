@@ -192,16 +192,19 @@ pub enum ChannelState {
     Transferred = 3,
     /// Taken out of service after failures; retried periodically.
     OutOfService = 4,
+    /// Being closed: a reload took it out of the config (planned, not a failure).
+    Closing = 5,
 }
 
 impl ChannelState {
     /// Every state, in exposition order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Idle,
         Self::Ringing,
         Self::InIvr,
         Self::Transferred,
         Self::OutOfService,
+        Self::Closing,
     ];
     /// The label value used in the exposition.
     pub const fn label(self) -> &'static str {
@@ -211,6 +214,7 @@ impl ChannelState {
             Self::InIvr => "in-ivr",
             Self::Transferred => "transferred",
             Self::OutOfService => "out-of-service",
+            Self::Closing => "closing",
         }
     }
 }

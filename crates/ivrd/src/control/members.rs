@@ -140,7 +140,7 @@ impl Controller {
             if c.leaving && matches!(c.state, State::Idle | State::OutOfService { .. }) {
                 self.chans[i].state = State::Closing;
                 self.chans[i].pending = None;
-                self.set_metric_state(i, ChannelState::OutOfService);
+                self.set_metric_state(i, ChannelState::Closing);
                 self.closes.push(self.chans[i].id);
             }
         }

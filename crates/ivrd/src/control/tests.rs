@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use ivrd::cdr::{CallResult, HangupCause};
 use ivrd::config::Config;
-use ivrd::metrics::Metrics;
+use ivrd::metrics::{ChannelState, Metrics};
 use order_hooks::{GuardConfig, Guarded, Preset, Shop, ShopConfig, SqlShop};
 use simboard::{BoardOptions, CallSpec, Outcome, Persona, Profile, SimBoard, Step};
 use tel_types::{CallerId, FixedStr};
@@ -776,6 +776,34 @@ fn a_trunk_removed_by_a_reload_finishes_its_call_then_closes() {
     v.run_ms(100);
     assert!(v.audio.index(CH(2)).is_some());
     assert_eq!(metrics.channels(), 16);
+}
+
+/// A channel a reload removes is `closing` in the metrics, never `out-of-service` (which
+/// operators alert on), until it is closed and no longer counted.
+#[test]
+fn a_channel_being_closed_by_a_reload_shows_as_closing_not_out_of_service() {
+    let (mut v, _orders, metrics) = rig_cfg("live-closing", &config(""));
+    v.run_ms(200);
+    let states = |m: &Metrics| -> Vec<ChannelState> {
+        (0..m.capacity())
+            .filter_map(|i| m.channel_state(i))
+            .collect()
+    };
+    assert_eq!(metrics.channels(), 16);
+    let mut new = config("");
+    new.trunks[0].channels = channels("1,3-8");
+    v.reload(&new).unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        v.frame();
+        seen.extend(states(&metrics));
+        if metrics.channels() == 15 {
+            break;
+        }
+    }
+    assert_eq!(metrics.channels(), 15, "channel 2 closed");
+    assert!(seen.contains(&ChannelState::Closing), "{seen:?}");
+    assert!(!seen.contains(&ChannelState::OutOfService), "{seen:?}");
 }
 
 #[test]
