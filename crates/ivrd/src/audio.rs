@@ -141,6 +141,8 @@ pub(crate) struct Options {
     pub(crate) rt_priority: Option<u8>,
     /// Lock all memory (`mlockall`) so the loop never waits for a page fault.
     pub(crate) lock_memory: bool,
+    /// Pin the audio thread to this CPU (best kept free of other work with `isolcpus=`).
+    pub(crate) cpu: Option<usize>,
     /// Hold the CPUs' wake-up latency at this many µs while the loop runs (PM QoS, see
     /// [`rt`]), so blocks do not start with caches a deep idle state emptied; `None`: no
     /// request.
@@ -157,6 +159,7 @@ impl Default for Options {
             wait: WaitMode::Edge,
             rt_priority: Some(50),
             lock_memory: true,
+            cpu: None,
             cpu_latency_us: None,
             poll_timeout_ms: 100,
             capacity: None,
@@ -203,15 +206,17 @@ pub(crate) struct AudioStats {
     pub(crate) rt_fifo: AtomicBool,
     /// The audio thread's memory is locked.
     pub(crate) memory_locked: AtomicBool,
-    /// The CPU wake-up latency held while the loop runs, µs; -1: none.
-    pub(crate) cpu_latency_us: HeldLatency,
+    /// The CPU wake-up latency held while the loop runs, µs.
+    pub(crate) cpu_latency_us: OptionalI64,
+    /// The CPU the audio thread is pinned to.
+    pub(crate) pinned_cpu: OptionalI64,
 }
 
-/// The CPU wake-up latency the audio thread holds, µs; -1 (also before it starts): none.
+/// A number the audio thread sets once it starts; -1 (also before then): none.
 #[derive(Debug)]
-pub(crate) struct HeldLatency(pub(crate) AtomicI64);
+pub(crate) struct OptionalI64(pub(crate) AtomicI64);
 
-impl Default for HeldLatency {
+impl Default for OptionalI64 {
     fn default() -> Self {
         Self(AtomicI64::new(-1))
     }
@@ -1155,6 +1160,7 @@ where
             });
             let mut audio = AudioLoop::with_capacity(lines, waker, thread_stats, cap, members);
             let rt = rt::enter_realtime(
+                options.cpu,
                 options.rt_priority,
                 options.lock_memory,
                 options.cpu_latency_us,
@@ -1169,6 +1175,11 @@ where
                 .cpu_latency_us
                 .0
                 .store(rt.cpu_latency_us().map_or(-1, i64::from), Ordering::Relaxed);
+            audio
+                .stats
+                .pinned_cpu
+                .0
+                .store(rt.pinned.map_or(-1, |n| n as i64), Ordering::Relaxed);
             let result = run(&mut audio, &stop);
             // The loop is over: dropping the channels and pipelines here is allowed, and
             // the wake-up latency request ends with `rt`.

@@ -128,6 +128,10 @@ pub struct Daemon {
     /// the clock: every hours table reads open) or `"closed"` (night service all day: an
     /// early close, an emergency). A reload applies it at once.
     pub hours: Hours,
+    /// `audio_cpu`: pin the real-time audio thread to this CPU (0–1023; default: not
+    /// pinned). Best with the CPU kept free of other work (`isolcpus=`, `nohz_full=` on the
+    /// kernel command line). Changing it needs a restart.
+    pub audio_cpu: Option<u32>,
 }
 
 impl Default for Daemon {
@@ -137,6 +141,7 @@ impl Default for Daemon {
             max_channels: 256,
             cpu_wakeup_latency_us: WakeupLatency::Us(0),
             hours: Hours::Script,
+            audio_cpu: None,
         }
     }
 }
@@ -1324,6 +1329,9 @@ impl Config {
             1,
             1024,
         );
+        if let Some(cpu) = self.daemon.audio_cpu {
+            ck.range(&[k("daemon"), k("audio_cpu")], cpu, 0, 1023);
+        }
         if let WakeupLatency::Us(us) = self.daemon.cpu_wakeup_latency_us {
             ck.range(&[k("daemon"), k("cpu_wakeup_latency_us")], us, 0, 10_000);
         }
@@ -1973,6 +1981,9 @@ impl Config {
         if self.daemon.cpu_wakeup_latency_us != new.daemon.cpu_wakeup_latency_us {
             add("daemon.cpu_wakeup_latency_us".into(), Takes::Restart);
         }
+        if self.daemon.audio_cpu != new.daemon.audio_cpu {
+            add("daemon.audio_cpu".into(), Takes::Restart);
+        }
         if self.daemon.hours != new.daemon.hours {
             add("daemon.hours".into(), Takes::Immediately);
         }
@@ -2364,6 +2375,32 @@ path = "cdr.sqlite"
             "-3".parse::<WakeupLatency>()
                 .unwrap_err()
                 .contains("\"-3\"")
+        );
+    }
+
+    #[test]
+    fn audio_cpu_is_unpinned_by_default_and_needs_a_restart() {
+        let f = Path::new("/etc/ivrd/ivrd.toml");
+        let old = Config::parse(MINIMAL, f).unwrap();
+        assert_eq!(old.daemon.audio_cpu, None);
+        let new = Config::parse(&format!("[daemon]\naudio_cpu = 1\n{MINIMAL}"), f).unwrap();
+        assert_eq!(new.daemon.audio_cpu, Some(1));
+        let changes: Vec<String> = old
+            .reload_plan(&new)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.starts_with("daemon.audio_cpu") && c.contains("restart")),
+            "{changes:?}"
+        );
+        let e = errs(&format!("[daemon]\naudio_cpu = 4096\n{MINIMAL}"));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("/etc/ivrd/ivrd.toml:2:13: daemon.audio_cpu: 4096 is out of range"),
+            "{e:?}"
         );
     }
 

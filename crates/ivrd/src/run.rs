@@ -274,6 +274,8 @@ fn reload(ctl: &mut Controller, path: &std::path::Path, run: &mut Running<'_>) {
     // What needs a restart is kept as it runs, so the next reload compares against it.
     cfg.boards.clone_from(&run.cfg.boards);
     cfg.daemon.max_channels = run.cfg.daemon.max_channels;
+    cfg.daemon.cpu_wakeup_latency_us = run.cfg.daemon.cpu_wakeup_latency_us;
+    cfg.daemon.audio_cpu = run.cfg.daemon.audio_cpu;
     cfg.cdr.clone_from(&run.cfg.cdr);
     if run.server.is_none() && cfg.metrics.enabled {
         cfg.metrics.clone_from(&run.cfg.metrics);
@@ -349,6 +351,7 @@ fn run_inner(
     let options = Options {
         lock_memory: false,
         cpu_latency_us: cfg.daemon.cpu_wakeup_latency_us.as_us(),
+        cpu: cfg.daemon.audio_cpu.map(|n| n as usize),
         capacity: Some(audio::Capacity::new(max_channels)),
         ..Options::default()
     };

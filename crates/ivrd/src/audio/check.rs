@@ -35,6 +35,9 @@ pub(crate) struct Args {
     /// `daemon.cpu_wakeup_latency_us`).
     #[arg(long, default_value = "0")]
     cpu_wakeup_latency_us: ivrd::config::WakeupLatency,
+    /// Pin the audio thread to this CPU (as the daemon's `daemon.audio_cpu`).
+    #[arg(long)]
+    audio_cpu: Option<usize>,
     /// Which board: a bare timer-paced board, or the simulated card in real time with
     /// callers (its ports come from `--profile`; `--ports` is ignored).
     #[arg(long, value_enum, default_value_t = BoardKind::Sim)]
@@ -377,6 +380,7 @@ where
         },
         rt_priority: (!args.no_rt).then_some(50),
         lock_memory: !args.no_rt,
+        cpu: args.audio_cpu,
         cpu_latency_us: args.cpu_wakeup_latency_us.as_us().filter(|_| !args.no_rt),
         poll_timeout_ms: 100,
     };
@@ -452,12 +456,16 @@ where
     let overran = log.overran.load(Ordering::Relaxed);
     let frames = stats.frames.load(Ordering::Relaxed);
     println!(
-        "real-time: SCHED_FIFO {}, memory locked {}, CPU wake-up latency {}",
+        "real-time: SCHED_FIFO {}, memory locked {}, CPU wake-up latency {}, {}",
         stats.rt_fifo.load(Ordering::Relaxed),
         stats.memory_locked.load(Ordering::Relaxed),
         match stats.cpu_latency_us.0.load(Ordering::Relaxed) {
             -1 => "not held".to_owned(),
             us => format!("held at {us} µs"),
+        },
+        match stats.pinned_cpu.0.load(Ordering::Relaxed) {
+            -1 => "not pinned".to_owned(),
+            n => format!("pinned to CPU {n}"),
         }
     );
     println!(

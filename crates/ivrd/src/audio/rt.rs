@@ -1,5 +1,5 @@
-//! Real-time promotion of the audio thread: SCHED_FIFO, locked memory and a CPU wake-up
-//! latency request, best effort.
+//! Real-time promotion of the audio thread: a CPU of its own (if configured), SCHED_FIFO,
+//! locked memory and a CPU wake-up latency request, best effort.
 //!
 //! SCHED_FIFO goes through the `thread-priority` crate, because `nix` has no safe wrapper
 //! for `pthread_setschedparam` and this crate is `forbid(unsafe_code)`. Locking memory is
@@ -42,6 +42,8 @@ pub(crate) struct RtOutcome {
     pub(crate) locked: bool,
     /// The wake-up latency request in force, µs, and the open device that holds it.
     cpu_latency: Option<(u32, File)>,
+    /// The CPU the thread is pinned to.
+    pub(crate) pinned: Option<usize>,
 }
 
 impl RtOutcome {
@@ -51,15 +53,27 @@ impl RtOutcome {
     }
 }
 
-/// Asks for SCHED_FIFO at `priority`, for locked memory and for CPUs that wake within
-/// `cpu_latency_us` (`None`: no request), on the calling thread, and logs once (before the
-/// caller's loop) what was refused.
+/// Pins the calling thread to `cpu` (if any), asks for SCHED_FIFO at `priority`, for
+/// locked memory and for CPUs that wake within `cpu_latency_us` (`None`: no request), and
+/// logs once (before the caller's loop) what was refused.
 pub(crate) fn enter_realtime(
+    cpu: Option<usize>,
     priority: Option<u8>,
     lock_memory: bool,
     cpu_latency_us: Option<u32>,
 ) -> RtOutcome {
     let mut refused: Vec<String> = Vec::new();
+    // Pinned first: the thread then never runs elsewhere, not even for a moment.
+    let pinned = cpu.and_then(|n| match pin(n) {
+        Ok(()) => Some(n),
+        Err(e) => {
+            let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+            refused.push(format!(
+                "pinning to CPU {n} ({e}; this process may run on {cpus} CPUs, numbered from 0)"
+            ));
+            None
+        }
+    });
     let fifo = match priority {
         None => false,
         Some(p) => match set_fifo(p) {
@@ -92,8 +106,14 @@ pub(crate) fn enter_realtime(
         Some((us, _)) => format!("CPU wake-up latency held at {us} µs"),
         None => "no CPU wake-up latency request".to_owned(),
     };
+    let on = match pinned {
+        Some(n) => format!("pinned to CPU {n}"),
+        None => "on any CPU".to_owned(),
+    };
     if refused.is_empty() {
-        log::info!("audio thread: real-time (SCHED_FIFO {fifo}, memory locked {locked}, {held})");
+        log::info!(
+            "audio thread: real-time (SCHED_FIFO {fifo}, memory locked {locked}, {held}, {on})"
+        );
     } else {
         log::warn!(
             "audio thread: refused {}; audio runs with more risk of late or slow frames under \
@@ -107,7 +127,15 @@ pub(crate) fn enter_realtime(
         fifo,
         locked,
         cpu_latency,
+        pinned,
     }
+}
+
+/// Restricts the calling thread to CPU `n`.
+fn pin(n: usize) -> nix::Result<()> {
+    let mut set = nix::sched::CpuSet::new();
+    set.set(n)?;
+    nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set)
 }
 
 /// Opens the PM QoS device and writes `us` to it (a 32-bit integer, as the kernel reads a
