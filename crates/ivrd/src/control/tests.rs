@@ -859,16 +859,8 @@ fn a_station_swapped_by_a_reload_takes_the_next_transfer() {
     assert!(v.ctl.is_station(CH(10)));
     assert!(!v.ctl.is_station(CH(9)));
     assert_eq!(metrics.channels(), 9);
-    let wants_agent = Arc::new(Persona::new(
-        "wants-agent",
-        vec![
-            Step::WaitForAudio { timeout_ms: 10_000 },
-            Step::Wait(1_200),
-            Step::press("0"),
-            Step::Wait(30_000),
-        ],
-    ));
-    v.board.offer_call(1, spec(wants_agent, "13700137001"));
+    v.board
+        .offer_call(1, spec(presses_zero_for_an_agent(), "13700137001"));
     v.run_ms(60_000);
     assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
     assert_eq!(v.cdrs[0].result, CallResult::Transferred, "{:?}", v.cdrs[0]);
@@ -913,17 +905,7 @@ fn after_a_reload_new_transfers_use_the_new_agent_groups() {
         v.board
             .set_agent(n, simboard::personas::agent(2_000, 5_000, None));
     }
-    let wants_agent = || {
-        Arc::new(Persona::new(
-            "wants-agent",
-            vec![
-                Step::WaitForAudio { timeout_ms: 10_000 },
-                Step::Wait(1_200),
-                Step::press("0"),
-                Step::Wait(30_000),
-            ],
-        ))
-    };
+    let wants_agent = presses_zero_for_an_agent;
     v.board.offer_call(1, spec(wants_agent(), "13700137001"));
     v.run_ms(60_000);
     assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
@@ -1085,24 +1067,26 @@ fn an_after_hours_voice_message_is_filed_with_its_order_and_file() {
     assert_eq!(calls[0].keys_sent, format!("3{order}##"));
 }
 
+/// A caller who presses 0 in the main menu for an agent, then waits.
+fn presses_zero_for_an_agent() -> Arc<Persona> {
+    Arc::new(Persona::new(
+        "wants-agent",
+        vec![
+            Step::WaitForAudio { timeout_ms: 10_000 },
+            Step::Wait(1_200),
+            Step::press("0"),
+            Step::Wait(30_000),
+        ],
+    ))
+}
+
 /// `daemon.hours` from the config sets the opening hours at start, and a reload switches
 /// them at once: a supervisor closes the hotline early (night service) and opens it again.
 #[test]
 fn daemon_hours_are_set_by_the_config_and_switched_by_a_reload() {
-    let dir = tmp("daemon-hours");
-    let (shop, _orders) = shop(&dir);
-    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
-    let board = SimBoard::with_options(
-        profile,
-        BoardOptions {
-            capture_audio: false,
-            seed: 3,
-        },
-    );
-    let metrics = Arc::new(Metrics::new(16));
     // Wednesday 10:00 in China: the scripts' service hours are open.
     let closed = config("[daemon]\nhours = \"closed\"\n");
-    let mut v = Virt::with_rings(board, &closed, shop, &metrics, Default::default()).unwrap();
+    let (mut v, _orders, _metrics) = rig_cfg("daemon-hours", &closed);
     let open_now = |v: &Virt| v.ctl.hours_open("service_hours", ivr::Instant::ZERO);
     assert_eq!(open_now(&v), Some(false), "closed by the config at start");
     let by_script = config("");
@@ -1129,16 +1113,8 @@ fn daemon_hours_are_set_by_the_config_and_switched_by_a_reload() {
         v.board
             .set_agent(n, simboard::personas::agent(2_000, 5_000, None));
     }
-    let wants_agent = Arc::new(Persona::new(
-        "wants-agent",
-        vec![
-            Step::WaitForAudio { timeout_ms: 10_000 },
-            Step::Wait(1_200),
-            Step::press("0"),
-            Step::Wait(30_000),
-        ],
-    ));
-    v.board.offer_call(1, spec(wants_agent, "13700137001"));
+    v.board
+        .offer_call(1, spec(presses_zero_for_an_agent(), "13700137001"));
     v.run_ms(60_000);
     assert_eq!(v.ctl.counts().agent_answered, 0);
     assert!(!v.cdrs.is_empty(), "the call ended");
