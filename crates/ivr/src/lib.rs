@@ -36,8 +36,10 @@
 //! | [`Output::AfterHangup`] | an output (hook, error, trace, last its `CallEnded`) of such a call, by its [`AfterId`]: hooks run and are answered as usual, the CDR is written at its `CallEnded` |
 //!
 //! Inputs: [`Input::CallArrived`] with the caller ID, dialled number, trunk and local time;
-//! every [`tel_types::MediaEvent`] of the channel (`OnHook` or busy tone end the call; every
-//! `PlaybackDone`, also of stopped prompts); [`Input::Timeout`] at the deadline;
+//! every [`tel_types::MediaEvent`] of the channel (`OnHook` or busy tone end the call, or,
+//! in a `record` with `on hangup`, release the line and let the script run on: its
+//! `RecordingDone` and hook replies are still given by channel; every `PlaybackDone`, also
+//! of stopped prompts); [`Input::Timeout`] at the deadline;
 //! [`Input::Shutdown`] when stopping.
 //!
 //! ```

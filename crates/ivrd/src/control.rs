@@ -195,9 +195,10 @@ struct Call {
     whole_call: bool,
     /// The slot of the last message the script started recording.
     rec_slot: Option<RecordingId>,
-    /// The line was released (the caller hung up) while the script runs on: the channel's
-    /// listen tap and recording name are no longer this call's.
-    released: bool,
+    /// When the line was released because the caller hung up while the script runs on
+    /// (`on hangup`): the channel's listen tap and recording name are no longer this
+    /// call's, and the call's end (CDR `end_ms`, handling time) is this moment.
+    released: Option<Instant>,
 }
 
 /// A call whose caller hung up in a `record` with `on hangup`: the channel is idle (it may
@@ -940,7 +941,7 @@ impl Controller {
             answered_at: now,
             whole_call: recorded,
             rec_slot: None,
-            released: false,
+            released: None,
         });
         self.chans[i].state = State::InIvr(call);
         self.set_metric_state(i, ChannelState::InIvr);
@@ -1096,7 +1097,7 @@ impl Controller {
                     asked: now,
                 });
             }
-            Output::CallerGone(ch, id) => self.caller_gone(s, ch, id),
+            Output::CallerGone(ch, id) => self.caller_gone(s, now, ch, id),
             Output::AfterHangup(id, o) => self.after_hangup(s, now, id, *o),
             Output::Transfer(ch, target) => {
                 let Some(&i) = self.index_of.get(&ch) else {
@@ -1179,7 +1180,7 @@ impl Controller {
     /// The caller hung up in a `record` with `on hangup`: the line is released now (the
     /// engine has sent it on-hook) and the channel may take the next call, while the script
     /// files the message off the line.
-    fn caller_gone(&mut self, s: usize, ch: ChannelId, id: AfterId) {
+    fn caller_gone(&mut self, s: usize, now: Instant, ch: ChannelId, id: AfterId) {
         let Some(&i) = self.index_of.get(&ch) else {
             return;
         };
@@ -1196,7 +1197,7 @@ impl Controller {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .remove(&ch.0);
         }
-        call.released = true;
+        call.released = Some(now);
         call.playing.clear();
         self.set_metric_state(i, ChannelState::Idle);
         log::debug!(
@@ -1514,11 +1515,14 @@ impl Controller {
         cause: HangupCause,
     ) {
         let mut cdr = call.cdr;
-        if call.whole_call && !call.released {
+        let released = call.released.is_some();
+        // The call ended for the line when it was released, even if its script ran on.
+        let now = call.released.unwrap_or(now);
+        if call.whole_call && !released {
             self.send_listen(i, false);
         }
         // A released line's name went when it was released; the channel may have a new call.
-        if let (Some((names, _)), false) = (&self.recording, call.released) {
+        if let (Some((names, _)), false) = (&self.recording, released) {
             names
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -1150,6 +1150,7 @@ fn a_message_ended_by_hanging_up_is_filed_while_the_trunk_takes_the_next_call() 
     v.board.offer_call(2, spec(message(true), "13900139000"));
     // Until the line is released with the script still running.
     run_until(&mut v, 200_000, |v| v.ctl.after_hangup_calls() == 1);
+    let released_ms = super::virt::EPOCH_MS + 12 * 3_600_000 + v.now_ms() as i64;
     assert!(v.cdrs.is_empty(), "no CDR before the message is filed");
     assert_eq!(
         v.ctl.occupancy().busy_channels,
@@ -1183,6 +1184,8 @@ fn a_message_ended_by_hanging_up_is_filed_while_the_trunk_takes_the_next_call() 
     }
     assert_eq!(cdr.result, CallResult::SelfServed, "{cdr:?}");
     assert_eq!(cdr.hangup_cause, HangupCause::BusyTone, "{cdr:?}");
+    // The call ended for the line (and the CDR's end) when the trunk was released.
+    assert_eq!(cdr.end_ms, released_ms, "{cdr:?}");
     let file = cdr.recording.clone().expect("the CDR names the message");
     let rel = file
         .strip_prefix("/nonexistent/recordings/")
