@@ -524,3 +524,48 @@ fn the_checker_accepts_what_needs_no_caller_in_on_hangup() {
         errors_at(&d)
     );
 }
+
+#[test]
+fn two_callers_in_a_row_hang_up_mid_message_on_one_channel_and_both_are_filed() {
+    let mut c = Caller::new(Engine::new(script(MESSAGE)));
+    let ch = c.ch;
+    let mut pending = Vec::new();
+    for secs in [7, 11] {
+        c.outputs.clear();
+        let slot = recording(&mut c);
+        c.sleep(secs * 1000);
+        c.hang_up();
+        let id = gone(&c).unwrap();
+        rec_done(&mut c, slot, secs as u32);
+        let (hid, call) = hook_of(&after(&c, id)).unwrap();
+        let HookCall::RequestCallback { reason, .. } = call else {
+            panic!("{call:?}")
+        };
+        assert_eq!(reason, format!("len {secs}"));
+        pending.push((id, hid));
+        c.sleep(500);
+    }
+    assert_eq!(c.engine.calls(), 2);
+    // The shop answers the second first: each reply reaches its own call.
+    c.outputs.clear();
+    for ((id, hid), reply) in pending.into_iter().rev().zip([
+        HookReply::NotFound,
+        HookReply::Found(vec![("ticket".into(), "1".into())]),
+    ]) {
+        let now = c.now;
+        c.input(Input::HookReply {
+            now,
+            ch,
+            id: hid,
+            reply,
+        });
+        let rec = ended_of(&after(&c, id)).unwrap();
+        let want = if id == AfterId(1) {
+            "message-left"
+        } else {
+            "message-failed"
+        };
+        assert_eq!(rec.result, want);
+    }
+    assert_eq!(c.engine.calls(), 0);
+}
