@@ -25,7 +25,8 @@
 //!   (115-130 s); with `open` that is every call of the 24 hours. With `shop` the after-hours
 //!   calls are shorter and the 24-hour mean lower; all three are printed;
 //! - when the run reaches after hours, voice messages were filed (the shop's callback
-//!   tasks), counted from the CDRs' paths;
+//!   tasks), counted from the CDRs' paths, and none was lost to the caller hanging up (the
+//!   script's `on hangup` files a message ended by a hang-up);
 //! - the run took under 10 minutes of wall time (the bound; the margin is printed).
 //!
 //! It prints the load average of the machine while the soak ran (sampled every 2 s) with the
@@ -434,6 +435,7 @@ fn main() {
             "voice messages filed after hours (if any call came after hours)",
             s.calls_closed == 0 || s.night.0 > 0,
         ),
+        ("no voice message lost to a hang-up", s.night.2 == 0),
         ("under 10 minutes of wall time", wall < 600.0),
         ("the demo's own checks", s.demo_ok),
     ];

@@ -12,7 +12,7 @@ pub(crate) fn successors(code: &[Instr], pc: usize) -> Vec<Option<usize>> {
     let or_end = |b: &Option<(usize, Loc)>, end: usize| Some(b.map_or(end, |(p, _)| p));
     let or_exit = |b: &Option<(usize, Loc)>| b.map(|(p, _)| p);
     match &code[pc].op {
-        Op::Hangup | Op::Transfer(..) | Op::Return(_) | Op::End => vec![None],
+        Op::Hangup | Op::Transfer(..) | Op::Return(_) | Op::End | Op::HangupEnd => vec![None],
         Op::Jump(t) | Op::GotoPc(t) => vec![Some(*t)],
         Op::JumpUnless(_, t) => vec![Some(pc + 1), Some(*t)],
         Op::Menu(m) => {
@@ -32,7 +32,13 @@ pub(crate) fn successors(code: &[Instr], pc: usize) -> Vec<Option<usize>> {
             or_exit(&h.on_error),
             or_exit(&h.on_timeout),
         ],
-        Op::Record(r) => vec![or_end(&r.on_done, r.end), or_end(&r.on_empty, r.end)],
+        Op::Record(r) => {
+            let mut v = vec![or_end(&r.on_done, r.end), or_end(&r.on_empty, r.end)];
+            if let Some((p, _, _)) = r.on_hangup {
+                v.push(Some(p));
+            }
+            v
+        }
         _ => vec![Some(pc + 1)],
     }
 }
@@ -52,7 +58,94 @@ fn waits(op: &Op) -> bool {
 }
 
 fn is_synthetic(op: &Op) -> bool {
-    matches!(op, Op::Jump(_) | Op::End)
+    matches!(op, Op::Jump(_) | Op::End | Op::HangupEnd)
+}
+
+/// The statement's keyword, if it needs the caller on the line (it plays, listens, waits
+/// for the caller or hands the call on): such statements cannot run after a hang-up.
+pub(crate) fn needs_caller(op: &Op) -> Option<&'static str> {
+    Some(match op {
+        Op::Answer => "answer",
+        Op::Play(_) => "play",
+        Op::Say(..) => "say",
+        Op::Pause(_) => "pause",
+        Op::Menu(_) => "menu",
+        Op::Collect(_) => "collect",
+        Op::Record(_) => "record",
+        Op::Transfer(..) => "transfer",
+        _ => return None,
+    })
+}
+
+/// For each flow: whether it (or a flow it calls) has a statement that needs the caller.
+fn flows_needing_caller(s: &Script) -> Vec<bool> {
+    let mut needs: Vec<bool> = s
+        .flows
+        .iter()
+        .map(|f| f.code.iter().any(|i| needs_caller(&i.op).is_some()))
+        .collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (fi, f) in s.flows.iter().enumerate() {
+            if !needs[fi]
+                && f.code
+                    .iter()
+                    .any(|i| matches!(i.op, Op::Call(c, ..) if needs[c]))
+            {
+                needs[fi] = true;
+                changed = true;
+            }
+        }
+    }
+    needs
+}
+
+/// `on hangup` bodies run after the caller has gone: only statements that need no caller.
+fn check_after_hangup(s: &Script, errors: &mut Vec<ParseError>) {
+    let needs = flows_needing_caller(s);
+    const HINT: &str = "the caller has hung up: only `set`, `if`, `hook` (without `hold`), `result`, `language`, `return`, `hangup` and calls of flows that need no caller run in `on hangup`";
+    for flow in &s.flows {
+        for ins in &flow.code {
+            let Op::Record(r) = &ins.op else { continue };
+            let Some((start, _, end)) = r.on_hangup else {
+                continue;
+            };
+            for body in &flow.code[start..end] {
+                let msg = match &body.op {
+                    op if needs_caller(op).is_some() => format!(
+                        "`{}` cannot run in `on hangup`: nobody is on the line",
+                        needs_caller(op).unwrap_or_default()
+                    ),
+                    Op::Hook(h) if h.hold.is_some() => format!(
+                        "hook `{}` in `on hangup` cannot have `hold`: nobody is on the line",
+                        h.kind.name()
+                    ),
+                    Op::Call(c, ..) if needs[*c] => format!(
+                        "flow `{}` cannot be called in `on hangup`: it needs the caller on the line",
+                        s.flows[*c].name
+                    ),
+                    Op::Goto(_) | Op::GotoPc(_) => {
+                        "`goto` cannot be used in `on hangup`: its body runs once, to its end"
+                            .to_string()
+                    }
+                    _ => continue,
+                };
+                errors.push(ParseError::new(body.loc, msg).hint(HINT));
+            }
+            for (name, pc, loc) in &flow.labels {
+                if (start..end).contains(pc) {
+                    errors.push(
+                        ParseError::new(
+                            *loc,
+                            format!("label `{name}` cannot be inside `on hangup`"),
+                        )
+                        .hint(HINT),
+                    );
+                }
+            }
+        }
+    }
 }
 
 pub(crate) fn check(s: &mut Script, errors: &mut Vec<ParseError>, warnings: &mut Vec<ParseError>) {
@@ -78,6 +171,7 @@ pub(crate) fn check(s: &mut Script, errors: &mut Vec<ParseError>, warnings: &mut
         }
         check_flow(flow, fi == s.main, errors, warnings);
     }
+    check_after_hangup(s, errors);
 }
 
 fn check_flow(
@@ -382,6 +476,9 @@ pub(crate) fn branch_points(s: &Script) -> Vec<BranchPoint> {
                 Op::Record(r) => {
                     add(r.on_done.map_or(ins.loc, |b| b.1), "done".into());
                     add(r.on_empty.map_or(ins.loc, |b| b.1), "empty".into());
+                    if let Some((_, l, _)) = r.on_hangup {
+                        add(l, "hangup".into());
+                    }
                 }
                 _ => {}
             }

@@ -21,6 +21,9 @@ const MAX_TYPE_AHEAD: usize = 32;
 /// Prompts queued before `play` waits for the queue to drain.
 const MAX_QUEUED: usize = 64;
 const BEEP_MS: u64 = 300;
+/// How long a call whose caller hung up mid-recording waits for the pipeline to report the
+/// recording closed before it takes the recording's length from its own clock.
+const RECORD_END_MS: u64 = 2000;
 
 /// Local wall-clock time, given by the daemon since the engine has no clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -337,7 +340,21 @@ pub enum Output {
     Trace(ChannelId, Trace),
     /// Nothing more now; call again with `Input::Timeout` at this time (`None`: no timer).
     Timeout(Option<Instant>),
+    /// The caller hung up during a statement with an `on hangup` branch: the line has been
+    /// put on-hook (the `Media` outputs before this one) and the channel is free for the
+    /// next call at once, while the script runs on without the caller. Everything that
+    /// call does from now on comes as [`Output::AfterHangup`] with this id, ending with its
+    /// `CallEnded`; hook replies for it are given as usual (by channel and [`HookId`]).
+    CallerGone(ChannelId, AfterId),
+    /// An output of a call whose caller has gone (see [`Output::CallerGone`]): a `Hook`,
+    /// `Error`, `Trace` or, last, its `CallEnded`. The inner output names the channel the
+    /// call was on, which may have a new call by now.
+    AfterHangup(AfterId, Box<Self>),
 }
+
+/// The engine's name for a call that runs on after its caller hung up (unique per engine).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AfterId(pub u32);
 
 /// A runtime error inside the interpreter: where exactly (if known) and what.
 #[derive(Debug)]
@@ -488,6 +505,11 @@ struct Call {
     hold: Option<PromptId>,
     drained: bool,
     ended: bool,
+    /// The caller hung up and the call runs on without them (`on hangup`): its outputs go
+    /// out as [`Output::AfterHangup`] with this id, and its channel is free.
+    gone: Option<AfterId>,
+    /// When the current recording started.
+    rec_started: Instant,
 }
 
 /// Runs every call on the board; sans-IO, virtual time.
@@ -523,6 +545,7 @@ pub struct Engine {
     by_ch: Vec<u32>,
     /// Who decides `open(..)` and `holiday(..)`.
     hours: HoursMode,
+    next_after: u32,
 }
 
 enum Step {
@@ -553,6 +576,7 @@ impl Engine {
             ended_any: false,
             by_ch: Vec::new(),
             hours: HoursMode::Script,
+            next_after: 1,
         }
     }
 
@@ -644,11 +668,21 @@ impl Engine {
         match input {
             Input::CallArrived { now, ch, call } => self.arrive(now, ch, call),
             Input::Media { now, ch, event } => {
+                if let MediaEvent::RecordingDone { slot, samples, .. } = event {
+                    if let Some(i) = self.gone_waiting(ch, Wait::Record(slot)) {
+                        self.record_done(i, now, slot, samples);
+                        return Ok(());
+                    }
+                }
                 let i = self.find(ch)?;
                 self.media(i, now, event);
                 Ok(())
             }
             Input::HookReply { now, ch, id, reply } => {
+                if let Some(i) = self.gone_waiting(ch, Wait::Hook(id)) {
+                    self.hook_reply(i, now, reply);
+                    return Ok(());
+                }
                 let i = self.find(ch)?;
                 if self.calls[i].wait == Wait::Hook(id) {
                     self.hook_reply(i, now, reply);
@@ -677,9 +711,22 @@ impl Engine {
         }
     }
 
+    /// The call on `ch` whose caller has gone and that waits for `wait`.
+    fn gone_waiting(&self, ch: ChannelId, wait: Wait) -> Option<usize> {
+        self.calls
+            .iter()
+            .position(|c| c.ch == ch && c.gone.is_some() && !c.ended && c.wait == wait)
+    }
+
     fn find(&self, ch: ChannelId) -> Result<usize, InputError> {
         match self.by_ch.get(usize::from(ch.0)) {
-            Some(&i) if i != u32::MAX && !self.calls[i as usize].ended => Ok(i as usize),
+            Some(&i)
+                if i != u32::MAX
+                    && !self.calls[i as usize].ended
+                    && self.calls[i as usize].gone.is_none() =>
+            {
+                Ok(i as usize)
+            }
             _ => Err(InputError::NoCall(ch)),
         }
     }
@@ -689,6 +736,9 @@ impl Engine {
             *v = u32::MAX;
         }
         for (i, c) in self.calls.iter().enumerate() {
+            if c.gone.is_some() {
+                continue;
+            }
             let n = usize::from(c.ch.0);
             if self.by_ch.len() <= n {
                 self.by_ch.resize(n + 1, u32::MAX);
@@ -742,6 +792,8 @@ impl Engine {
             hold: None,
             drained: false,
             ended: false,
+            gone: None,
+            rec_started: now,
         });
         let i = self.calls.len() - 1;
         let n = usize::from(ch.0);
@@ -763,9 +815,7 @@ impl Engine {
             | MediaEvent::Progress {
                 tone: ProgressTone::Busy,
                 ..
-            } => {
-                self.end(i, now, EndReason::CallerHungUp, true);
-            }
+            } => self.caller_hung_up(i, now),
             MediaEvent::Line {
                 event: LineEvent::DtmfUp(d) | LineEvent::PulseDigit(d),
                 ..
@@ -789,6 +839,56 @@ impl Engine {
             // The daemon sends this only when keys were among the events lost.
             MediaEvent::EventsLost { .. } => self.input_lost(i, now),
             _ => {}
+        }
+    }
+
+    /// The caller hung up (on-hook or busy tone). During a `record` with an `on hangup`
+    /// branch the call lets go of the line and runs that branch once the recording is
+    /// closed; anywhere else it ends now.
+    fn caller_hung_up(&mut self, i: usize, now: Instant) {
+        let wait = self.calls[i].wait;
+        let in_record = matches!(wait, Wait::Drain | Wait::Beep | Wait::Record(_))
+            && self
+                .instr(i)
+                .is_some_and(|(ins, _)| matches!(&ins.op, Op::Record(r) if r.on_hangup.is_some()));
+        if !in_record {
+            self.end(i, now, EndReason::CallerHungUp, true);
+            return;
+        }
+        let id = AfterId(self.next_after);
+        self.next_after = self.next_after.wrapping_add(1).max(1);
+        if self.calls[i].playing.stop() {
+            self.emit_media(i, MediaCommand::StopPlayback);
+        }
+        if let Wait::Record(_) = wait {
+            self.emit_media(i, MediaCommand::StopRecording);
+        }
+        self.emit_media(i, MediaCommand::SetHook(Hook::OnHook));
+        let c = &mut self.calls[i];
+        let ch = c.ch;
+        c.digits.clear();
+        c.drained = false;
+        c.gone = Some(id);
+        if let Some(v) = self.by_ch.get_mut(usize::from(ch.0)) {
+            *v = u32::MAX;
+        }
+        self.out.push_back(Output::CallerGone(ch, id));
+        match wait {
+            // The pipeline closes the recording and reports its length; a safety net in
+            // case that report never comes.
+            Wait::Record(_) => {
+                self.calls[i].timers[T_INPUT] = Some(now + Duration::from_millis(RECORD_END_MS));
+                self.timers_dirty = true;
+            }
+            // Still in the prompt or the beep: nothing was recorded.
+            _ => {
+                let Some((script, flow, pc)) = self.cur_op(i) else {
+                    return;
+                };
+                if let Op::Record(r) = &script.flows[flow].code[pc].op {
+                    self.after_record(i, now, r, Loc::default(), None);
+                }
+            }
         }
     }
 
@@ -829,15 +929,25 @@ impl Engine {
 
     // ---------- output helpers ----------
 
+    /// Queues an output of call `i`, wrapped if its caller has gone.
+    fn push_out(&mut self, i: usize, o: Output) {
+        let o = match self.calls[i].gone {
+            Some(id) => Output::AfterHangup(id, Box::new(o)),
+            None => o,
+        };
+        self.out.push_back(o);
+    }
+
     fn emit_media(&mut self, i: usize, cmd: MediaCommand) {
         let ch = self.calls[i].ch;
-        self.out.push_back(Output::Media(ch, cmd));
+        self.push_out(i, Output::Media(ch, cmd));
     }
 
     fn trace(&mut self, i: usize, t: impl FnOnce() -> Trace) {
         if self.trace {
             let ch = self.calls[i].ch;
-            self.out.push_back(Output::Trace(ch, t()));
+            let t = t();
+            self.push_out(i, Output::Trace(ch, t));
         }
     }
 
@@ -912,6 +1022,14 @@ impl Engine {
                 self.flow_end(i, now, None);
                 continue;
             };
+            // Without the caller the script runs until it needs them; there the call ends.
+            if self.calls[i].gone.is_some()
+                && (crate::check::needs_caller(&ins.op).is_some()
+                    || matches!(ins.op, Op::Hangup | Op::HangupEnd))
+            {
+                self.end(i, now, EndReason::CallerHungUp, false);
+                return;
+            }
             match self.exec(i, now, ins, &script) {
                 Ok(Step::Continue) => {}
                 Ok(Step::Wait) | Ok(Step::End) => return,
@@ -1108,12 +1226,15 @@ impl Engine {
                 let id = HookId(self.next_hook);
                 self.next_hook = self.next_hook.wrapping_add(1).max(1);
                 let ch = self.calls[i].ch;
-                self.out.push_back(Output::Hook(ch, id, call));
+                self.push_out(i, Output::Hook(ch, id, call));
                 let c = &mut self.calls[i];
                 c.timers[T_HOOK] = Some(now + Duration::from_millis(h.timeout_ms));
                 self.timers_dirty = true;
                 c.wait = Wait::Hook(id);
-                c.hold = h.hold.and_then(|n| c.script.prompt_id(c.lang, n));
+                c.hold = h
+                    .hold
+                    .filter(|_| c.gone.is_none())
+                    .and_then(|n| c.script.prompt_id(c.lang, n));
                 if let Some(hold) = c.hold {
                     if c.playing.is_idle() {
                         c.playing.push(hold);
@@ -1194,6 +1315,10 @@ impl Engine {
                 self.flow_end(i, now, v);
             }
             Op::End => self.flow_end(i, now, None),
+            Op::HangupEnd => {
+                self.end(i, now, EndReason::Hangup, true);
+                return Ok(Step::End);
+            }
             Op::Goto(_) | Op::CallName(..) => return Err("unlinked statement".into()),
         }
         Ok(Step::Continue)
@@ -1643,13 +1768,16 @@ impl Engine {
             }
             HookReply::Error(msg) => {
                 let ch = self.calls[i].ch;
-                self.out.push_back(Output::Error(
-                    ch,
-                    RuntimeError {
-                        at: script.locate(ins.loc),
-                        message: format!("hook {what} failed: {msg}"),
-                    },
-                ));
+                self.push_out(
+                    i,
+                    Output::Error(
+                        ch,
+                        RuntimeError {
+                            at: script.locate(ins.loc),
+                            message: format!("hook {what} failed: {msg}"),
+                        },
+                    ),
+                );
                 (h.on_error.map(|b| b.0), "error")
             }
             HookReply::Timeout => (h.on_timeout.map(|b| b.0), "timeout"),
@@ -1687,6 +1815,7 @@ impl Engine {
         let c = &mut self.calls[i];
         c.digits.clear();
         c.wait = Wait::Record(slot);
+        c.rec_started = now;
         // A safety net in case the pipeline never reports the end.
         c.timers[T_INPUT] = Some(now + Duration::from_millis(r.max_ms + 5000));
         self.timers_dirty = true;
@@ -1698,26 +1827,40 @@ impl Engine {
         };
         let ins = &script.flows[flow].code[pc];
         let Op::Record(r) = &ins.op else { return };
+        self.after_record(i, now, r, ins.loc, Some((slot, samples)));
+    }
+
+    /// Sets the recording's variables and takes the branch: `on hangup` if the caller has
+    /// gone, else `on done` or `on empty`. `rec` is the slot and its length in samples
+    /// (`None`: nothing was recorded).
+    fn after_record(
+        &mut self,
+        i: usize,
+        now: Instant,
+        r: &RecordOp,
+        loc: Loc,
+        rec: Option<(RecordingId, u32)>,
+    ) {
         self.calls[i].timers[T_INPUT] = None;
         self.timers_dirty = true;
+        let samples = rec.map_or(0, |r| r.1);
         let secs = samples / tel_types::SAMPLE_RATE_HZ;
         let empty = samples < tel_types::SAMPLE_RATE_HZ / 2;
         self.set_var(
             i,
             &r.var,
-            Value::Str(if empty {
-                String::new()
-            } else {
-                format!("rec-{}", slot.0)
+            Value::Str(match rec {
+                Some((slot, _)) if !empty => format!("rec-{}", slot.0),
+                _ => String::new(),
             }),
         );
         self.set_var(i, &format!("{}.seconds", r.var), Value::Int(secs.into()));
-        let (b, label) = if empty {
-            (r.on_empty, "empty")
-        } else {
-            (r.on_done, "done")
+        let (b, label) = match r.on_hangup {
+            Some((pc, l, _)) if self.calls[i].gone.is_some() => (Some((pc, l)), "hangup"),
+            _ if empty => (r.on_empty, "empty"),
+            _ => (r.on_done, "done"),
         };
-        self.branch(i, b.map_or(ins.loc, |b| b.1), ("record", &r.var), label);
+        self.branch(i, b.map_or(loc, |b| b.1), ("record", &r.var), label);
         self.go_branch(i, now, b.map_or(r.end, |b| b.0));
     }
 
@@ -1727,13 +1870,16 @@ impl Engine {
             let loc = self.cur_loc(i);
             let ch = c.ch;
             let at = c.script.locate(loc);
-            self.out.push_back(Output::Error(
-                ch,
-                RuntimeError {
-                    at,
-                    message: "the call reached its maximum length".into(),
-                },
-            ));
+            self.push_out(
+                i,
+                Output::Error(
+                    ch,
+                    RuntimeError {
+                        at,
+                        message: "the call reached its maximum length".into(),
+                    },
+                ),
+            );
             if self.calls[i].result.is_none() {
                 self.calls[i].result = Some("max-call-time".into());
             }
@@ -1772,6 +1918,16 @@ impl Engine {
                     }
                 }
                 (Op::Record(r), Wait::Beep) => self.start_recording(i, now, r),
+                (Op::Record(r), Wait::Record(slot)) if self.calls[i].gone.is_some() => {
+                    // The pipeline never said how long the recording is: our own clock.
+                    let ms = now
+                        .saturating_since(self.calls[i].rec_started)
+                        .as_millis()
+                        .saturating_sub(RECORD_END_MS)
+                        .min(r.max_ms);
+                    let samples = (ms * u64::from(tel_types::SAMPLE_RATE_HZ) / 1000) as u32;
+                    self.record_done(i, now, slot, samples);
+                }
                 (Op::Record(_), Wait::Record(slot)) => {
                     self.emit_media(i, MediaCommand::StopRecording);
                     self.record_done(i, now, slot, 0);
@@ -1789,8 +1945,7 @@ impl Engine {
         c.last_error = message.clone();
         let at = c.script.locate(loc);
         let ch = c.ch;
-        self.out
-            .push_back(Output::Error(ch, RuntimeError { at, message }));
+        self.push_out(i, Output::Error(ch, RuntimeError { at, message }));
         let c = &mut self.calls[i];
         if !c.in_error_flow {
             if let Some(fi) = c.script.flow_index("on_error") {
@@ -1819,6 +1974,11 @@ impl Engine {
     }
 
     fn fallback(&mut self, i: usize, now: Instant) {
+        if self.calls[i].gone.is_some() {
+            // Nobody to hand to an agent: the call is over.
+            self.end(i, now, EndReason::CallerHungUp, false);
+            return;
+        }
         let (kind, target) = self.calls[i].script.fallback.clone();
         self.stop_playback(i);
         self.transfer(i, now, kind, target);
@@ -1830,8 +1990,7 @@ impl Engine {
             c.result = Some("transferred".into());
         }
         let ch = c.ch;
-        self.out
-            .push_back(Output::Transfer(ch, TransferTarget { kind, target }));
+        self.push_out(i, Output::Transfer(ch, TransferTarget { kind, target }));
         self.end(i, now, EndReason::Transferred, false);
     }
 
@@ -1842,6 +2001,13 @@ impl Engine {
         }
         c.ended = true;
         self.ended_any = true;
+        let gone = c.gone.is_some();
+        // After the caller hung up the line is already on-hook: nothing more to send, and
+        // however the rest of the call ends, the caller ended it.
+        let (reason, hang_up) = match reason {
+            EndReason::Hangup | EndReason::Transferred if gone => (EndReason::CallerHungUp, false),
+            r => (r, hang_up && !gone),
+        };
         c.timers = [None; 3];
         self.timers_dirty = true;
         let ch = c.ch;
@@ -1875,6 +2041,6 @@ impl Engine {
             self.out
                 .push_back(Output::Media(ch, MediaCommand::SetHook(Hook::OnHook)));
         }
-        self.out.push_back(Output::CallEnded(ch, record));
+        self.push_out(i, Output::CallEnded(ch, record));
     }
 }

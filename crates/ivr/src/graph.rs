@@ -51,6 +51,7 @@ fn describe(s: &Script, op: &Op) -> (String, &'static str) {
         Op::Call(fi, _, _) => (format!("call {}", s.flows[*fi].name), "component"),
         Op::Return(_) => ("return".into(), "ellipse"),
         Op::End => ("end".into(), "ellipse"),
+        Op::HangupEnd => ("call over (caller gone)".into(), "doublecircle"),
         _ => ("?".into(), "box"),
     }
 }
@@ -99,7 +100,7 @@ pub(crate) fn to_dot(s: &Script) -> String {
                     "error".into(),
                     "timeout".into(),
                 ],
-                Op::Record(_) => vec!["done".into(), "empty".into()],
+                Op::Record(_) => vec!["done".into(), "empty".into(), "hangup".into()],
                 _ => Vec::new(),
             };
             let mut succ = crate::check::successors(code, pc);
@@ -117,7 +118,7 @@ pub(crate) fn to_dot(s: &Script) -> String {
                         let t = resolve(code, *t);
                         if !matches!(
                             code[pc].op,
-                            Op::Hangup | Op::Transfer(..) | Op::Return(_) | Op::End
+                            Op::Hangup | Op::Transfer(..) | Op::Return(_) | Op::End | Op::HangupEnd
                         ) {
                             edges.push(format!(
                                 "    f{fi}_{pc} -> f{fi}_{t} [label=\"{}\"];",

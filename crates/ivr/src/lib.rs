@@ -32,10 +32,14 @@
 //! | [`Output::CallEnded`] | writes the CDR ([`CallRecord`]: result, path, version) |
 //! | [`Output::Error`] | logs the runtime error with its `file:line:col` |
 //! | [`Output::Trace`] | only with [`Engine::set_tracing`]: transcripts and coverage |
+//! | [`Output::CallerGone`] | the caller hung up in a `record` with `on hangup`: the channel is idle and may take the next call; the call runs on without it |
+//! | [`Output::AfterHangup`] | an output (hook, error, trace, last its `CallEnded`) of such a call, by its [`AfterId`]: hooks run and are answered as usual, the CDR is written at its `CallEnded` |
 //!
 //! Inputs: [`Input::CallArrived`] with the caller ID, dialled number, trunk and local time;
-//! every [`tel_types::MediaEvent`] of the channel (`OnHook` or busy tone end the call; every
-//! `PlaybackDone`, also of stopped prompts); [`Input::Timeout`] at the deadline;
+//! every [`tel_types::MediaEvent`] of the channel (`OnHook` or busy tone end the call, or,
+//! in a `record` with `on hangup`, release the line and let the script run on: its
+//! `RecordingDone` and hook replies are still given by channel; every `PlaybackDone`, also
+//! of stopped prompts); [`Input::Timeout`] at the deadline;
 //! [`Input::Shutdown`] when stopping.
 //!
 //! ```
@@ -82,8 +86,8 @@ pub mod sim;
 mod time;
 
 pub use engine::{
-    CallInfo, CallRecord, EndReason, Engine, HookCall, HookId, HookReply, HoursMode, Input,
-    LocalTime, Output, RuntimeError, Trace, TransferTarget,
+    AfterId, CallInfo, CallRecord, EndReason, Engine, HookCall, HookId, HookReply, HoursMode,
+    Input, LocalTime, Output, RuntimeError, Trace, TransferTarget,
 };
 pub use error::{Diagnostic, InputError, LoadError, Loc, ParseError, Severity};
 pub use pattern::Pattern;

@@ -1087,6 +1087,7 @@ impl Parser<'_> {
             stop_keys: DigitSet::from_keys("#"),
             on_done: None,
             on_empty: None,
+            on_hangup: None,
             end: 0,
         };
         let mut ends = Vec::new();
@@ -1098,7 +1099,21 @@ impl Parser<'_> {
                 "silence" => r.silence_ms = p.duration()?,
                 "stop-keys" => r.stop_keys = p.keys()?,
                 "on" => {
-                    let (lab, _) = p.on_label("record", &["done", "empty"])?;
+                    let (lab, _) = p.on_label("record", &["done", "empty", "hangup"])?;
+                    if lab == "hangup" {
+                        // Runs after the caller hung up; its end ends the call.
+                        let start = p.code.len();
+                        if p.eat_sym(":") {
+                            p.stmt()?;
+                        } else {
+                            p.expect_newline().map_err(|e| e.hint("write `on hangup: statement` or put the statements on the next lines and close with `end`"))?;
+                            p.body("on hangup", l, false)?;
+                        }
+                        let end_loc = p.toks[p.pos.saturating_sub(1)].loc;
+                        let end = p.push(Op::HangupEnd, end_loc);
+                        r.on_hangup = Some((start, l, end));
+                        return Ok(());
+                    }
                     let pc = p.branch("on", l, &mut ends)?;
                     if lab == "done" {
                         r.on_done = Some((pc, l));

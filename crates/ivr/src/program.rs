@@ -211,6 +211,9 @@ pub(crate) struct RecordOp {
     pub(crate) stop_keys: tel_types::DigitSet,
     pub(crate) on_done: Option<(usize, Loc)>,
     pub(crate) on_empty: Option<(usize, Loc)>,
+    /// `on hangup`: where its body starts, the `on` line, and where the body ends (the
+    /// index of its closing [`Op::HangupEnd`]).
+    pub(crate) on_hangup: Option<(usize, Loc, usize)>,
     pub(crate) end: usize,
 }
 
@@ -244,6 +247,8 @@ pub(crate) enum Op {
     Return(Option<Expr>),
     /// The end of a flow's text.
     End,
+    /// The end of an `on hangup` body: the call is over (the caller has gone).
+    HangupEnd,
 }
 
 /// One instruction with where it was written.

@@ -165,6 +165,8 @@ pub fn simulate(
     let mut hook_replies: Vec<(Instant, HookId, HookReply)> = Vec::new();
     let mut keys: VecDeque<(Instant, Digit)> = VecDeque::new();
     let mut rec_end: Option<(Instant, tel_types::RecordingId, u32)> = None;
+    // When the recording started, and how many samples the caller talks into it.
+    let mut rec_talk = (Instant::ZERO, 0u32);
     let mut action = 0usize;
     let mut wait_until: Option<Instant> = None;
     let mut deadline: Option<Instant>;
@@ -182,11 +184,21 @@ pub fn simulate(
         guard += 1;
         // Drain outputs.
         loop {
-            match engine.poll_output() {
+            // What a call does after its caller hung up reads as any other output here.
+            let o = match engine.poll_output() {
+                Output::AfterHangup(_, o) => *o,
+                o => o,
+            };
+            match o {
                 Output::Timeout(t) => {
                     deadline = t;
                     break;
                 }
+                Output::CallerGone(..) => out_line(
+                    &mut transcript,
+                    now,
+                    "== line released; the script goes on without the caller".into(),
+                ),
                 Output::Media(_, cmd) => match cmd {
                     MediaCommand::SetHook(tel_types::Hook::OffHook) => {
                         out_line(&mut transcript, now, "-> answer".into())
@@ -241,6 +253,7 @@ pub fn simulate(
                         };
                         rec_end =
                             Some((now + Duration::from_millis(ends), slot, (talk * 8) as u32));
+                        rec_talk = (now, (talk * 8) as u32);
                     }
                     MediaCommand::StopRecording => {
                         rec_end = None;
@@ -284,6 +297,7 @@ pub fn simulate(
                     );
                     out.errors.push(e);
                 }
+                Output::AfterHangup(..) => {}
                 Output::Trace(_, t) => match t {
                     Trace::Branch { loc, label } => {
                         out_line(
@@ -353,11 +367,7 @@ pub fn simulate(
                     }
                     action += 1;
                     out_line(&mut transcript, now, "<- caller hangs up".into());
-                    let ev = MediaEvent::Line {
-                        at: SampleTime::ZERO,
-                        event: LineEvent::OnHook,
-                    };
-                    let _ = engine.handle_input(Input::Media { now, ch, event: ev });
+                    hang_up(engine, now, ch, rec_end.take(), rec_talk, &mut transcript);
                     hung_up = true;
                     break;
                 }
@@ -386,11 +396,7 @@ pub fn simulate(
                 now,
                 "<- caller gives up and hangs up".into(),
             );
-            let ev = MediaEvent::Line {
-                at: SampleTime::ZERO,
-                event: LineEvent::OnHook,
-            };
-            let _ = engine.handle_input(Input::Media { now, ch, event: ev });
+            hang_up(engine, now, ch, rec_end.take(), rec_talk, &mut transcript);
             continue;
         }
         if play_end.is_some_and(|t| t <= now) {
@@ -471,6 +477,41 @@ pub fn simulate(
     }
     out.transcript = transcript;
     out
+}
+
+/// The caller hangs up: the pipeline reports on-hook, then closes a recording in progress
+/// with what the caller said into it so far.
+fn hang_up(
+    engine: &mut Engine,
+    now: Instant,
+    ch: ChannelId,
+    rec: Option<(Instant, tel_types::RecordingId, u32)>,
+    (started, talk): (Instant, u32),
+    transcript: &mut Vec<String>,
+) {
+    let ev = MediaEvent::Line {
+        at: SampleTime::ZERO,
+        event: LineEvent::OnHook,
+    };
+    let _ = engine.handle_input(Input::Media { now, ch, event: ev });
+    if let Some((_, slot, _)) = rec {
+        let so_far = (now.saturating_since(started).as_millis() * 8).min(u64::from(talk)) as u32;
+        out_line(
+            transcript,
+            now,
+            format!(
+                "<- recording done ({}.{}s)",
+                so_far / 8000,
+                so_far % 8000 / 800
+            ),
+        );
+        let ev = MediaEvent::RecordingDone {
+            slot,
+            samples: so_far,
+            stopped_by: None,
+        };
+        let _ = engine.handle_input(Input::Media { now, ch, event: ev });
+    }
 }
 
 fn show(s: &str) -> &str {

@@ -74,6 +74,24 @@ fn hotline_after_hours_voice_message() {
 }
 
 #[test]
+fn hotline_after_hours_voice_message_ended_by_hanging_up() {
+    let mut cfg = SimConfig::default();
+    cfg.call.local.hour = 22;
+    cfg.speech = ivr::Duration::from_secs(40);
+    let t = run(
+        "shop-hotline.ivr",
+        cfg,
+        &[
+            press("3"),
+            press("20261122001#"),
+            Action::Wait(ivr::Duration::from_secs(20)),
+            Action::Hangup,
+        ],
+    );
+    support::golden("shop_hotline__voice_message_hangup", &t);
+}
+
+#[test]
 fn returns_with_recording() {
     let t = run(
         "returns.ivr",

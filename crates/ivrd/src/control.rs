@@ -33,13 +33,15 @@ mod tests;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use ivr::{CallInfo, EndReason, Engine, HookCall, HookId, HookReply, Input, Instant, Output};
+use ivr::{
+    AfterId, CallInfo, EndReason, Engine, HookCall, HookId, HookReply, Input, Instant, Output,
+};
 use ivrd::cdr::{CallResult, Cdr, HangupCause};
 use ivrd::metrics::{CallerIdOutcome, ChannelState, LookupOutcome, Metrics};
 use media::ControlHandle;
 use tel_types::{
     CallerId, CallerIdPresentation, ChannelId, Hook, LineEvent, MediaCommand, MediaEvent,
-    ProgressTone, PromptId, Tone,
+    ProgressTone, PromptId, RecordingId, Tone,
 };
 
 pub(crate) use prompts::{PromptMap, PromptNames};
@@ -191,6 +193,28 @@ struct Call {
     /// The whole call is recorded (a `record = true` trunk): the CDR's `recording` is that
     /// file. Otherwise it names the last message the script recorded, if any.
     whole_call: bool,
+    /// The slot of the last message the script started recording.
+    rec_slot: Option<RecordingId>,
+    /// When the line was released because the caller hung up while the script runs on
+    /// (`on hangup`): the channel's listen tap and recording name are no longer this
+    /// call's, and the call's end (CDR `end_ms`, handling time) is this moment.
+    released: Option<Instant>,
+}
+
+/// A call whose caller hung up in a `record` with `on hangup`: the channel is idle (it may
+/// have the next call) while the script finishes here, off the line and off the audio
+/// thread. Its CDR is written when the engine ends it.
+#[derive(Debug)]
+struct AfterCall {
+    /// The script slot whose engine runs it.
+    script: usize,
+    /// The engine's id for it.
+    id: AfterId,
+    /// The channel slot it was on.
+    chan: usize,
+    call: Box<Call>,
+    /// The hook it waits for, if any.
+    hook: Option<HookId>,
 }
 
 #[derive(Debug)]
@@ -337,6 +361,8 @@ pub(crate) struct Controller {
     max_channels: usize,
     /// Who decides whether the call centre is open (every script's engine follows it).
     hours_mode: ivr::HoursMode,
+    /// Calls that run on after their caller hung up (see [`AfterCall`]).
+    after: Vec<AfterCall>,
 }
 
 impl Controller {
@@ -410,6 +436,7 @@ impl Controller {
             closes: Vec::new(),
             max_channels,
             hours_mode: ivr::HoursMode::Script,
+            after: Vec::new(),
         }
     }
 
@@ -456,6 +483,13 @@ impl Controller {
                 format!("{}: {}", c.id, &s[..s.len().min(40)])
             })
             .collect()
+    }
+
+    /// Calls whose caller hung up and whose script still runs (filing a message) off the
+    /// line; their CDRs come when they end.
+    #[cfg(test)]
+    pub(crate) fn after_hangup_calls(&self) -> usize {
+        self.after.len()
     }
 
     /// Every channel is idle (or out of service) and no call is left anywhere.
@@ -598,6 +632,21 @@ impl Controller {
         let Some(&i) = self.index_of.get(&ch) else {
             return;
         };
+        // A call whose caller hung up waits for it off the line (the channel may have a new
+        // call by now, with hooks of its own).
+        if let Some(a) = self
+            .after
+            .iter_mut()
+            .find(|a| a.chan == i && a.hook == Some(id))
+        {
+            a.hook = None;
+            let s = a.script;
+            let _ = self.scripts[s]
+                .engine
+                .handle_input(Input::HookReply { now, ch, id, reply });
+            self.drain(s, now);
+            return;
+        }
         if let State::InIvr(call) = &self.chans[i].state {
             let s = call.script;
             let _ = self.scripts[s]
@@ -675,6 +724,23 @@ impl Controller {
     }
 
     fn trunk_event(&mut self, i: usize, t: usize, now: Instant, ev: MediaEvent) {
+        // The pipeline closed the message of a call whose caller hung up: its script files
+        // it now (the channel itself is idle or has the next call).
+        if let MediaEvent::RecordingDone { slot, .. } = ev {
+            if let Some(a) = self
+                .after
+                .iter_mut()
+                .find(|a| a.chan == i && a.call.rec_slot == Some(slot))
+            {
+                a.call.rec_slot = None;
+                let (s, ch) = (a.script, self.chans[i].id);
+                let _ = self.scripts[s]
+                    .engine
+                    .handle_input(Input::Media { now, ch, event: ev });
+                self.drain(s, now);
+                return;
+            }
+        }
         let policy = self.chans[i].line.unwrap_or_else(|| self.trunks[t].line());
         let hangup = match ev {
             MediaEvent::Line {
@@ -874,6 +940,8 @@ impl Controller {
             queued_at: now,
             answered_at: now,
             whole_call: recorded,
+            rec_slot: None,
+            released: None,
         });
         self.chans[i].state = State::InIvr(call);
         self.set_metric_state(i, ChannelState::InIvr);
@@ -975,7 +1043,7 @@ impl Controller {
         self.out = out;
     }
 
-    fn route(&mut self, _s: usize, now: Instant, o: Output) {
+    fn route(&mut self, s: usize, now: Instant, o: Output) {
         #[cfg(test)]
         if std::env::var_os("IVRD_TRACE").is_some() {
             eprintln!("{now}: {o:?}");
@@ -1003,6 +1071,7 @@ impl Controller {
                     MediaCommand::SetHook(Hook::OffHook) => return,
                     MediaCommand::StartRecording { slot, .. } => {
                         if let State::InIvr(c) = &mut self.chans[i].state {
+                            c.rec_slot = Some(slot);
                             if let (false, Some((_, dir))) = (c.whole_call, &self.recording) {
                                 let file = message_file(&c.cdr, slot.0);
                                 c.cdr.recording = Some(dir.join(file).display().to_string());
@@ -1015,30 +1084,9 @@ impl Controller {
                 self.send(i, cmd);
             }
             Output::Hook(ch, id, mut call) => {
-                if let (HookCall::FindOrder { order_no }, Some(&i)) =
-                    (&call, self.index_of.get(&ch))
-                {
+                if let Some(&i) = self.index_of.get(&ch) {
                     if let State::InIvr(c) = &mut self.chans[i].state {
-                        c.cdr.orders.push(order_no.clone());
-                    }
-                }
-                // A recorded message goes to the shop as its file (relative to the
-                // recordings folder), not the script's `rec-<slot>`.
-                if let (
-                    HookCall::RequestCallback {
-                        recording: Some(r), ..
-                    }
-                    | HookCall::AfterSales {
-                        recording: Some(r), ..
-                    },
-                    Some(&i),
-                ) = (&mut call, self.index_of.get(&ch))
-                {
-                    if let (State::InIvr(c), Some(slot)) = (
-                        &self.chans[i].state,
-                        r.strip_prefix("rec-").and_then(|n| n.parse::<u32>().ok()),
-                    ) {
-                        *r = message_file(&c.cdr, slot);
+                        prepare_hook(c, &mut call);
                     }
                 }
                 self.counts.lookups += 1;
@@ -1049,6 +1097,8 @@ impl Controller {
                     asked: now,
                 });
             }
+            Output::CallerGone(ch, id) => self.caller_gone(s, now, ch, id),
+            Output::AfterHangup(id, o) => self.after_hangup(s, now, id, *o),
             Output::Transfer(ch, target) => {
                 let Some(&i) = self.index_of.get(&ch) else {
                     return;
@@ -1100,16 +1150,7 @@ impl Controller {
                     return;
                 }
                 let (result, cause) = match rec.reason {
-                    EndReason::CallerHungUp => {
-                        let cause = call.cause.unwrap_or(HangupCause::CallerOnHook);
-                        let result = if rec.result == "abandoned" {
-                            CallResult::Abandoned
-                        } else {
-                            CallResult::SelfServed
-                        };
-                        (result, cause)
-                    }
-                    EndReason::Shutdown => (CallResult::Abandoned, HangupCause::Shutdown),
+                    EndReason::CallerHungUp | EndReason::Shutdown => hung_up_result(&call, &rec),
                     EndReason::Transferred => {
                         log::warn!(
                             "channel {ch}: transfer to `{}`, a group with no station; released",
@@ -1131,6 +1172,77 @@ impl Controller {
             }
             Output::Error(ch, e) => {
                 log::warn!("channel {ch}: script error at {}: {}", e.at, e.message)
+            }
+            _ => {}
+        }
+    }
+
+    /// The caller hung up in a `record` with `on hangup`: the line is released now (the
+    /// engine has sent it on-hook) and the channel may take the next call, while the script
+    /// files the message off the line.
+    fn caller_gone(&mut self, s: usize, now: Instant, ch: ChannelId, id: AfterId) {
+        let Some(&i) = self.index_of.get(&ch) else {
+            return;
+        };
+        let State::InIvr(mut call) = std::mem::replace(&mut self.chans[i].state, State::Idle)
+        else {
+            return;
+        };
+        if call.whole_call {
+            self.send_listen(i, false);
+        }
+        if let Some((names, _)) = &self.recording {
+            names
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&ch.0);
+        }
+        call.released = Some(now);
+        call.playing.clear();
+        self.set_metric_state(i, ChannelState::Idle);
+        log::debug!(
+            "channel {ch}: caller hung up while recording; the script runs on, the line is free"
+        );
+        self.after.push(AfterCall {
+            script: s,
+            id,
+            chan: i,
+            call,
+            hook: None,
+        });
+    }
+
+    /// An output of a call whose caller has gone.
+    fn after_hangup(&mut self, s: usize, now: Instant, id: AfterId, o: Output) {
+        let Some(k) = self.after.iter().position(|a| a.script == s && a.id == id) else {
+            return;
+        };
+        match o {
+            Output::Hook(ch, hid, mut call) => {
+                prepare_hook(&mut self.after[k].call, &mut call);
+                self.after[k].hook = Some(hid);
+                self.counts.lookups += 1;
+                self.jobs.push(HookJob {
+                    ch,
+                    id: hid,
+                    call,
+                    asked: now,
+                });
+            }
+            Output::CallEnded(_, rec) => {
+                let a = self.after.swap_remove(k);
+                let mut call = a.call;
+                call.cdr.path = rec.path.clone();
+                call.cdr.script_version = format!("{}", rec.version);
+                let (result, cause) = hung_up_result(&call, &rec);
+                self.finish_keep(a.chan, now, call, result, cause);
+            }
+            Output::Error(ch, e) => {
+                log::warn!(
+                    "channel {ch} (after hang-up): script error at {}: {}",
+                    e.at,
+                    e.message
+                )
             }
             _ => {}
         }
@@ -1403,10 +1515,14 @@ impl Controller {
         cause: HangupCause,
     ) {
         let mut cdr = call.cdr;
-        if call.whole_call {
+        let released = call.released.is_some();
+        // The call ended for the line when it was released, even if its script ran on.
+        let now = call.released.unwrap_or(now);
+        if call.whole_call && !released {
             self.send_listen(i, false);
         }
-        if let Some((names, _)) = &self.recording {
+        // A released line's name went when it was released; the channel may have a new call.
+        if let (Some((names, _)), false) = (&self.recording, released) {
             names
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -1526,6 +1642,39 @@ impl Controller {
             day: d as u8,
             hour: (rem / 3600) as u8,
             minute: ((rem % 3600) / 60) as u8,
+        }
+    }
+}
+
+/// What a call that the caller ended (or the daemon, stopping) counts as in the CDR.
+fn hung_up_result(call: &Call, rec: &ivr::CallRecord) -> (CallResult, HangupCause) {
+    if rec.reason == EndReason::Shutdown {
+        return (CallResult::Abandoned, HangupCause::Shutdown);
+    }
+    let cause = call.cause.unwrap_or(HangupCause::CallerOnHook);
+    let result = if rec.result == "abandoned" {
+        CallResult::Abandoned
+    } else {
+        CallResult::SelfServed
+    };
+    (result, cause)
+}
+
+/// Notes a hook call in its call's CDR (the orders asked about), and names a recorded
+/// message by its file (relative to the recordings folder), not the script's `rec-<slot>`.
+fn prepare_hook(c: &mut Call, call: &mut HookCall) {
+    if let HookCall::FindOrder { order_no } = &*call {
+        c.cdr.orders.push(order_no.clone());
+    }
+    if let HookCall::RequestCallback {
+        recording: Some(r), ..
+    }
+    | HookCall::AfterSales {
+        recording: Some(r), ..
+    } = call
+    {
+        if let Some(slot) = r.strip_prefix("rec-").and_then(|n| n.parse::<u32>().ok()) {
+            *r = message_file(&c.cdr, slot);
         }
     }
 }

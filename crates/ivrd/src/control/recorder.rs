@@ -330,3 +330,75 @@ impl Recorder {
         self.thread.take().map_or(0, |t| t.join().unwrap_or(0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tel_types::{ChannelId, DigitSet, LineEvent, MediaCommand, MediaEvent, SampleTime};
+
+    /// A caller who hangs up mid-message: the pipeline ends the recording on the on-hook
+    /// event and the writer closes the file complete (no `.part` left, the header's length
+    /// is every sample recorded, the same count `RecordingDone` reported to the script).
+    #[test]
+    fn a_recording_ended_by_hanging_up_is_closed_complete() {
+        let dir = std::env::temp_dir().join(format!("ivrd-rec-hangup-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let table: &'static media::PromptTable = Box::leak(Box::new(media::PromptTable::new()));
+        let (mut pipe, mut h) = media::channel(media::Config::new(ChannelId(3), table));
+        let mut taps = vec![h.take_record_tap().expect("a record tap")];
+        let names = CallNames::default();
+        names
+            .lock()
+            .unwrap()
+            .insert(3, ("call-42".to_string(), 1_794_967_200_000));
+        let mut recs = Writers::new(&dir);
+        let mut keys = HashMap::new();
+        let _ = h.send(MediaCommand::StartRecording {
+            slot: RecordingId(1),
+            max_ms: 120_000,
+            end_on_silence_ms: 0,
+            stop_keys: DigitSet::EMPTY,
+        });
+        let mut now = SampleTime::ZERO;
+        let mut tx = [0i16; tel_types::FRAME_SAMPLES];
+        let mut finished = 0;
+        // 3 s of a voice-like tone, the writer emptying the tap as it does every 100 ms.
+        for k in 0..150u64 {
+            let rx: [i16; tel_types::FRAME_SAMPLES] =
+                std::array::from_fn(|n| (((k as usize * 160 + n) % 40) as i16 - 20) * 400);
+            pipe.process(now, &rx, &mut tx, None);
+            now += tel_types::FRAME_SAMPLES as u64;
+            if k % 5 == 0 {
+                finished += drain(&mut taps, &mut recs, &mut keys, &names);
+            }
+        }
+        pipe.on_line_event(now, LineEvent::OnHook);
+        finished += drain(&mut taps, &mut recs, &mut keys, &names);
+        assert_eq!(finished, 1, "the file was closed at the hang-up");
+        let reported = std::iter::from_fn(|| h.poll_event())
+            .find_map(|e| match e {
+                MediaEvent::RecordingDone {
+                    slot: RecordingId(1),
+                    samples,
+                    ..
+                } => Some(samples),
+                _ => None,
+            })
+            .expect("RecordingDone after the on-hook");
+        assert_eq!(reported, 150 * 160);
+        let file = dir.join("2026-11-18").join("call-42-rec1.wav");
+        let part: Vec<_> = std::fs::read_dir(dir.join("2026-11-18"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+            .collect();
+        assert!(part.is_empty(), "{part:?}");
+        let rd = hound::WavReader::open(&file).unwrap();
+        assert_eq!(rd.spec().sample_rate, 8000);
+        assert_eq!(rd.len(), reported, "the header says every sample recorded");
+        let got: Vec<i16> = rd.into_samples::<i16>().map(Result::unwrap).collect();
+        assert_eq!(got.len() as u32, reported);
+        assert!(got.iter().any(|&s| s != 0), "the caller's audio is in it");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1180,3 +1180,116 @@ fn a_hotline_open_round_the_clock_puts_night_callers_through() {
         }
     }
 }
+
+/// After hours: a caller ends the voice message by hanging up. The trunk is released at
+/// once and rings with the next call while the shop is still being asked to file the
+/// message; the message is filed with its order and file, and the first call's CDR comes
+/// when that is done (self-served, `record message: hangup` in its path).
+#[test]
+fn a_message_ended_by_hanging_up_is_filed_while_the_trunk_takes_the_next_call() {
+    let dir = tmp("vmhangup");
+    let (shop, orders) = shop(&dir);
+    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+    let board = SimBoard::with_options(
+        profile,
+        BoardOptions {
+            capture_audio: false,
+            seed: 3,
+        },
+    );
+    let metrics = Arc::new(Metrics::new(16));
+    let night = super::virt::EPOCH_MS + 12 * 3_600_000;
+    let mut v = Virt::new_at(board, &config(""), shop, &metrics, night).unwrap();
+    // The shop takes 3 s to file a task (the script's hook waits 4 s).
+    v.hook_latency_ms = 3_000;
+    let order = orders[2].clone();
+    let speech = simboard::Speech::recorded_english().ok();
+    let message = |hangs_up: bool| {
+        super::virt::voice_message(
+            super::virt::Message {
+                order: Some(&order),
+                median_ms: 15_000,
+                hash: !hangs_up,
+                hangs_up,
+            },
+            speech.as_ref(),
+        )
+    };
+    v.board.offer_call(2, spec(message(true), "13900139000"));
+    // Until the line is released with the script still running.
+    run_until(&mut v, 200_000, |v| v.ctl.after_hangup_calls() == 1);
+    let released_ms = super::virt::EPOCH_MS + 12 * 3_600_000 + v.now_ms() as i64;
+    assert!(v.cdrs.is_empty(), "no CDR before the message is filed");
+    assert_eq!(
+        v.ctl.occupancy().busy_channels,
+        0,
+        "{:?}",
+        v.ctl.debug_states()
+    );
+    // The next caller rings on the same trunk while the shop is being asked (the on-hook
+    // reaches the line with the next frame).
+    v.run_ms(100);
+    assert!(
+        v.board
+            .offer_call(2, spec(message(false), "13900139001"))
+            .is_some(),
+        "the trunk is free"
+    );
+    run_until(&mut v, 10_000, |v| v.ctl.counts().offered == 2);
+    assert_eq!(v.ctl.after_hangup_calls(), 1, "still filing");
+    assert_eq!(v.ctl.occupancy().busy_channels, 1);
+    run_until(&mut v, 10_000, |v| !v.cdrs.is_empty());
+    assert_eq!(v.ctl.after_hangup_calls(), 0);
+    let cdr = v.cdrs[0].clone();
+    assert_eq!(cdr.trunk, 2);
+    assert_eq!(cdr.caller_id.as_deref(), Some("13900139000"));
+    for step in [
+        "find_order: found",
+        "record message: hangup",
+        "request_callback: found",
+    ] {
+        assert!(cdr.path.iter().any(|p| p == step), "{step}: {:?}", cdr.path);
+    }
+    assert_eq!(cdr.result, CallResult::SelfServed, "{cdr:?}");
+    assert_eq!(cdr.hangup_cause, HangupCause::BusyTone, "{cdr:?}");
+    // The call ended for the line (and the CDR's end) when the trunk was released.
+    assert_eq!(cdr.end_ms, released_ms, "{cdr:?}");
+    let file = cdr.recording.clone().expect("the CDR names the message");
+    let rel = file
+        .strip_prefix("/nonexistent/recordings/")
+        .unwrap_or_else(|| panic!("{file}"))
+        .to_string();
+    assert!(
+        rel.ends_with(&format!("/{}-rec1.wav", cdr.call_id)),
+        "{rel}"
+    );
+    // The second call, meanwhile on the same trunk, is untouched and ends normally.
+    v.run_ms(200_000);
+    assert_eq!(v.cdrs.len(), 2, "{:?}", v.cdrs);
+    let second = &v.cdrs[1];
+    assert_eq!(second.trunk, 2);
+    assert_eq!(second.caller_id.as_deref(), Some("13900139001"));
+    assert!(
+        second.path.iter().any(|p| p == "record message: done"),
+        "{:?}",
+        second.path
+    );
+    assert!(v.ctl.all_idle());
+    // The shop has both tasks, the first with the file of the message cut by the hang-up.
+    let db = rusqlite::Connection::open(dir.join("shop.sqlite")).unwrap();
+    let mut st = db
+        .prepare("SELECT phone, order_no, note FROM shop_callbacks ORDER BY rowid")
+        .unwrap();
+    let rows: Vec<(String, Option<String>, Option<String>)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].0, "13900139000");
+    assert_eq!(rows[0].1.as_deref(), Some(order.as_str()));
+    assert_eq!(
+        rows[0].2.as_deref(),
+        Some(format!("voice_message {rel}").as_str())
+    );
+}

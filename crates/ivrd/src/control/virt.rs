@@ -212,7 +212,7 @@ pub(crate) struct Message<'a> {
     /// then ends after 5 s of silence).
     pub(crate) hash: bool,
     /// Hangs up as soon as the message is spoken, neither pressing `#` nor waiting for the
-    /// confirmation (the message is lost: the script files it when the recording ends).
+    /// confirmation (the script's `on hangup` files the message after the line is released).
     pub(crate) hangs_up: bool,
 }
 
