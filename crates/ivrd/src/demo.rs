@@ -599,6 +599,10 @@ fn realtime(
     for c in &mut channels {
         c.set_io_block(block).map_err(|e| e.to_string())?;
     }
+    println!(
+        "board: {block}-sample blocks ({} ms, block_ms); the audio loop wakes once a block",
+        block / tel_types::SAMPLES_PER_MS as usize
+    );
     let epoch = a.start.unwrap_or_else(wall_ms);
     let (lines, mut ctl, taps) = control::setup::build(&p.cfg, channels, metrics, epoch)?;
     ctl.set_hours_mode(a.hours.mode());
