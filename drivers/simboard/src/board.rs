@@ -1326,7 +1326,9 @@ impl SimBoard {
         }
         // 5. Hand the frame to the user: a silent one (a caller listening on a digital
         // line) as the coded silence, without converting and coding it.
-        if p.rx.q.vacant_len() >= fb / if p.half { 2 } else { 1 } {
+        // Room for what goes out now: the frame, or its first half on 80-sample blocks.
+        let now_bytes = if p.half { fb / 2 } else { fb };
+        if p.rx.q.vacant_len() >= now_bytes {
             let silent = self
                 .rx_f
                 .iter()
