@@ -405,8 +405,8 @@ pub struct Board {
     /// `block_ms`: the board's I/O block, `10` or `20` milliseconds. The audio thread reads
     /// and writes one block per wake-up and builds what it sends per block, so a prompt
     /// starts at most one block after its command; detectors always analyse 20 ms frames.
-    /// Default: `10` for `kind = "dahdi"` (80-sample DAHDI blocks), `20` for the simulated
-    /// card (which ticks in 20 ms frames only). See [`Board::block_samples`].
+    /// Default: `10` on either kind (80-sample blocks: `DAHDI_SET_BLOCKSIZE 80` on DAHDI,
+    /// `SimChannel::set_io_block(80)` on the simulated card). See [`Board::block_samples`].
     pub block_ms: Option<u32>,
 }
 
@@ -414,12 +414,9 @@ impl Board {
     /// Block lengths `block_ms` may take.
     pub const BLOCK_MS: &'static [u32] = &[10, 20];
 
-    /// The I/O block in samples: `block_ms` (checked to be 10 or 20) or the kind's default.
+    /// The I/O block in samples: `block_ms` (checked to be 10 or 20), 80 (10 ms) by default.
     pub fn block_samples(&self) -> usize {
-        let ms = self.block_ms.unwrap_or(match self.kind {
-            BoardKind::Dahdi => 10,
-            BoardKind::Sim => 20,
-        });
+        let ms = self.block_ms.unwrap_or(10);
         ms as usize * tel_types::SAMPLES_PER_MS as usize
     }
 }
@@ -1384,22 +1381,13 @@ impl Config {
                     },
                 );
             }
-            if let Some(ms) = b.block_ms {
-                if !Board::BLOCK_MS.contains(&ms) {
-                    ck.report(
-                        &at("block_ms"),
-                        Problem::Conflict(format!(
-                            "{ms} ms is not a block the audio loop runs: use 10 or 20"
-                        )),
-                    );
-                } else if ms != 20 && b.kind == BoardKind::Sim {
-                    ck.report(
-                        &at("block_ms"),
-                        Problem::NotAllowed(
-                            "the simulated card delivers 20 ms frames only (block_ms = 20); 10 ms blocks need kind = \"dahdi\"",
-                        ),
-                    );
-                }
+            if let Some(ms) = b.block_ms.filter(|ms| !Board::BLOCK_MS.contains(ms)) {
+                ck.report(
+                    &at("block_ms"),
+                    Problem::Conflict(format!(
+                        "{ms} ms is not a block the audio loop runs: use 10 or 20"
+                    )),
+                );
             }
             match b.kind {
                 BoardKind::Dahdi => {
@@ -2310,7 +2298,7 @@ path = "cdr.sqlite"
     }
 
     #[test]
-    fn block_ms_defaults_to_ten_on_dahdi_and_anything_but_10_or_20_is_refused() {
+    fn block_ms_defaults_to_ten_on_either_board_and_anything_but_10_or_20_is_refused() {
         let f = Path::new("/etc/ivrd/ivrd.toml");
         let b = &Config::parse(MINIMAL, f).unwrap().boards[0];
         assert_eq!((b.block_ms, b.block_samples()), (None, 80));
@@ -2327,16 +2315,24 @@ path = "cdr.sqlite"
             "{e:?}"
         );
         assert!(e[0].contains("use 10 or 20"), "{e:?}");
-        // The simulated card: 20 ms by default, and 10 is refused with the reason.
+        // The simulated card: 10 ms by default too, 20 on request, 5 refused alike.
         let sim = MINIMAL.replace("kind = \"dahdi\"", "kind = \"sim\"\nprofile = \"p.toml\"");
         let b = &Config::parse(&sim, f).unwrap().boards[0];
-        assert_eq!(b.block_samples(), 160);
-        let text = sim.replace("kind = \"sim\"", "kind = \"sim\"\nblock_ms = 10");
+        assert_eq!((b.block_ms, b.block_samples()), (None, 80));
+        for (ms, samples) in [(10, 80), (20, 160)] {
+            let text = sim.replace(
+                "kind = \"sim\"",
+                &format!("kind = \"sim\"\nblock_ms = {ms}"),
+            );
+            let b = &Config::parse(&text, f).unwrap().boards[0];
+            assert_eq!(b.block_samples(), samples);
+        }
+        let text = sim.replace("kind = \"sim\"", "kind = \"sim\"\nblock_ms = 5");
         let e = errs(&text);
         assert!(
             e.iter().any(
-                |e| e.starts_with("/etc/ivrd/ivrd.toml:5:12: boards[0].block_ms: ")
-                    && e.contains("20 ms frames only")
+                |e| e.starts_with("/etc/ivrd/ivrd.toml:5:12: boards[0].block_ms: 5 ms ")
+                    && e.contains("use 10 or 20")
             ),
             "{e:?}"
         );

@@ -593,7 +593,16 @@ fn realtime(
     sink: &ivrd::cdr::CdrSink,
 ) -> Result<(Counts, BoardStats, usize), String> {
     use crate::audio::{self, Options};
-    let channels = board.take_all_channels();
+    let mut channels = board.take_all_channels();
+    // The board's `block_ms` (10 ms by default, as on DAHDI).
+    let block = p.cfg.boards.first().map_or(80, |b| b.block_samples());
+    for c in &mut channels {
+        c.set_io_block(block).map_err(|e| e.to_string())?;
+    }
+    println!(
+        "board: {block}-sample blocks ({} ms, block_ms); the audio loop wakes once a block",
+        block / tel_types::SAMPLES_PER_MS as usize
+    );
     let epoch = a.start.unwrap_or_else(wall_ms);
     let (lines, mut ctl, taps) = control::setup::build(&p.cfg, channels, metrics, epoch)?;
     ctl.set_hours_mode(a.hours.mode());
@@ -618,7 +627,7 @@ fn realtime(
     let mut clock = simboard::RealTimeClock::new().map_err(|e| e.to_string())?;
     let board_start = audio::timed::now_ns();
     let (ticker, _log) =
-        audio::timed::frame_ticker(board_start + 25_000_000, 0).map_err(|e| e.to_string())?;
+        audio::timed::sim_ticker(board_start, block, 0).map_err(|e| e.to_string())?;
     let stop = Arc::new(AtomicBool::new(false));
     let stop_offering = Arc::new(AtomicBool::new(false));
     // The control loop says whether the call centre is open; the card's thread switches

@@ -381,9 +381,20 @@ fn run_inner(
                         .collect();
                     control::virt::populate(&mut board, cfg, load, &orders);
                 }
+                // `block_ms`: 10 ms blocks by default, as on DAHDI. Every channel, the
+                // spares a reload may open too.
+                let block = board_cfg.block_samples();
+                let mut all = board.take_all_channels();
+                for c in &mut all {
+                    c.set_io_block(block).map_err(|e| e.to_string())?;
+                }
+                log::info!(
+                    "simulated card: {} channels, {block}-sample blocks ({} ms)",
+                    all.len(),
+                    block / tel_types::SAMPLES_PER_MS as usize
+                );
                 // The card's other channels wait as spares for a reload to open them.
-                let (channels, spares) =
-                    control::live::SimSpares::split(cfg, board.take_all_channels());
+                let (channels, spares) = control::live::SimSpares::split(cfg, all);
                 let (lines, ctl, taps) = control::setup::build(cfg, channels, &metrics, epoch)?;
                 let recorder = control::recorder::Recorder::spawn(
                     taps.scripts,
@@ -393,9 +404,8 @@ fn run_inner(
                 )
                 .map_err(|e| e.to_string())?;
                 let mut clock = simboard::RealTimeClock::new().map_err(|e| e.to_string())?;
-                let (ticker, _log) =
-                    audio::timed::frame_ticker(audio::timed::now_ns() + 25_000_000, 0)
-                        .map_err(|e| e.to_string())?;
+                let (ticker, _log) = audio::timed::sim_ticker(audio::timed::now_ns(), block, 0)
+                    .map_err(|e| e.to_string())?;
                 let board_stop = Arc::clone(&stop);
                 let board_thread = std::thread::Builder::new()
                     .name("simboard".into())

@@ -2,6 +2,7 @@
 //! the master clock, and the channels handed to the board's user.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
@@ -17,8 +18,12 @@ use crate::load::LoadGenerator;
 use crate::persona::{Action, Persona, Running};
 use crate::profile::{CallerIdStandard, CallerIdTiming, LineParams, PortType, Profile};
 
-/// Frames of receive and transmit buffering per channel (DAHDI's `bufs`).
+/// Frames of receive and transmit buffering per channel (DAHDI's `bufs`): 160 ms each way,
+/// whatever the channel's block.
 pub const BUFFER_FRAMES: usize = 8;
+/// Samples in the short block a channel may be switched to ([`SimChannel::set_io_block`]):
+/// 10 ms, half a frame, as DAHDI with `DAHDI_SET_BLOCKSIZE 80`.
+const HALF_BLOCK: usize = FRAME_SAMPLES / 2;
 /// Signalling events a channel holds before the board drops new ones.
 pub const EVENT_QUEUE: usize = 64;
 const MAX_FRAME_BYTES: usize = 320;
@@ -39,6 +44,11 @@ pub struct SimChannel {
     events: HeapCons<LineEvent>,
     commands: HeapProd<Hook>,
     off_hook: bool,
+    /// Samples per read and write on this side.
+    block: usize,
+    /// The block the board's side of the port should run, read by the board at the start
+    /// of each frame.
+    block_to_board: Arc<AtomicUsize>,
 }
 
 /// Why a simulated channel refused an operation.
@@ -57,19 +67,28 @@ pub enum SimError {
         /// The channel.
         channel: u16,
     },
-    /// The buffer is not one frame in the channel's law.
+    /// The buffer is not one block (a frame, or 80 samples on a 10 ms channel) in the
+    /// channel's law.
     BadFrameLength {
         /// The channel.
         channel: u16,
         /// Bytes given.
         got: usize,
-        /// Bytes of one frame.
+        /// Bytes of one block.
         want: usize,
     },
     /// Too many hook commands are waiting for the board's next tick.
     CommandQueueFull {
         /// The channel.
         channel: u16,
+    },
+    /// An I/O block the simulated card does not run: it runs 160 samples (20 ms) and 80
+    /// (10 ms).
+    BlockNotSupported {
+        /// The channel.
+        channel: u16,
+        /// Samples asked for.
+        samples: usize,
     },
 }
 
@@ -87,7 +106,7 @@ impl std::fmt::Display for SimError {
             }
             Self::BadFrameLength { channel, got, want } => write!(
                 f,
-                "channel {channel}: frame of {got} bytes, the channel's law needs {want}"
+                "channel {channel}: block of {got} bytes, the channel's law and block need {want}"
             ),
             Self::CommandQueueFull { channel } => {
                 write!(
@@ -95,6 +114,10 @@ impl std::fmt::Display for SimError {
                     "channel {channel}: hook commands are coming faster than the board ticks"
                 )
             }
+            Self::BlockNotSupported { channel, samples } => write!(
+                f,
+                "channel {channel}: blocks of {samples} samples; the simulated card runs 160 (20 ms) or 80 (10 ms)"
+            ),
         }
     }
 }
@@ -107,6 +130,7 @@ impl std::fmt::Debug for SimChannel {
             .field("number", &self.number)
             .field("kind", &self.kind)
             .field("law", &self.law)
+            .field("block", &self.block)
             .field("rx_bytes", &self.rx.occupied_len())
             .field("events", &self.events.occupied_len())
             .finish()
@@ -120,6 +144,7 @@ impl std::fmt::Debug for Port {
             .field("kind", &self.kind)
             .field("state", &self.state)
             .field("off_hook", &self.off_hook)
+            .field("half", &self.half)
             .finish_non_exhaustive()
     }
 }
@@ -139,11 +164,15 @@ impl VoiceChannel for SimChannel {
         self.law
     }
 
+    fn block_samples(&self) -> usize {
+        self.block
+    }
+
     fn read_frame(&mut self, buf: &mut [u8]) -> Result<ReadOutcome, SimError> {
         if !self.events.is_empty() {
             return Ok(ReadOutcome::EventPending);
         }
-        let want = self.law.frame_bytes();
+        let want = self.block * self.law.bytes_per_sample();
         if buf.len() < want {
             return Err(SimError::BadFrameLength {
                 channel: self.number,
@@ -162,7 +191,7 @@ impl VoiceChannel for SimChannel {
         if !self.events.is_empty() {
             return Ok(WriteOutcome::EventPending);
         }
-        let want = self.law.frame_bytes();
+        let want = self.block * self.law.bytes_per_sample();
         if buf.len() != want {
             return Err(SimError::BadFrameLength {
                 channel: self.number,
@@ -204,6 +233,64 @@ impl VoiceChannel for SimChannel {
             Hook::OnHook => self.off_hook = false,
             _ => {}
         }
+        Ok(())
+    }
+}
+
+impl SimChannel {
+    /// Sets the I/O block, as DAHDI's `Channel::set_io_block`: `samples` per read and
+    /// write, 160 (20 ms, the default) or 80 (10 ms, as `DAHDI_SET_BLOCKSIZE 80`). The
+    /// buffering stays [`BUFFER_FRAMES`] frames each way (16 blocks of 80).
+    ///
+    /// On 80-sample blocks the board hands out one block per 10 ms of board time: each
+    /// 20 ms frame of line audio as two blocks, the first 10 ms before the second; and it
+    /// takes one written block every 10 ms, so what is written reaches the far end in order
+    /// with no gap or repeat, a block after the one before. The line (the exchange, the
+    /// caller, the agent's phone) is still modelled in 20 ms frames: a received frame's
+    /// first block is ready at the frame's end and its second 10 ms later, and hook
+    /// commands and line events still fall on frame boundaries.
+    ///
+    /// This side reads and writes the new block at once; the board's side of the port
+    /// follows from the next frame it starts (from the first frame if the channel is set
+    /// before the board runs). The audio stays one stream in order across the switch. Set
+    /// it before use; the call never allocates, locks or blocks.
+    ///
+    /// # Errors
+    /// [`SimError::BlockNotSupported`] for any other size (the block is unchanged).
+    ///
+    /// ```
+    /// use simboard::{Profile, SimBoard};
+    /// use tel_types::board::{ReadOutcome, VoiceChannel};
+    ///
+    /// let profile = Profile::parse(r#"
+    ///     [board]
+    ///     name = "one line"
+    ///     zone = "cn"
+    ///     [[cards]]
+    ///     model = "demo"
+    ///     ports = [{ kind = "fxo-trunk", count = 1 }]
+    /// "#, "inline.toml").unwrap();
+    /// let mut board = SimBoard::from_profile(profile);
+    /// let mut ch = board.take_channel(1).unwrap();
+    /// ch.set_io_block(80).unwrap();
+    /// assert_eq!(ch.block_samples(), 80);
+    /// let mut buf = [0u8; 80];
+    /// board.advance_ms(20);                       // the first frame of line audio ends
+    /// assert_eq!(ch.read_frame(&mut buf).unwrap(), ReadOutcome::Data(80));
+    /// assert_eq!(ch.read_frame(&mut buf).unwrap(), ReadOutcome::WouldBlock);
+    /// board.advance_ms(10);                       // its second half, 10 ms later
+    /// assert_eq!(ch.read_frame(&mut buf).unwrap(), ReadOutcome::Data(80));
+    /// assert!(ch.set_io_block(40).is_err());
+    /// ```
+    pub fn set_io_block(&mut self, samples: usize) -> Result<(), SimError> {
+        if samples != FRAME_SAMPLES && samples != HALF_BLOCK {
+            return Err(SimError::BlockNotSupported {
+                channel: self.number,
+                samples,
+            });
+        }
+        self.block = samples;
+        self.block_to_board.store(samples, Ordering::Relaxed);
         Ok(())
     }
 }
@@ -335,8 +422,13 @@ struct Port {
     number: u16,
     kind: PortType,
     line: LineParams,
-    rx: HeapProd<u8>,
+    rx: RxOut,
     tx: HeapCons<u8>,
+    /// The block the channel's user asked for ([`SimChannel::set_io_block`]).
+    block: Arc<AtomicUsize>,
+    /// This frame runs 80-sample blocks: half the transmit frame is taken at its middle,
+    /// and the receive frame is handed out in two halves 10 ms apart.
+    half: bool,
     ev: EventOut,
     commands: HeapCons<Hook>,
     off_hook: bool,
@@ -358,8 +450,52 @@ struct Port {
     /// An analog line's noise alone, coded ([`NoiseTable::coded`]): what it carries while
     /// idle and on-hook, copied rather than computed frame by frame.
     quiet: Option<Arc<[u8]>>,
-    rx_overruns: u64,
     tx_underruns: u64,
+}
+
+/// A port's receive side: the ring to the channel, and on 80-sample blocks the second
+/// half of the last frame, held back until the frame's middle.
+struct RxOut {
+    q: HeapProd<u8>,
+    hold: [u8; MAX_FRAME_BYTES / 2],
+    held: usize,
+    overruns: u64,
+}
+
+impl RxOut {
+    /// Hands a frame of line audio to the channel: all of it now, or (`half`) its first
+    /// half now and the second at [`RxOut::flush`]. A block that does not fit is dropped
+    /// and counted.
+    fn push(&mut self, frame: &[u8], half: bool) {
+        if half {
+            let h = frame.len() / 2;
+            self.put(&frame[..h]);
+            self.hold[..h].copy_from_slice(&frame[h..]);
+            self.held = h;
+        } else {
+            self.put(frame);
+        }
+    }
+
+    /// Hands out the held half frame, if any.
+    fn flush(&mut self) {
+        if self.held > 0 {
+            let h = std::mem::take(&mut self.held);
+            if self.q.vacant_len() >= h {
+                self.q.push_slice(&self.hold[..h]);
+            } else {
+                self.overruns += 1;
+            }
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        if self.q.vacant_len() >= bytes.len() {
+            self.q.push_slice(bytes);
+        } else {
+            self.overruns += 1;
+        }
+    }
 }
 
 /// Counters over the whole board.
@@ -375,9 +511,11 @@ pub struct BoardStats {
     pub abandoned: u64,
     /// Frames the board produced for its user.
     pub frames: u64,
-    /// Frames dropped because a channel's receive buffer was full.
+    /// Blocks (frames, or 10 ms halves on 80-sample channels) dropped because a channel's
+    /// receive buffer was full.
     pub rx_overruns: u64,
-    /// Frames the user did not write in time (silence was sent).
+    /// Blocks (frames, or 10 ms halves on 80-sample channels) the user did not write in
+    /// time while off-hook (silence was sent).
     pub tx_underruns: u64,
 }
 
@@ -404,8 +542,9 @@ impl Default for BoardOptions {
 ///
 /// The board is driven by its clock: [`SimBoard::advance_ms`] in virtual time, or
 /// [`crate::RealTimeClock`] in real time. Every 20 ms of board time each port produces one
-/// receive frame and consumes one transmit frame. Hook commands take effect at the next
-/// frame boundary.
+/// receive frame and consumes one transmit frame (on a channel set to 80-sample blocks,
+/// [`SimChannel::set_io_block`]: one block each way every 10 ms). Hook commands take
+/// effect at the next frame boundary.
 ///
 /// The board side (this type) allocates when a call starts and, with audio capture on, as
 /// it records; its per-frame work does not otherwise allocate.
@@ -430,6 +569,11 @@ pub struct SimBoard {
     frame: [u8; MAX_FRAME_BYTES],
     /// A frame of silence, encoded in the board's law (what an idle digital line carries).
     silence: [u8; MAX_FRAME_BYTES],
+    /// The frame (its start, ms) whose ports' blocks were last read from their channels.
+    blocks_for: Option<u64>,
+    /// Some port runs 80-sample blocks or holds half a frame: the board ticks at the
+    /// middle of each frame too.
+    mid_ticks: bool,
 }
 
 impl SimBoard {
@@ -453,6 +597,7 @@ impl SimBoard {
             let (tx_p, tx_c) = HeapRb::<u8>::new(fb * BUFFER_FRAMES).split();
             let (ev_p, ev_c) = HeapRb::<LineEvent>::new(EVENT_QUEUE).split();
             let (cmd_p, cmd_c) = HeapRb::<Hook>::new(16).split();
+            let block = Arc::new(AtomicUsize::new(FRAME_SAMPLES));
             channels.push(Some(SimChannel {
                 number,
                 kind: kind.port_kind(),
@@ -462,13 +607,22 @@ impl SimBoard {
                 events: ev_c,
                 commands: cmd_p,
                 off_hook: false,
+                block: FRAME_SAMPLES,
+                block_to_board: Arc::clone(&block),
             }));
             ports.push(Port {
                 number,
                 kind,
                 line,
-                rx: rx_p,
+                rx: RxOut {
+                    q: rx_p,
+                    hold: [0; MAX_FRAME_BYTES / 2],
+                    held: 0,
+                    overruns: 0,
+                },
                 tx: tx_c,
+                block,
+                half: false,
                 ev: EventOut { q: ev_p, lost: 0 },
                 commands: cmd_c,
                 off_hook: false,
@@ -504,7 +658,6 @@ impl SimBoard {
                     .wrapping_mul(31)
                     .wrapping_add(i * 977)
                     % 8192,
-                rx_overruns: 0,
                 tx_underruns: 0,
             });
         }
@@ -531,6 +684,8 @@ impl SimBoard {
                 Codec::new(law).encode(&[0; FRAME_SAMPLES], &mut f[..law.frame_bytes()]);
                 f
             },
+            blocks_for: None,
+            mid_ticks: false,
         }
     }
 
@@ -778,7 +933,7 @@ impl SimBoard {
     /// Board-wide counters (per-port overruns and underruns summed).
     pub fn stats(&self) -> BoardStats {
         let mut s = self.stats;
-        s.rx_overruns = self.ports.iter().map(|p| p.rx_overruns).sum();
+        s.rx_overruns = self.ports.iter().map(|p| p.rx.overruns).sum();
         s.tx_underruns = self.ports.iter().map(|p| p.tx_underruns).sum();
         s
     }
@@ -836,14 +991,56 @@ impl SimBoard {
     /// Runs the board for `ms` milliseconds of board time (virtual time: instantly).
     pub fn advance_ms(&mut self, ms: u64) {
         let target = self.now_ms + ms;
+        let frame = u64::from(FRAME_MS);
         loop {
-            let next_frame = (self.now_ms / u64::from(FRAME_MS) + 1) * u64::from(FRAME_MS);
-            if next_frame > target {
+            let start = self.now_ms / frame * frame;
+            let mid = start + frame / 2;
+            let next = if self.now_ms < mid {
+                mid
+            } else {
+                start + frame
+            };
+            if next > target {
                 break;
             }
-            self.frame_tick(next_frame);
+            if self.blocks_for != Some(start) {
+                // The first tick of this frame: each port runs the block its channel asks
+                // for now, for the whole frame.
+                self.blocks_for = Some(start);
+                self.read_blocks();
+            }
+            if next == mid {
+                if self.mid_ticks {
+                    self.mid_tick(mid);
+                }
+                self.now_ms = mid;
+            } else {
+                self.frame_tick(next);
+            }
         }
         self.now_ms = target;
+    }
+
+    /// Reads the block each channel asks for, for the frame starting now.
+    fn read_blocks(&mut self) {
+        let mut mid = false;
+        for p in &mut self.ports {
+            p.half = p.block.load(Ordering::Relaxed) == HALF_BLOCK;
+            mid |= p.half || p.rx.held > 0;
+        }
+        self.mid_ticks = mid;
+    }
+
+    /// The middle of a frame: ports on 80-sample blocks hand out the second half of the
+    /// last frame and take the first half of this frame's transmit audio.
+    fn mid_tick(&mut self, mid: u64) {
+        self.now_ms = mid;
+        for i in 0..self.ports.len() {
+            self.ports[i].rx.flush();
+            if self.ports[i].half {
+                self.take_tx(i, 0, HALF_BLOCK);
+            }
+        }
     }
 
     /// Runs the board until just after channel `number` has an event pending or `max_ms`
@@ -884,7 +1081,6 @@ impl SimBoard {
 
     /// Phase 1 of a frame: the user's hook commands and transmit audio.
     fn port_input(&mut self, i: usize, start: u64) {
-        let fb = self.profile.law.frame_bytes();
         while let Some(hook) = self.ports[i].commands.try_pop() {
             if self.ports[i].alarm {
                 // A line in alarm takes hook commands but nothing happens on it.
@@ -896,22 +1092,34 @@ impl SimBoard {
                 self.apply_hook(i, hook, start);
             }
         }
+        if self.ports[i].half {
+            // The first half was taken at the frame's middle.
+            self.take_tx(i, HALF_BLOCK, FRAME_SAMPLES);
+        } else {
+            self.take_tx(i, 0, FRAME_SAMPLES);
+        }
+    }
+
+    /// Takes samples `from..to` of this frame's transmit audio from the user's buffer.
+    fn take_tx(&mut self, i: usize, from: usize, to: usize) {
+        let n = (to - from) * self.codec.bytes_per_sample();
         let p = &mut self.ports[i];
-        if p.tx.occupied_len() >= fb {
-            p.tx.pop_slice(&mut self.frame[..fb]);
+        if p.tx.occupied_len() >= n {
+            p.tx.pop_slice(&mut self.frame[..n]);
             if p.peer.is_none()
                 && matches!(p.state, LineState::Idle)
                 && (p.kind == PortType::E1Bchannel || (!p.off_hook && p.idle_audio.is_none()))
             {
                 // Nobody listens on an idle B-channel (not wired to a station), nor on an
                 // idle on-hook analog line (no echo; no phone keeping what it hears).
-                p.last_tx = [0; FRAME_SAMPLES];
+                p.last_tx[from..to].fill(0);
             } else {
-                self.codec.decode(&self.frame[..fb], &mut p.last_tx);
+                self.codec
+                    .decode(&self.frame[..n], &mut p.last_tx[from..to]);
             }
         } else {
             p.tx_underruns += u64::from(p.off_hook);
-            p.last_tx = [0; FRAME_SAMPLES];
+            p.last_tx[from..to].fill(0);
         }
     }
 
@@ -923,13 +1131,9 @@ impl SimBoard {
         if self.ports[i].alarm {
             // A line in alarm carries no audio and no far end.
             let p = &mut self.ports[i];
-            if p.rx.vacant_len() >= fb {
-                self.codec
-                    .encode(&[0; FRAME_SAMPLES], &mut self.frame[..fb]);
-                p.rx.push_slice(&self.frame[..fb]);
-            } else {
-                p.rx_overruns += 1;
-            }
+            self.codec
+                .encode(&[0; FRAME_SAMPLES], &mut self.frame[..fb]);
+            p.rx.push(&self.frame[..fb], p.half);
             return;
         }
         if let Some(j) = self.ports[i].peer {
@@ -939,11 +1143,7 @@ impl SimBoard {
         let p = &mut self.ports[i];
         if p.kind == PortType::E1Bchannel && matches!(p.state, LineState::Idle) {
             // An idle B-channel: digital silence, nothing to simulate.
-            if p.rx.vacant_len() >= fb {
-                p.rx.push_slice(&self.silence[..fb]);
-            } else {
-                p.rx_overruns += 1;
-            }
+            p.rx.push(&self.silence[..fb], p.half);
             return;
         }
         if matches!(p.state, LineState::Idle) && !p.off_hook {
@@ -958,11 +1158,7 @@ impl SimBoard {
                 let (at, next) = coded_noise_at(p.noise_pos);
                 p.noise_pos = next;
                 let bps = fb / FRAME_SAMPLES;
-                if p.rx.vacant_len() >= fb {
-                    p.rx.push_slice(&quiet[at * bps..at * bps + fb]);
-                } else {
-                    p.rx_overruns += 1;
-                }
+                p.rx.push(&quiet[at * bps..at * bps + fb], p.half);
                 return;
             }
         }
@@ -1130,21 +1326,23 @@ impl SimBoard {
         }
         // 5. Hand the frame to the user: a silent one (a caller listening on a digital
         // line) as the coded silence, without converting and coding it.
-        if p.rx.vacant_len() >= fb {
+        // Room for what goes out now: the frame, or its first half on 80-sample blocks.
+        let now_bytes = if p.half { fb / 2 } else { fb };
+        if p.rx.q.vacant_len() >= now_bytes {
             let silent = self
                 .rx_f
                 .iter()
                 .fold(0u32, |acc, x| acc | (x.to_bits() & 0x7fff_ffff))
                 == 0;
             if silent {
-                p.rx.push_slice(&self.silence[..fb]);
+                p.rx.push(&self.silence[..fb], p.half);
             } else {
                 to_pcm(&self.rx_f, &mut self.rx_pcm);
                 self.codec.encode(&self.rx_pcm, &mut self.frame[..fb]);
-                p.rx.push_slice(&self.frame[..fb]);
+                p.rx.push(&self.frame[..fb], p.half);
             }
         } else {
-            p.rx_overruns += 1;
+            p.rx.overruns += 1;
         }
     }
 
@@ -1230,12 +1428,8 @@ impl SimBoard {
             }
         }
         let p = &mut self.ports[i];
-        if p.rx.vacant_len() >= fb {
-            self.codec.encode(&peer_tx, &mut self.frame[..fb]);
-            p.rx.push_slice(&self.frame[..fb]);
-        } else {
-            p.rx_overruns += 1;
-        }
+        self.codec.encode(&peer_tx, &mut self.frame[..fb]);
+        p.rx.push(&self.frame[..fb], p.half);
     }
 
     fn apply_hook(&mut self, i: usize, hook: Hook, now: u64) {

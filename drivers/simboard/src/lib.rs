@@ -13,12 +13,18 @@
 //!
 //! - **Channels** ([`SimChannel`]) follow DAHDI: reads and writes never block, return
 //!   `WouldBlock` when no frame is ready or the buffers are full, and `EventPending` while a
-//!   signalling event waits; frames are 20 ms in the profile's law. They never allocate, lock
-//!   or block, and they are `Send`: they reach the board only through lock-free SPSC rings.
+//!   signalling event waits; blocks are 20 ms frames in the profile's law, or 80 samples
+//!   (10 ms) on a channel set so with [`SimChannel::set_io_block`], as DAHDI's
+//!   `DAHDI_SET_BLOCKSIZE 80`: one block each way per 10 ms of board time. They never
+//!   allocate, lock or block, and they are `Send`: they reach the board only through
+//!   lock-free SPSC rings.
 //! - **Time**: the board has one clock. Tests, benchmarks and soak runs drive it in virtual
 //!   time with [`SimBoard::advance_ms`] (an hour of calls runs in seconds); the daemon drives it
-//!   in real time with [`RealTimeClock`] (a 1 ms `timerfd`, no drift). Hook commands take
-//!   effect at the next 20 ms frame boundary.
+//!   in real time with [`RealTimeClock`] (a 1 ms `timerfd`, no drift). The far ends (the
+//!   exchange, callers, agents' phones) are modelled in 20 ms frames whatever the block:
+//!   hook commands take effect, and line events happen, at 20 ms frame boundaries; a
+//!   10 ms channel gets each frame of line audio as two blocks, the first at the frame's
+//!   end and the second 10 ms later.
 //! - **Allocation**: the board side allocates when a call starts and while it records what a
 //!   persona heard (turn [`BoardOptions::capture_audio`] off for load runs); its per-frame work
 //!   does not otherwise allocate. Run the board where that is allowed (not on the audio

@@ -46,6 +46,17 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn channel_calls_do_not_allocate() {
+    run(160);
+}
+
+#[test]
+fn channel_calls_on_10_ms_blocks_do_not_allocate() {
+    run(80);
+}
+
+/// A call on a trunk and a station ringing, the channels read every block of `block`
+/// samples; counts what the channel side allocates.
+fn run(block: usize) {
     let profile = Profile::parse(
         r#"
         [board]
@@ -76,12 +87,20 @@ fn channel_calls_do_not_allocate() {
     let out = [0xD5u8; 160];
     let mut channel_allocs = 0;
     let mut reads = 0;
-    for step in 0..600 {
-        board.advance_ms(20); // the board side may allocate (a call starts, a persona acts)
+    COUNTING.with(|c| c.set(true));
+    trunk.set_io_block(block).unwrap();
+    station.set_io_block(block).unwrap();
+    COUNTING.with(|c| c.set(false));
+    channel_allocs += ALLOCS.with(|n| n.replace(0));
+    let per_frame = 160 / block;
+    for k in 0..600 * per_frame {
+        // The board side may allocate (a call starts, a persona acts).
+        board.advance_ms(block as u64 / 8);
+        let step = if k % per_frame == 0 { k / per_frame } else { 0 };
         COUNTING.with(|c| c.set(true));
         for ch in [&mut trunk, &mut station] {
             loop {
-                match ch.read_frame(&mut buf).unwrap() {
+                match ch.read_frame(&mut buf[..block]).unwrap() {
                     ReadOutcome::Data(_) => reads += 1,
                     ReadOutcome::WouldBlock => break,
                     ReadOutcome::EventPending => {
@@ -89,7 +108,7 @@ fn channel_calls_do_not_allocate() {
                     }
                 }
             }
-            let _ = ch.write_frame(&out).unwrap();
+            let _ = ch.write_frame(&out[..block]).unwrap();
         }
         match step {
             260 => trunk.set_hook(Hook::OffHook).unwrap(),
@@ -101,6 +120,7 @@ fn channel_calls_do_not_allocate() {
         COUNTING.with(|c| c.set(false));
         channel_allocs += ALLOCS.with(|n| n.replace(0));
     }
-    assert_eq!(reads, 1200);
+    // 12 s less the last frame's second half on 10 ms blocks, on both channels.
+    assert_eq!(reads, 2 * (600 * per_frame - (per_frame - 1)));
     assert_eq!(channel_allocs, 0);
 }

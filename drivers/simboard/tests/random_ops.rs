@@ -21,6 +21,16 @@ const HOOKS: [Hook; 7] = [
 
 #[test]
 fn random_operations_keep_the_contract_on_every_profile() {
+    random_operations(false);
+}
+
+/// As above, channels also switched between 20 ms frames and 80-sample blocks at random.
+#[test]
+fn random_operations_and_block_switches_keep_the_contract_on_every_profile() {
+    random_operations(true);
+}
+
+fn random_operations(switch_blocks: bool) {
     for (path, profile) in common::profiles() {
         for seed in 0..3u64 {
             let mut rng = Rng::new(seed);
@@ -44,6 +54,11 @@ fn random_operations_keep_the_contract_on_every_profile() {
             let mut buf = [0u8; 320];
             let frame = vec![0xD5u8; law.frame_bytes()];
             for _ in 0..1_500 {
+                if switch_blocks && rng.range_u32(0, 9) == 0 {
+                    let k = rng.range_u32(0, chans.len() as u32 - 1) as usize;
+                    let block = if rng.range_u32(0, 1) == 0 { 80 } else { 160 };
+                    chans[k].set_io_block(block).unwrap();
+                }
                 match rng.range_u32(0, 9) {
                     0 => {
                         let k = rng.range_u32(0, chans.len() as u32 - 1) as usize;
@@ -86,20 +101,22 @@ fn random_operations_keep_the_contract_on_every_profile() {
                     _ => board.advance_ms(u64::from(rng.range_u32(1, 200))),
                 }
                 for ch in chans.iter_mut() {
-                    for _ in 0..20 {
+                    let bytes = ch.block_samples() * law.bytes_per_sample();
+                    // Up to 200 ms of blocks and events (twice as many blocks of 80).
+                    for _ in 0..if switch_blocks { 40 } else { 20 } {
                         match ch.read_frame(&mut buf).unwrap() {
-                            ReadOutcome::Data(n) => assert_eq!(n, law.frame_bytes()),
+                            ReadOutcome::Data(n) => assert_eq!(n, bytes),
                             ReadOutcome::WouldBlock => break,
                             ReadOutcome::EventPending => {
                                 assert!(ch.next_event().unwrap().is_some(), "{}", path.display());
                                 assert!(!matches!(
-                                    ch.write_frame(&frame).unwrap(),
+                                    ch.write_frame(&frame[..bytes]).unwrap(),
                                     WriteOutcome::Written(0)
                                 ));
                             }
                         }
                     }
-                    let _ = ch.write_frame(&frame).unwrap();
+                    let _ = ch.write_frame(&frame[..bytes]).unwrap();
                 }
             }
             // Release everything; within 40 s every call has ended.

@@ -1,6 +1,7 @@
 //! `ivrd audio-check`: runs the real audio loop in real time over a timer-paced software
-//! board with every pipeline busy, and reports whether this machine keeps the 20 ms frame
-//! deadlines (wake-up lateness, service time, missed deadlines).
+//! board with every pipeline busy, and reports whether this machine keeps the block
+//! deadlines (20 ms, or 10 ms with `--block-ms 10`; wake-up lateness, service time, missed
+//! deadlines).
 //!
 //! Load per port: every receiver on caller audio (speech-like audio with DTMF keys), a
 //! recording tap drained by a writer thread, and either prompt playback in a loop or (half
@@ -46,7 +47,7 @@ pub(crate) struct Args {
     #[arg(long, default_value = "firmware-stubs/install-120.toml")]
     profile: std::path::PathBuf,
     /// The board's I/O block in ms: 20, or 10 (80-sample blocks, as DAHDI with
-    /// `block_ms = 10`; `--board timed` only: the simulated card delivers 20 ms frames).
+    /// `block_ms = 10`, on either board).
     #[arg(long, default_value_t = 20, value_parser = block_ms_parser())]
     block_ms: u32,
 }
@@ -78,8 +79,8 @@ pub(crate) enum CheckError {
     Io(std::io::Error),
     /// The audio thread panicked.
     Panicked,
-    /// 10 ms blocks were asked of the simulated card, which delivers 20 ms frames.
-    SimBlock,
+    /// The simulated card refused the block size.
+    Block(simboard::SimError),
     /// Frame deadlines were missed.
     Missed {
         /// Ticks the loop woke for too late.
@@ -96,9 +97,7 @@ impl std::fmt::Display for CheckError {
             Self::Profile(e) => write!(f, "audio-check: {e}"),
             Self::Io(e) => write!(f, "audio-check: audio thread: {e}"),
             Self::Panicked => f.write_str("audio-check: the audio thread panicked"),
-            Self::SimBlock => f.write_str(
-                "audio-check: --block-ms 10 needs --board timed (the simulated card delivers 20 ms frames only)",
-            ),
+            Self::Block(e) => write!(f, "audio-check: {e}"),
             Self::Missed {
                 missed_wakeups,
                 overran,
@@ -229,7 +228,6 @@ pub(crate) fn run(args: &Args) -> Result<(), CheckError> {
                 &Arc::new(AtomicBool::new(false)),
             )
         }
-        BoardKind::Sim if args.block_ms != 20 => Err(CheckError::SimBlock),
         BoardKind::Sim => run_sim(args, log_ticks),
     }
 }
@@ -263,17 +261,22 @@ fn run_sim(args: &Args, log_ticks: usize) -> Result<(), CheckError> {
         patience: None,
         seed: 7,
     }));
-    let channels = board.take_all_channels();
+    let block = args.block_ms as usize * tel_types::SAMPLES_PER_MS as usize;
+    let mut channels = board.take_all_channels();
+    for c in &mut channels {
+        c.set_io_block(block).map_err(CheckError::Block)?;
+    }
     println!(
-        "board: simulated card \"{name}\" ({}), {} ports, 1,800 calls/hour offered",
+        "board: simulated card \"{name}\" ({}), {} ports, {block}-sample blocks ({} ms ticks), 1,800 calls/hour offered",
         args.profile.display(),
-        channels.len()
+        channels.len(),
+        args.block_ms
     );
     let mut clock = simboard::RealTimeClock::new().map_err(CheckError::Timer)?;
     let board_start = timed::now_ns();
-    // Our 20 ms tick comes 5 ms after each of the card's frame boundaries.
+    // Our tick comes 5 ms after each of the card's block boundaries.
     let (ticker, log) =
-        timed::frame_ticker(board_start + 25_000_000, log_ticks).map_err(CheckError::Timer)?;
+        timed::sim_ticker(board_start, block, log_ticks).map_err(CheckError::Timer)?;
     let stop = Arc::new(AtomicBool::new(false));
     let board_thread = {
         let stop = Arc::clone(&stop);

@@ -298,21 +298,48 @@ fn ticker(
     Ok((ticker, log))
 }
 
-/// A 20 ms ticker alone, for a board that delivers frames on its own clock (the simulated
-/// card): its first tick is due at `first_due_ns`.
+/// A ticker alone, one tick per `block` samples (160: 20 ms; 80: 10 ms), for a board
+/// that delivers blocks on its own clock (the simulated card): its first tick is due at
+/// `first_due_ns`.
 ///
 /// # Errors
 /// The timer could not be created or armed.
-pub(crate) fn frame_ticker(
+pub(crate) fn block_ticker(
     first_due_ns: i64,
+    block: usize,
     log_ticks: usize,
 ) -> nix::Result<(TimedTicker, Arc<TickLog>)> {
     let timer = TimerFd::new(ClockId::CLOCK_MONOTONIC, TimerFlags::TFD_NONBLOCK)?;
+    let period_ns = if block > 0 && FRAME_SAMPLES % block == 0 {
+        block as i64 * 1_000_000 / SAMPLES_PER_MS as i64
+    } else {
+        PERIOD_NS
+    };
     ticker(
         timer,
         first_due_ns,
-        PERIOD_NS,
+        period_ns,
         Arc::new(AtomicU64::new(0)),
+        log_ticks,
+    )
+}
+
+/// Ticks for the simulated card (started at `board_start_ns`) on `block`-sample blocks: a
+/// [`block_ticker`] whose ticks come 5 ms after each of the card's block boundaries, so the
+/// loop wakes once per block with the block ready (on 10 ms blocks the card hands out a
+/// frame's halves at its end and 10 ms later; the first tick, at 15 ms, finds nothing).
+///
+/// # Errors
+/// The timer could not be created or armed.
+pub(crate) fn sim_ticker(
+    board_start_ns: i64,
+    block: usize,
+    log_ticks: usize,
+) -> nix::Result<(TimedTicker, Arc<TickLog>)> {
+    let period_ms = (block / SAMPLES_PER_MS as usize).clamp(1, FRAME_MS as usize) as i64;
+    block_ticker(
+        board_start_ns + (period_ms + 5) * 1_000_000,
+        block,
         log_ticks,
     )
 }

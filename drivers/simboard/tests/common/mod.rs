@@ -31,7 +31,8 @@ pub fn first(profile: &Profile, pred: impl Fn(PortType) -> bool) -> Option<u16> 
     profile.ports().find(|p| pred(p.1)).map(|p| p.0)
 }
 
-/// One channel of a board, read every 20 ms like the daemon's audio loop does.
+/// One channel of a board, read every block (20 ms, or 10 ms on a channel set to 80-sample
+/// blocks) like the daemon's audio loop does.
 pub struct Line {
     pub board: SimBoard,
     pub ch: SimChannel,
@@ -39,6 +40,9 @@ pub struct Line {
     pub rx: Vec<i16>,
     /// Events with the board time (ms) they were taken.
     pub events: Vec<(u64, LineEvent)>,
+    /// For each event, the receive samples read before it (the sample clock the daemon's
+    /// pipeline gives it).
+    pub event_samples: Vec<usize>,
     /// Linear audio to transmit, one frame per tick, from the front.
     pub tx: std::collections::VecDeque<i16>,
 }
@@ -52,26 +56,42 @@ impl Line {
             ch,
             rx: Vec::new(),
             events: Vec::new(),
+            event_samples: Vec::new(),
             tx: Default::default(),
         }
     }
 
-    /// Runs `ms` of board time in 20 ms steps, reading everything and writing `tx`.
+    /// As [`Line::new`], the channel set to `block` samples per read and write.
+    pub fn with_block(profile: Profile, number: u16, block: usize) -> Self {
+        let mut line = Self::new(profile, number);
+        line.ch.set_io_block(block).unwrap();
+        line
+    }
+
+    /// Runs `ms` of board time in steps of the channel's block, reading everything and
+    /// writing `tx`.
     pub fn run(&mut self, ms: u64) {
-        let law = self.ch.law();
-        for _ in 0..ms / 20 {
-            let mut frame = [0i16; FRAME_SAMPLES];
-            for s in frame.iter_mut() {
+        let mut left = ms;
+        while left > 0 {
+            let block = self.ch.block_samples();
+            let step = (block / 8) as u64;
+            assert!(
+                left >= step,
+                "{ms} ms is not a whole number of {step} ms blocks"
+            );
+            left -= step;
+            let law = self.ch.law();
+            let bytes = block * law.bytes_per_sample();
+            let mut pcm = [0i16; FRAME_SAMPLES];
+            for s in pcm[..block].iter_mut() {
                 *s = self.tx.pop_front().unwrap_or(0);
             }
             let mut out = [0u8; 2 * FRAME_SAMPLES];
-            dsp::g711::encode_slice(law, &frame, &mut out[..law.frame_bytes()]);
-            while self.ch.write_frame(&out[..law.frame_bytes()]).unwrap()
-                == WriteOutcome::EventPending
-            {
+            dsp::g711::encode_slice(law, &pcm[..block], &mut out[..bytes]);
+            while self.ch.write_frame(&out[..bytes]).unwrap() == WriteOutcome::EventPending {
                 self.take_event();
             }
-            self.board.advance_ms(20);
+            self.board.advance_ms(step);
             self.drain();
         }
     }
@@ -79,6 +99,7 @@ impl Line {
     fn take_event(&mut self) {
         if let Some(e) = self.ch.next_event().unwrap() {
             self.events.push((self.board.now_ms(), e));
+            self.event_samples.push(self.rx.len());
         }
     }
 
@@ -89,8 +110,9 @@ impl Line {
             match self.ch.read_frame(&mut buf).unwrap() {
                 ReadOutcome::Data(n) => {
                     let mut pcm = [0i16; FRAME_SAMPLES];
-                    dsp::g711::decode_slice(self.ch.law(), &buf[..n], &mut pcm);
-                    self.rx.extend_from_slice(&pcm);
+                    let samples = n / self.ch.law().bytes_per_sample();
+                    dsp::g711::decode_slice(self.ch.law(), &buf[..n], &mut pcm[..samples]);
+                    self.rx.extend_from_slice(&pcm[..samples]);
                 }
                 ReadOutcome::WouldBlock => break,
                 ReadOutcome::EventPending => self.take_event(),
