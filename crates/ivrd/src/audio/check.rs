@@ -472,7 +472,7 @@ where
         }
     );
     println!(
-        "ticks {ticks}, frames {frames} ({:.1} per tick), events pending (errno 500) {}, digits heard {}, calls answered {}, released on busy tone {}, other events {}, events lost {}, recorded frames {recorded}, channel errors {}",
+        "ticks {ticks}, frames {frames} ({:.1} per tick), events pending (errno 500) {}, digits heard {}, calls answered {}, released on busy tone {}, other events {}, events lost {}, recorded frames {recorded}, channel errors {}, silent transmit blocks left out after a late wake-up (catch-up trimming) {}",
         frames as f64 / ticks.max(1) as f64,
         stats.events_pending.load(Ordering::Relaxed),
         seen.digits,
@@ -481,6 +481,7 @@ where
         seen.other_events,
         seen.lost,
         stats.channel_errors.load(Ordering::Relaxed),
+        stats.tx_trimmed.load(Ordering::Relaxed),
     );
     println!(
         "{}",
