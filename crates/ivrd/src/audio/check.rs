@@ -15,7 +15,7 @@ use dsp::dtmf_gen::{DtmfGenConfig, DtmfGenerator};
 use media::{Config, ControlHandle, PromptTable, TapConsumer};
 use tel_types::{ChannelId, DigitSet, Law, MediaCommand, MediaEvent, RecordingId};
 
-use super::{Line, Options, WaitMode, spawn_ticked, timed};
+use super::{Line, Options, WaitMode, rt, spawn_ticked, timed};
 
 /// Arguments of `ivrd audio-check`.
 #[derive(Debug, clap::Args)]
@@ -175,6 +175,96 @@ fn steal_ms() -> Option<u64> {
     // cpu user nice system idle iowait irq softirq steal ...; in USER_HZ (100 per second).
     let steal: u64 = cpu.split_whitespace().nth(8)?.parse().ok()?;
     Some(steal * 10)
+}
+
+/// What the watchdog thread saw.
+#[derive(Debug, Default)]
+struct WatchdogLog {
+    /// SCHED_FIFO was granted.
+    fifo: bool,
+    /// It ran on the audio thread's CPU.
+    pinned: bool,
+    wakeups: u64,
+    /// Wake-ups more than [`STALL_NS`] late: (due, woke), CLOCK_MONOTONIC ns.
+    stalls: Vec<(i64, i64)>,
+    max_late_ns: i64,
+}
+
+/// A watchdog wake-up this late counts as a stall.
+const STALL_NS: i64 = 2_000_000;
+/// The watchdog's priority: above the audio thread's 50, so nothing in this process delays
+/// it; when it is late too, the whole machine stood still.
+const WATCHDOG_PRIORITY: u8 = 60;
+
+/// Starts a thread that wakes every 1 ms on an absolute timer and notes every wake-up more
+/// than 2 ms late, until `stop`. A wake-up of the audio loop that is late while the
+/// watchdog is late too was the machine's (a hypervisor or SMI pause), not the loop's.
+/// On `cpu` (the audio thread's, when it is pinned) it sees exactly the pauses of the
+/// audio thread's CPU; unpinned, a virtual machine's CPUs can be paused one at a time, so
+/// a stall it does not share may still have been the host's.
+fn start_watchdog(
+    stop: Arc<AtomicBool>,
+    cpu: Option<usize>,
+) -> std::io::Result<std::thread::JoinHandle<WatchdogLog>> {
+    use nix::sys::time::{TimeSpec, TimeValLike};
+    use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
+    const PERIOD_NS: i64 = 1_000_000;
+    std::thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || {
+            let pinned = cpu.is_some_and(|n| rt::pin(n).is_ok());
+            let mut log = WatchdogLog {
+                fifo: rt::set_fifo(WATCHDOG_PRIORITY).is_ok(),
+                pinned,
+                ..WatchdogLog::default()
+            };
+            let Ok(timer) = TimerFd::new(ClockId::CLOCK_MONOTONIC, TimerFlags::empty()) else {
+                return log;
+            };
+            let start = timed::now_ns() + PERIOD_NS;
+            if timer
+                .set(
+                    Expiration::IntervalDelayed(
+                        TimeSpec::nanoseconds(start),
+                        TimeSpec::nanoseconds(PERIOD_NS),
+                    ),
+                    TimerSetTimeFlags::TFD_TIMER_ABSTIME,
+                )
+                .is_err()
+            {
+                return log;
+            }
+            let mut expired = 0i64;
+            let mut buf = [0u8; 8];
+            while !stop.load(Ordering::Relaxed) {
+                let Ok(8) = nix::unistd::read(&timer, &mut buf) else {
+                    break;
+                };
+                let woke = timed::now_ns();
+                let due = start + expired * PERIOD_NS;
+                expired += i64::try_from(u64::from_ne_bytes(buf)).unwrap_or(1);
+                let late = (woke - due).max(0);
+                log.wakeups += 1;
+                log.max_late_ns = log.max_late_ns.max(late);
+                if late > STALL_NS {
+                    log.stalls.push((due, woke));
+                }
+            }
+            log
+        })
+}
+
+/// How many of the loop's `late` wake-ups (woke at, late by) fell at least half inside a
+/// stall of the watchdog's.
+fn late_during_stalls(late: &[(i64, i64)], stalls: &[(i64, i64)]) -> usize {
+    late.iter()
+        .filter(|&&(at, by)| {
+            stalls.iter().any(|&(due, woke)| {
+                let overlap = at.min(woke) - (at - by).max(due);
+                overlap * 2 >= by
+            })
+        })
+        .count()
 }
 
 /// Drains every recording tap until told to stop; returns frames received.
@@ -410,6 +500,9 @@ where
         half / 2 * 2
     );
     let steal_before = steal_ms();
+    let watchdog_stop = Arc::new(AtomicBool::new(false));
+    let watchdog =
+        start_watchdog(Arc::clone(&watchdog_stop), args.audio_cpu).map_err(CheckError::Io)?;
     let started = Instant::now();
     let mut events = mio::Events::with_capacity(4);
     let mut seen = Seen::default();
@@ -449,6 +542,8 @@ where
         }
     }
     stop.store(true, Ordering::Relaxed);
+    watchdog_stop.store(true, Ordering::Relaxed);
+    let watchdog = watchdog.join().map_err(|_| CheckError::Panicked)?;
     let result = audio_thread.join().map_err(|_| CheckError::Panicked)?;
     writer_stop.store(true, Ordering::Relaxed);
     let recorded = writer_thread.join().unwrap_or(0);
@@ -492,6 +587,21 @@ where
         summary("service time, all ports", log.series(&log.service_us))
     );
     println!("missed wake-ups {missed_wakeups}, ticks serviced past the next tick {overran}");
+    let late = log.late_wakeups();
+    println!(
+        "watchdog thread (SCHED_FIFO {WATCHDOG_PRIORITY}: {}, 1 ms timer, {}): {} wake-ups, {} more than 2 ms late, max {} µs; of the loop's {} wake-up(s) a whole tick or more late, {} came while the watchdog was stalled too (the CPU stood still, not the loop)",
+        watchdog.fifo,
+        if watchdog.pinned {
+            "on the audio thread's CPU"
+        } else {
+            "on any CPU"
+        },
+        watchdog.wakeups,
+        watchdog.stalls.len(),
+        watchdog.max_late_ns / 1000,
+        late.len(),
+        late_during_stalls(&late, &watchdog.stalls),
+    );
     if let (Some(a), Some(b)) = (steal_before, steal_ms()) {
         println!(
             "CPU time stolen by the hypervisor during the run (all CPUs, /proc/stat): {} ms",
@@ -506,4 +616,26 @@ where
     }
     println!("audio-check: no missed frame deadlines");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::late_during_stalls;
+
+    const MS: i64 = 1_000_000;
+
+    #[test]
+    fn a_late_wakeup_counts_as_the_machines_only_inside_a_watchdog_stall() {
+        // The loop woke at 100 ms, 12 ms late (stalled from 88 to 100 ms).
+        let late = [(100 * MS, 12 * MS)];
+        // The watchdog was due at 89 ms and woke at 100 ms: the same stall.
+        assert_eq!(late_during_stalls(&late, &[(89 * MS, 100 * MS)]), 1);
+        // A watchdog stall elsewhere, or one covering under half of it, does not count.
+        assert_eq!(late_during_stalls(&late, &[(40 * MS, 52 * MS)]), 0);
+        assert_eq!(late_during_stalls(&late, &[(96 * MS, 100 * MS)]), 0);
+        assert_eq!(late_during_stalls(&late, &[]), 0);
+        // Two late wake-ups, one inside a stall.
+        let late = [(100 * MS, 12 * MS), (300 * MS, 11 * MS)];
+        assert_eq!(late_during_stalls(&late, &[(290 * MS, 301 * MS)]), 1);
+    }
 }

@@ -132,7 +132,7 @@ pub(crate) fn enter_realtime(
 }
 
 /// Restricts the calling thread to CPU `n`.
-fn pin(n: usize) -> nix::Result<()> {
+pub(crate) fn pin(n: usize) -> nix::Result<()> {
     let mut set = nix::sched::CpuSet::new();
     set.set(n)?;
     nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set)
@@ -147,7 +147,7 @@ fn hold_cpu_latency(us: u32) -> std::io::Result<File> {
     Ok(file)
 }
 
-fn set_fifo(priority: u8) -> Result<(), String> {
+pub(crate) fn set_fifo(priority: u8) -> Result<(), String> {
     let value = ThreadPriorityValue::try_from(priority.clamp(1, 99)).map_err(|e| e.to_string())?;
     set_thread_priority_and_policy(
         thread_native_id(),

@@ -10,7 +10,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use nix::sys::time::{TimeSpec, TimeValLike};
 use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
@@ -39,7 +39,15 @@ pub(crate) struct TickLog {
     pub(crate) lateness_us: Box<[AtomicU32]>,
     /// Per tick: time to service every port, in µs.
     pub(crate) service_us: Box<[AtomicU32]>,
+    /// The first [`LATE_KEPT`] wake-ups that came a whole tick or more late: when the loop
+    /// woke (CLOCK_MONOTONIC, ns) and how late, so a report can tell whether the whole
+    /// machine stood still then.
+    late: Box<[(AtomicI64, AtomicI64)]>,
+    late_n: AtomicUsize,
 }
+
+/// Late wake-ups kept with their times.
+const LATE_KEPT: usize = 64;
 
 impl TickLog {
     fn new(capacity: usize) -> Self {
@@ -50,7 +58,20 @@ impl TickLog {
             overran: AtomicU64::new(0),
             lateness_us: zeros(),
             service_us: zeros(),
+            late: (0..LATE_KEPT)
+                .map(|_| (AtomicI64::new(0), AtomicI64::new(0)))
+                .collect(),
+            late_n: AtomicUsize::new(0),
         }
+    }
+
+    /// The wake-ups a whole tick or more late that were kept: `(woke at, late by)`, ns.
+    pub(crate) fn late_wakeups(&self) -> Vec<(i64, i64)> {
+        let n = self.late_n.load(Ordering::Acquire).min(LATE_KEPT);
+        self.late[..n]
+            .iter()
+            .map(|(at, by)| (at.load(Ordering::Relaxed), by.load(Ordering::Relaxed)))
+            .collect()
     }
 
     /// The recorded values of one series (at most `capacity` ticks).
@@ -105,9 +126,18 @@ impl Ticker for TimedTicker {
             log.missed_wakeups.fetch_add(periods - 1, Ordering::Relaxed);
         }
         let n = log.ticks.load(Ordering::Relaxed) as usize;
+        let late_ns = (self.woke_ns - oldest_due_ns).max(0);
         if let Some(slot) = log.lateness_us.get(n) {
-            let late = (self.woke_ns - oldest_due_ns).max(0) / 1000;
+            let late = late_ns / 1000;
             slot.store(late.min(i64::from(u32::MAX)) as u32, Ordering::Relaxed);
+        }
+        if late_ns >= self.period_ns {
+            let k = log.late_n.load(Ordering::Relaxed);
+            if let Some((at, by)) = log.late.get(k) {
+                at.store(self.woke_ns, Ordering::Relaxed);
+                by.store(late_ns, Ordering::Relaxed);
+                log.late_n.store(k + 1, Ordering::Release);
+            }
         }
         periods
     }
