@@ -1210,6 +1210,7 @@ impl Controller {
             call,
             hook: None,
         });
+        self.metrics.calls_after_hangup.set(self.after.len() as i64);
     }
 
     /// An output of a call whose caller has gone.
@@ -1231,6 +1232,7 @@ impl Controller {
             }
             Output::CallEnded(_, rec) => {
                 let a = self.after.swap_remove(k);
+                self.metrics.calls_after_hangup.set(self.after.len() as i64);
                 let mut call = a.call;
                 call.cdr.path = rec.path.clone();
                 call.cdr.script_version = format!("{}", rec.version);

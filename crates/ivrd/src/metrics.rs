@@ -334,6 +334,9 @@ pub struct Metrics {
     pub reloads_refused: Counter,
     /// Unix time the daemon started, seconds.
     pub start_time_s: Gauge,
+    /// Calls whose caller hung up and whose script still runs off the line (filing a voice
+    /// message with `on hangup`); their CDRs come when they end.
+    pub calls_after_hangup: Gauge,
     /// The audio loop's own counts, mirrored by the control thread.
     pub audio: AudioMetrics,
 }
@@ -406,6 +409,7 @@ impl Metrics {
             reloads_ok: Counter::default(),
             reloads_refused: Counter::default(),
             start_time_s: Gauge::default(),
+            calls_after_hangup: Gauge::default(),
             audio: AudioMetrics::default(),
         }
     }
@@ -510,6 +514,12 @@ impl Metrics {
             "ivrd_start_time_seconds",
             "Unix time the daemon started.",
             self.start_time_s.get(),
+        );
+        gauge(
+            out,
+            "ivrd_calls_after_hangup",
+            "Calls whose caller hung up and whose script still runs off the line (on hangup).",
+            self.calls_after_hangup.get(),
         );
         let _ = writeln!(
             out,

@@ -1237,9 +1237,11 @@ fn a_message_ended_by_hanging_up_is_filed_while_the_trunk_takes_the_next_call() 
     );
     run_until(&mut v, 10_000, |v| v.ctl.counts().offered == 2);
     assert_eq!(v.ctl.after_hangup_calls(), 1, "still filing");
+    assert_eq!(metrics.calls_after_hangup.get(), 1, "operators see it too");
     assert_eq!(v.ctl.occupancy().busy_channels, 1);
     run_until(&mut v, 10_000, |v| !v.cdrs.is_empty());
     assert_eq!(v.ctl.after_hangup_calls(), 0);
+    assert_eq!(metrics.calls_after_hangup.get(), 0);
     let cdr = v.cdrs[0].clone();
     assert_eq!(cdr.trunk, 2);
     assert_eq!(cdr.caller_id.as_deref(), Some("13900139000"));
