@@ -104,6 +104,18 @@ path = "/nonexistent/cdr.sqlite"
     Config::parse(&text, &r.join("test.toml")).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
+/// The 8 FXO + 8 FXS card, seed 3 (what a persona hears is kept if `capture_audio`).
+fn card(capture_audio: bool) -> SimBoard {
+    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
+    SimBoard::with_options(
+        profile,
+        BoardOptions {
+            capture_audio,
+            seed: 3,
+        },
+    )
+}
+
 fn rig(name: &str) -> (Virt, Vec<String>, PathBuf) {
     let (v, orders, _metrics, dir) = rig_with(name, true, super::setup::Rings::default());
     (v, orders, dir)
@@ -118,14 +130,7 @@ fn rig_with(
     let dir = tmp(name);
     let (shop, orders) = shop(&dir);
     let cfg = config("");
-    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
-    let board = SimBoard::with_options(
-        profile,
-        BoardOptions {
-            capture_audio,
-            seed: 3,
-        },
-    );
+    let board = card(capture_audio);
     let metrics = Arc::new(Metrics::new(16));
     let v = Virt::with_rings(board, &cfg, shop, &metrics, rings).unwrap();
     (v, orders, metrics, dir)
@@ -688,17 +693,22 @@ fn a_new_order_hooks_backend_takes_new_lookups() {
 fn rig_cfg(name: &str, cfg: &Config) -> (Virt, Vec<String>, Arc<Metrics>) {
     let dir = tmp(name);
     let (shop, orders) = shop(&dir);
-    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
-    let board = SimBoard::with_options(
-        profile,
-        BoardOptions {
-            capture_audio: false,
-            seed: 3,
-        },
-    );
+    let board = card(false);
     let metrics = Arc::new(Metrics::with_capacity(0, 16));
     let v = Virt::new(board, cfg, shop, &metrics).unwrap();
     (v, orders, metrics)
+}
+
+/// The card of [`rig_cfg`] at 22:00 in China (the shop is closed), with the sample shop in
+/// the returned folder.
+fn night_rig(name: &str) -> (Virt, Vec<String>, Arc<Metrics>, PathBuf) {
+    let dir = tmp(name);
+    let (shop, orders) = shop(&dir);
+    let board = card(false);
+    let metrics = Arc::new(Metrics::new(16));
+    let night = super::virt::EPOCH_MS + 12 * 3_600_000;
+    let v = Virt::new_at(board, &config(""), shop, &metrics, night).unwrap();
+    (v, orders, metrics, dir)
 }
 
 fn channels(list: &str) -> ivrd::config::ChannelList {
@@ -1000,19 +1010,7 @@ fn a_caller_already_queued_keeps_the_wait_limit_of_their_call() {
 /// a callback task with the order and the message's file, and the CDR names the file.
 #[test]
 fn an_after_hours_voice_message_is_filed_with_its_order_and_file() {
-    let dir = tmp("voicemsg");
-    let (shop, orders) = shop(&dir);
-    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
-    let board = SimBoard::with_options(
-        profile,
-        BoardOptions {
-            capture_audio: false,
-            seed: 3,
-        },
-    );
-    let metrics = Arc::new(Metrics::new(16));
-    let night = super::virt::EPOCH_MS + 12 * 3_600_000;
-    let mut v = Virt::new_at(board, &config(""), shop, &metrics, night).unwrap();
+    let (mut v, orders, _metrics, dir) = night_rig("voicemsg");
     let order = orders[2].clone();
     let caller = super::virt::voice_message(
         super::virt::Message {
@@ -1134,19 +1132,7 @@ fn a_hotline_open_round_the_clock_puts_night_callers_through() {
         (ivr::HoursMode::Script, false),
         (ivr::HoursMode::Open, true),
     ] {
-        let dir = tmp(&format!("open24-{mode:?}"));
-        let (shop, _orders) = shop(&dir);
-        let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
-        let board = SimBoard::with_options(
-            profile,
-            BoardOptions {
-                capture_audio: false,
-                seed: 3,
-            },
-        );
-        let metrics = Arc::new(Metrics::new(16));
-        let night = super::virt::EPOCH_MS + 12 * 3_600_000;
-        let mut v = Virt::new_at(board, &config(""), shop, &metrics, night).unwrap();
+        let (mut v, _orders, _metrics, _dir) = night_rig(&format!("open24-{mode:?}"));
         v.ctl.set_hours_mode(mode);
         assert_eq!(
             v.ctl.hours_open("service_hours", ivr::Instant::ZERO),
@@ -1187,19 +1173,7 @@ fn a_hotline_open_round_the_clock_puts_night_callers_through() {
 /// when that is done (self-served, `record message: hangup` in its path).
 #[test]
 fn a_message_ended_by_hanging_up_is_filed_while_the_trunk_takes_the_next_call() {
-    let dir = tmp("vmhangup");
-    let (shop, orders) = shop(&dir);
-    let profile = Profile::load(repo().join("firmware-stubs/analog-8fxo-8fxs.toml")).unwrap();
-    let board = SimBoard::with_options(
-        profile,
-        BoardOptions {
-            capture_audio: false,
-            seed: 3,
-        },
-    );
-    let metrics = Arc::new(Metrics::new(16));
-    let night = super::virt::EPOCH_MS + 12 * 3_600_000;
-    let mut v = Virt::new_at(board, &config(""), shop, &metrics, night).unwrap();
+    let (mut v, orders, metrics, dir) = night_rig("vmhangup");
     // The shop takes 3 s to file a task (the script's hook waits 4 s).
     v.hook_latency_ms = 3_000;
     let order = orders[2].clone();
