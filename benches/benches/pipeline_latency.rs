@@ -357,8 +357,9 @@ fn run(label: &str, block: usize, window_us: u64, prime: usize, trim: bool) {
                     // As `ivrd`'s loop (`AudioLoop::service`): a block read after the first in one wake-up means
                     // we were a frame late and the card's queue ran dry; writing all of
                     // them would leave the transmit lead one frame longer for good, so the
-                    // next silent frames are left out until that frame is made up.
-                    if trim && k > first {
+                    // next silent frames are left out until that frame is made up. Whole
+                    // primed blocks (`tx_prime_blocks`) cover that many blocks of lateness.
+                    if trim && k > first + (prime / block) as u64 {
                         excess += 1;
                     }
                     if excess > 0 && tx.iter().all(|&b| b == silence) {

@@ -143,6 +143,8 @@ pub(crate) struct Options {
     pub(crate) lock_memory: bool,
     /// Pin the audio thread to this CPU (best kept free of other work with `isolcpus=`).
     pub(crate) cpu: Option<usize>,
+    /// Silent blocks written ahead of each channel's first (`[[boards]] tx_prime_blocks`).
+    pub(crate) tx_prime_blocks: u8,
     /// Hold the CPUs' wake-up latency at this many µs while the loop runs (PM QoS, see
     /// [`rt`]), so blocks do not start with caches a deep idle state emptied; `None`: no
     /// request.
@@ -160,6 +162,7 @@ impl Default for Options {
             rt_priority: Some(50),
             lock_memory: true,
             cpu: None,
+            tx_prime_blocks: 0,
             cpu_latency_us: None,
             poll_timeout_ms: 100,
             capacity: None,
@@ -418,6 +421,8 @@ struct LineState<C> {
     /// Blocks written beyond the first in a late wake-up and not yet made up (see
     /// [`AudioLoop::service`]).
     tx_excess: u16,
+    /// The primed silence went out ahead of the first block (see [`AudioLoop::write_tx`]).
+    primed: bool,
 }
 
 impl<C> LineState<C> {
@@ -430,6 +435,7 @@ impl<C> LineState<C> {
             hw_allowed: l.hw_bridge,
             hw_peer: None,
             tx_excess: 0,
+            primed: false,
         }
     }
 }
@@ -446,6 +452,8 @@ pub(crate) struct AudioLoop<C> {
     wake_pending: bool,
     /// Lines coming and going while the loop runs (`None`: a fixed set).
     members: Option<MembershipAudio<C>>,
+    /// Silent blocks written ahead of each channel's first (`[[boards]] tx_prime_blocks`).
+    tx_prime: u8,
 }
 
 impl<C> std::fmt::Debug for AudioLoop<C> {
@@ -515,6 +523,7 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
             waker,
             wake_pending: false,
             members,
+            tx_prime: 0,
         }
     }
 
@@ -639,6 +648,13 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
         &self.lines[i].dev
     }
 
+    /// Writes `blocks` silent blocks ahead of each channel's first block from now on
+    /// (channels already written to keep their lead), and lets a late wake-up eat into
+    /// that lead before any block is left out (see [`AudioLoop::service`]).
+    pub(crate) fn set_tx_prime(&mut self, blocks: u8) {
+        self.tx_prime = blocks;
+    }
+
     /// Services channel `i`: frames until "would block", events, then the pipeline's
     /// requests to the board.
     ///
@@ -656,12 +672,13 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
             let outcome = self.lines[i].dev.read_frame(&mut self.rx[..block_bytes]);
             if matches!(outcome, Ok(ReadOutcome::Data(_))) {
                 blocks_read += 1;
-                if blocks_read > 1 {
-                    // A second block in one wake-up: the loop woke a block late, the
-                    // board's transmit queue ran dry meanwhile, and writing every block
-                    // would leave the transmit lead (and every later prompt's start) a
-                    // block longer for good. The next silent blocks are left out until
-                    // it is made up.
+                if blocks_read > 1 + u32::from(self.tx_prime) {
+                    // A second block in one wake-up (beyond the primed ones): the loop woke
+                    // a block late, the board's transmit queue ran dry meanwhile, and
+                    // writing every block would leave the transmit lead (and every later
+                    // prompt's start) a block longer for good. The next silent blocks are
+                    // left out until it is made up. A primed block covers one block of
+                    // lateness: the queue only ran low, and writing every block refills it.
                     let line = &mut self.lines[i];
                     line.tx_excess = line.tx_excess.saturating_add(1);
                 }
@@ -728,6 +745,20 @@ impl<C: VoiceChannel + HwBridge> AudioLoop<C> {
     /// block out while a late wake-up's extra lead is being made up (the board sends its
     /// idle silence in its place, so nothing audible changes).
     fn write_tx(&mut self, i: usize, m: usize) {
+        let line = &mut self.lines[i];
+        if !line.primed {
+            line.primed = true;
+            // The primed lead: silence ahead of the channel's first block.
+            let silence = [line.dev.law().silence_byte(); 2 * FRAME_SAMPLES];
+            for _ in 0..self.tx_prime {
+                if !matches!(
+                    line.dev.write_frame(&silence[..m.min(silence.len())]),
+                    Ok(WriteOutcome::Written(_))
+                ) {
+                    break;
+                }
+            }
+        }
         let line = &mut self.lines[i];
         if line.tx_excess > 0 {
             let silence = line.dev.law().silence_byte();
@@ -1159,6 +1190,7 @@ where
                 max_number: 0,
             });
             let mut audio = AudioLoop::with_capacity(lines, waker, thread_stats, cap, members);
+            audio.set_tx_prime(options.tx_prime_blocks);
             let rt = rt::enter_realtime(
                 options.cpu,
                 options.rt_priority,

@@ -408,6 +408,12 @@ pub struct Board {
     /// Default: `10` on either kind (80-sample blocks: `DAHDI_SET_BLOCKSIZE 80` on DAHDI,
     /// `SimChannel::set_io_block(80)` on the simulated card). See [`Board::block_samples`].
     pub block_ms: Option<u32>,
+    /// `tx_prime_blocks`: silent blocks written ahead of a channel's first, so the board's
+    /// transmit queue holds that much more than the minimum (0–2 with 10 ms blocks, 0–1
+    /// with 20 ms; default 0). Each block rides out that much more of a pause of the CPU
+    /// without a gap in the audio sent, and delays every prompt's start by as much.
+    #[serde(default)]
+    pub tx_prime_blocks: u8,
 }
 
 impl Board {
@@ -1381,6 +1387,23 @@ impl Config {
                     },
                 );
             }
+            // The board's transmit buffers are 40 ms (4 × 80 or 2 × 160 samples on DAHDI):
+            // the primed blocks and the one being written must fit.
+            let most = if b.block_samples() == tel_types::FRAME_SAMPLES {
+                1
+            } else {
+                2
+            };
+            if b.tx_prime_blocks > most {
+                ck.report(
+                    &at("tx_prime_blocks"),
+                    Problem::Conflict(format!(
+                        "{} blocks of {} ms do not fit the board's 40 ms of transmit buffers with the block being written: use at most {most}",
+                        b.tx_prime_blocks,
+                        b.block_samples() / tel_types::SAMPLES_PER_MS as usize
+                    )),
+                );
+            }
             if let Some(ms) = b.block_ms.filter(|ms| !Board::BLOCK_MS.contains(ms)) {
                 ck.report(
                     &at("block_ms"),
@@ -2003,6 +2026,8 @@ impl Config {
             key("profile", o.profile != b.profile);
             key("bridge", o.bridge != b.bridge);
             key("load", o.load != b.load);
+            key("block_ms", o.block_ms != b.block_ms);
+            key("tx_prime_blocks", o.tx_prime_blocks != b.tx_prime_blocks);
             // Any other board key (one added later) is still reported.
             if o != b && !named {
                 add(format!("boards[{i}]"), Takes::Restart);
@@ -2415,6 +2440,41 @@ path = "cdr.sqlite"
                 && e[0].contains("night")
                 && e[0].contains("closed"),
             "{e:?}"
+        );
+    }
+
+    #[test]
+    fn tx_prime_blocks_default_to_none_and_must_fit_the_transmit_buffers() {
+        let f = Path::new("/etc/ivrd/ivrd.toml");
+        let board = |extra: &str| {
+            MINIMAL.replace("kind = \"dahdi\"", &format!("kind = \"dahdi\"\n{extra}"))
+        };
+        assert_eq!(
+            Config::parse(MINIMAL, f).unwrap().boards[0].tx_prime_blocks,
+            0
+        );
+        let ok = Config::parse(&board("tx_prime_blocks = 2"), f).unwrap();
+        assert_eq!(ok.boards[0].tx_prime_blocks, 2);
+        let e = errs(&board("block_ms = 20\ntx_prime_blocks = 2"));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("/etc/ivrd/ivrd.toml:6:19: boards[0].tx_prime_blocks: ")
+                && e[0].contains("use at most 1"),
+            "{e:?}"
+        );
+        let e = errs(&board("tx_prime_blocks = 3"));
+        assert!(e.len() == 1 && e[0].contains("use at most 2"), "{e:?}");
+        // Needs a restart, named.
+        let old = Config::parse(MINIMAL, f).unwrap();
+        let plan: Vec<String> = old
+            .reload_plan(&ok)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|c| c.starts_with("boards[0].tx_prime_blocks")),
+            "{plan:?}"
         );
     }
 

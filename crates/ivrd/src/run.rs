@@ -352,6 +352,7 @@ fn run_inner(
         lock_memory: false,
         cpu_latency_us: cfg.daemon.cpu_wakeup_latency_us.as_us(),
         cpu: cfg.daemon.audio_cpu.map(|n| n as usize),
+        tx_prime_blocks: board_cfg.tx_prime_blocks,
         capacity: Some(audio::Capacity::new(max_channels)),
         ..Options::default()
     };

@@ -39,6 +39,9 @@ pub(crate) struct Args {
     /// Pin the audio thread to this CPU (as the daemon's `daemon.audio_cpu`).
     #[arg(long)]
     audio_cpu: Option<usize>,
+    /// Silent blocks written ahead of each port's first (as `[[boards]] tx_prime_blocks`).
+    #[arg(long, default_value_t = 0)]
+    tx_prime_blocks: u8,
     /// Which board: a bare timer-paced board, or the simulated card in real time with
     /// callers (its ports come from `--profile`; `--ports` is ignored).
     #[arg(long, value_enum, default_value_t = BoardKind::Sim)]
@@ -474,6 +477,7 @@ where
         rt_priority: (!args.no_rt).then_some(50),
         lock_memory: !args.no_rt,
         cpu: args.audio_cpu,
+        tx_prime_blocks: args.tx_prime_blocks,
         cpu_latency_us: args.cpu_wakeup_latency_us.as_us().filter(|_| !args.no_rt),
         poll_timeout_ms: 100,
     };

@@ -1068,6 +1068,38 @@ fn a_late_wake_up_in_silence_writes_one_block_so_the_transmit_lead_does_not_grow
 }
 
 #[test]
+fn a_primed_block_goes_out_first_and_rides_out_one_block_of_lateness() {
+    let mut r = rig(vec![ten_ms(1)], empty_prompts());
+    r.audio.set_tx_prime(1);
+    r.audio.lines[0].dev.script.push_back(Step::Frame(0));
+    r.audio.service(0);
+    assert_eq!(
+        r.audio.dev(0).written.len(),
+        2,
+        "the primed block, then the first"
+    );
+    assert!(r.audio.dev(0).written[0].iter().all(|&s| s == 0), "silence");
+    // 10 ms late: the primed block covered it, so both blocks go out (the queue refills).
+    for _ in 0..2 {
+        r.audio.lines[0].dev.script.push_back(Step::Frame(0));
+    }
+    r.audio.service(0);
+    assert_eq!(r.audio.dev(0).written.len(), 4);
+    assert_eq!(r.audio.stats.tx_trimmed.load(Ordering::Relaxed), 0);
+    // 20 ms late: one block more than the primed lead; that one is left out.
+    for _ in 0..3 {
+        r.audio.lines[0].dev.script.push_back(Step::Frame(0));
+    }
+    r.audio.service(0);
+    assert_eq!(r.audio.dev(0).written.len(), 6);
+    assert_eq!(r.audio.stats.tx_trimmed.load(Ordering::Relaxed), 1);
+    // Primed once only.
+    r.audio.lines[0].dev.script.push_back(Step::Frame(0));
+    r.audio.service(0);
+    assert_eq!(r.audio.dev(0).written.len(), 7);
+}
+
+#[test]
 fn a_late_wake_up_during_a_prompt_keeps_every_sample_and_makes_up_the_lead_in_the_next_silence() {
     let mut table = PromptTable::new();
     let p = table.push(&[555; 400]);
