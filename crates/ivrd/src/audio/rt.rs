@@ -14,7 +14,8 @@
 //! between blocks: deep idle states (C6 on bare metal; on a virtual machine, halting the
 //! virtual CPU, which hands the physical core to other work) empty the core's caches, so
 //! every block starts by fetching the whole working set of every channel again. With 120
-//! channels that was about half the frame time on this project's test machine
+//! channels on 10 ms blocks that made the frame time's 99th percentile up to 1.7 times
+//! what it is with the request on this project's test machine
 //! (`benches/benches/pipeline.rs` measures both). The request ends when the file is closed,
 //! so it goes with the process, however it ends. The file is root's (`0600`); under
 //! systemd give the daemon write access to it, or run the latency request from a unit

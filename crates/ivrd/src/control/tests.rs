@@ -1078,6 +1078,17 @@ fn presses_zero_for_an_agent() -> Arc<Persona> {
     ))
 }
 
+/// Agents ready on every station; one caller on trunk 1 asks for an agent; 60 s run.
+fn ask_for_an_agent_with_agents_ready(v: &mut Virt) {
+    for n in 9..=16 {
+        v.board
+            .set_agent(n, simboard::personas::agent(2_000, 5_000, None));
+    }
+    v.board
+        .offer_call(1, spec(presses_zero_for_an_agent(), "13700137001"));
+    v.run_ms(60_000);
+}
+
 /// `daemon.hours` from the config sets the opening hours at start, and a reload switches
 /// them at once: a supervisor closes the hotline early (night service) and opens it again.
 #[test]
@@ -1107,13 +1118,7 @@ fn daemon_hours_are_set_by_the_config_and_switched_by_a_reload() {
     assert!(!log.iter().any(|l| l.starts_with("hours:")), "{log:?}");
     // The next caller who asks for an agent gets the after-hours menu: nobody is put
     // through, though the agents are there.
-    for n in 9..=16 {
-        v.board
-            .set_agent(n, simboard::personas::agent(2_000, 5_000, None));
-    }
-    v.board
-        .offer_call(1, spec(presses_zero_for_an_agent(), "13700137001"));
-    v.run_ms(60_000);
+    ask_for_an_agent_with_agents_ready(&mut v);
     assert_eq!(v.ctl.counts().agent_answered, 0);
     assert!(!v.cdrs.is_empty(), "the call ended");
     assert!(
@@ -1138,21 +1143,7 @@ fn a_hotline_open_round_the_clock_puts_night_callers_through() {
             v.ctl.hours_open("service_hours", ivr::Instant::ZERO),
             Some(open)
         );
-        for n in 9..=16 {
-            v.board
-                .set_agent(n, simboard::personas::agent(2_000, 5_000, None));
-        }
-        let wants_agent = Arc::new(Persona::new(
-            "wants-agent",
-            vec![
-                Step::WaitForAudio { timeout_ms: 10_000 },
-                Step::Wait(1_200),
-                Step::press("0"),
-                Step::Wait(30_000),
-            ],
-        ));
-        v.board.offer_call(1, spec(wants_agent, "13700137001"));
-        v.run_ms(60_000);
+        ask_for_an_agent_with_agents_ready(&mut v);
         assert_eq!(v.ctl.counts().agent_answered, u64::from(open), "{mode:?}");
         if open {
             assert_eq!(v.cdrs.len(), 1, "{:?}", v.cdrs);
